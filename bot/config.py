@@ -1,0 +1,716 @@
+"""Settings: one TOML file, validated at start-up so a mistake stops us before any mail is read.
+
+`load_config` reads the file with `tomllib` and validates it with the pydantic models below. Every
+problem is reported at its exact key (``mailbox.port``, ``people[2].organisation``) in one
+`ConfigError`, the only exception this module raises. Secrets never appear in the file: settings
+ending in ``_env`` name the environment variable that holds them, and `missing_secrets` lists those
+a configuration needs that the environment lacks. `local_config` is the built-in configuration for
+local mode (no accounts anywhere), with fictional sample organisations; `config.example.toml`
+documents every setting and uses the same organisations and people.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Annotated, Any, Literal, NamedTuple, get_args
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationError,
+    model_validator,
+)
+
+# --- errors -------------------------------------------------------------------------------------
+
+
+class Problem(NamedTuple):
+    """One thing wrong with a configuration, at a key such as ``organisations[1].sector``."""
+
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.message}"
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; `str()` is the whole message for the person starting us."""
+
+    def __init__(self, path: Path, summary: str, problems: Sequence[Problem] = ()) -> None:
+        super().__init__(path, summary, tuple(problems))
+        self.path = path
+        self.summary = summary
+        self.problems = tuple(problems)
+
+    def __str__(self) -> str:
+        return "\n".join([f"{self.path}: {self.summary}", *(f"  {p}" for p in self.problems)])
+
+
+class _Located(ValueError):
+    """Raised by a model validator: problems at keys below the model (pydantic gives it no key)."""
+
+    def __init__(self, problems: Sequence[tuple[tuple[str | int, ...], str]]) -> None:
+        super().__init__("; ".join(f"{_dotted(loc)}: {msg}" for loc, msg in problems))
+        self.problems = tuple(problems)
+
+
+def _raise_if(problems: list[tuple[tuple[str | int, ...], str]]) -> None:
+    if problems:
+        raise _Located(problems)
+
+
+# --- value types --------------------------------------------------------------------------------
+
+_SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_EMAIL = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+")
+_DOMAIN = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+
+
+def _slug(value: str) -> str:
+    if not _SLUG.fullmatch(value):
+        raise ValueError(f"must be lower-case letters, digits and hyphens (got {value!r})")
+    return value
+
+
+def _env_name(value: str) -> str:
+    if not _ENV_NAME.fullmatch(value):  # never echo it: it may be a secret pasted by mistake
+        raise ValueError("must be the name of an environment variable, not the secret itself")
+    return value
+
+
+def _matching(pattern: re.Pattern[str], what: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if not pattern.fullmatch(value):
+            raise ValueError(f"must be {what} (got {value!r})")
+        return value
+
+    return AfterValidator(check)
+
+
+def _non_empty(value: tuple[str, ...]) -> tuple[str, ...]:
+    if not value:  # checked after the items, so a list of wrong items is not also called empty
+        raise ValueError("must list at least one")
+    return value
+
+
+def _command(value: str) -> str:
+    try:
+        shlex.split(value)
+    except ValueError as error:
+        raise ValueError(f"cannot be split into a command line: {error}") from None
+    return value
+
+
+Text = Annotated[str, Field(min_length=1)]
+Slug = Annotated[str, AfterValidator(_slug)]
+EnvName = Annotated[str, AfterValidator(_env_name)]
+Email = Annotated[str, _matching(_EMAIL, "an email address")]
+Domain = Annotated[str, _matching(_DOMAIN, "a domain name")]
+Port = Annotated[int, Strict(), Field(ge=1, le=65535)]
+Positive = Annotated[int, Strict(), Field(gt=0)]
+NonNegative = Annotated[int, Strict(), Field(ge=0)]
+Flag = Annotated[bool, Strict()]
+SlackUserId = Annotated[str, _matching(re.compile(r"[UW][A-Z0-9]+"), "a Slack user id")]
+Url = Annotated[  # slack-sdk joins method names onto it, so it must end in a slash
+    str,
+    _matching(re.compile(r"https?://\S+"), "an http(s) URL"),
+    AfterValidator(lambda url: url if url.endswith("/") else url + "/"),
+]
+Sector = Literal["health", "social_care"]
+NhsKind = Literal[
+    "nhs_trust", "icb", "nhs_england", "gp_practice", "dental_practice", "independent_nhs_provider"
+]
+# A care provider may give NHS-funded care, so only NHS bodies and councils fix the sector.
+OrganisationKind = NhsKind | Literal["local_authority", "care_provider"]
+_SECTOR_OF_KIND: dict[str, Sector] = {
+    "local_authority": "social_care",
+    **dict.fromkeys(get_args(NhsKind), "health"),
+}
+Role = Literal["handler", "contributor", "manager", "admin"]
+
+
+# --- models -------------------------------------------------------------------------------------
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Service(_Model):
+    home_organisation: Slug
+    data_dir: Path = Path("var")
+    log_format: Literal["plain", "json"] = "plain"
+    log_level: Annotated[
+        Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
+        BeforeValidator(lambda v: v.upper() if isinstance(v, str) else v),
+    ] = "INFO"
+    show_personal_details_in_chat: Flag = False
+    reply_domain: Domain = "jointly.invalid"
+
+
+class MaildirMailbox(_Model):
+    kind: Literal["maildir"]
+    path: Path
+
+
+class ImapMailbox(_Model):
+    kind: Literal["imap"]
+    host: Text
+    port: Port = 993
+    security: Literal["tls", "starttls"] = "tls"
+    username: Text
+    auth: Literal["password", "xoauth2"] = "password"
+    password_env: EnvName | None = None
+    oauth2_token_command: Annotated[Text, AfterValidator(_command)] | None = None
+    oauth2_tenant_id: Text | None = None
+    oauth2_client_id: Text | None = None
+    oauth2_client_secret_env: EnvName | None = None
+    folder: Text = "INBOX"
+    processed_folder: Text = "Processed"
+    quarantine_folder: Text = "Quarantine"
+    max_message_bytes: Positive = 25 * 1024 * 1024
+    poll_seconds: Positive = 60
+    use_idle: Flag = True
+
+    @property
+    def oauth2_token_argv(self) -> list[str]:
+        return shlex.split(self.oauth2_token_command or "")
+
+    @model_validator(mode="after")
+    def _auth_is_complete(self) -> ImapMailbox:
+        if self.auth == "password":
+            if self.password_env is None:
+                raise _Located([(("password_env",), "required when auth is 'password'")])
+            return self
+        trio = ("oauth2_tenant_id", "oauth2_client_id", "oauth2_client_secret_env")
+        given = [name for name in trio if getattr(self, name) is not None]
+        if self.oauth2_token_command is not None and given:
+            raise _Located([((given[0],), "give oauth2_token_command or this, not both")])
+        if self.oauth2_token_command is None:
+            missing = [name for name in trio if name not in given]
+            wanted = "required when auth is 'xoauth2' and there is no oauth2_token_command"
+            _raise_if([((name,), wanted) for name in missing])
+        return self
+
+
+class FilesOutbox(_Model):
+    kind: Literal["files"]
+    path: Path
+    from_address: Email
+    from_name: Text | None = None
+
+
+class SmtpOutbox(_Model):
+    kind: Literal["smtp"]
+    host: Text
+    port: Port = 587
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: Text | None = None
+    password_env: EnvName | None = None
+    from_address: Email
+    from_name: Text | None = None
+
+    @model_validator(mode="after")
+    def _login_is_complete(self) -> SmtpOutbox:
+        if self.username is not None and self.password_env is None:
+            raise _Located([(("password_env",), "required when username is set")])
+        if self.password_env is not None and self.username is None:
+            raise _Located([(("username",), "required when password_env is set")])
+        return self
+
+
+Mailbox = Annotated[MaildirMailbox | ImapMailbox, Field(discriminator="kind")]
+Outbox = Annotated[FilesOutbox | SmtpOutbox, Field(discriminator="kind")]
+
+
+class Chat(_Model):
+    kind: Literal["terminal", "slack"] = "terminal"
+
+
+class Slack(_Model):
+    mode: Literal["socket", "http"] = "socket"
+    bot_token_env: EnvName = "SLACK_BOT_TOKEN"
+    app_token_env: EnvName = "SLACK_APP_TOKEN"
+    signing_secret_env: EnvName = "SLACK_SIGNING_SECRET"
+    api_base_url: Url = "https://slack.com/api/"
+    complaints_channel: Text
+    http_port: Port = 3000
+
+
+class Clocks(_Model):
+    update_every_working_days_default: Positive = 20
+    reminder_offsets_working_days: tuple[NonNegative, ...] = (5, 1, 0)
+    overdue_every_working_days: Positive = 2
+    impasse_lead_not_agreed_after_working_days: Positive = 10
+    impasse_contribution_overdue_working_days: Positive = 10
+
+
+class Runner(_Model):
+    retry_base_seconds: Positive = 30
+    retry_cap_seconds: Positive = 3600
+    sweep_seconds: Positive = 60
+
+    @model_validator(mode="after")
+    def _cap_is_above_base(self) -> Runner:
+        if self.retry_cap_seconds < self.retry_base_seconds:
+            raise _Located([(("retry_cap_seconds",), "must not be less than retry_base_seconds")])
+        return self
+
+
+_OMBUDSMAN_TIME_LIMIT = "usually within 12 months of when you first knew about the problem"
+
+
+class Ombudsman(_Model):
+    name: Text
+    phone: Text
+    website: Text
+    time_limit: Text = _OMBUDSMAN_TIME_LIMIT
+
+
+class _Phso(Ombudsman):
+    name: Text = "Parliamentary and Health Service Ombudsman"
+    phone: Text = "0345 015 4033"
+    website: Text = "www.ombudsman.org.uk"
+
+
+class _Lgsco(Ombudsman):
+    name: Text = "Local Government and Social Care Ombudsman"
+    phone: Text = "0300 061 0614"
+    website: Text = "www.lgo.org.uk"
+
+
+class Ombudsmen(_Model):
+    phso: _Phso = Field(default_factory=_Phso)
+    lgsco: _Lgsco = Field(default_factory=_Lgsco)
+
+
+class Advocacy(_Model):
+    name: Text
+    phone: Text
+    website: Text
+
+
+class Organisation(_Model):
+    id: Slug
+    name: Text
+    sector: Sector
+    kind: OrganisationKind
+    aliases: tuple[Text, ...] = ()
+    complaints_email: Email
+    complaints_phone: Text
+    address: Text | None = None
+    advocacy: Advocacy | None = None
+    contacts: tuple[Slug, ...] = ()
+    senior_managers: tuple[Slug, ...] = ()
+
+    @model_validator(mode="after")
+    def _sector_fits_kind(self) -> Organisation:
+        expected = _SECTOR_OF_KIND.get(self.kind, self.sector)
+        if self.sector != expected:
+            message = f"must be {expected} for kind {self.kind!r} (got {self.sector!r})"
+            raise _Located([(("sector",), message)])
+        return self
+
+
+class Person(_Model):
+    id: Slug
+    name: Text
+    organisation: Slug
+    roles: Annotated[tuple[Role, ...], AfterValidator(_non_empty)]
+    email: Email
+    slack_user_id: SlackUserId | None = None
+
+    def has_role(self, role: Role) -> bool:
+        return role in self.roles
+
+
+class Config(_Model):
+    service: Service
+    mailbox: Mailbox
+    outbox: Outbox
+    chat: Chat = Field(default_factory=Chat)
+    slack: Slack | None = None
+    clocks: Clocks = Field(default_factory=Clocks)
+    runner: Runner = Field(default_factory=Runner)
+    ombudsmen: Ombudsmen = Field(default_factory=Ombudsmen)
+    organisations: tuple[Organisation, ...]
+    people: tuple[Person, ...] = ()
+
+    @model_validator(mode="after")
+    def _cross_references_hold(self) -> Config:
+        problems = _duplicates(self) + _references(self)
+        if self.chat.kind == "slack" and self.slack is None:
+            problems.append((("slack",), "a [slack] section is required when chat.kind is 'slack'"))
+        _raise_if(problems)
+        return self
+
+    @property
+    def home(self) -> Organisation:
+        return self.organisation(self.service.home_organisation)
+
+    @property
+    def store_dir(self) -> Path:
+        return self.service.data_dir / "store"
+
+    def organisation(self, organisation_id: str) -> Organisation:
+        """The organisation with this id; KeyError if there is none."""
+        for organisation in self.organisations:
+            if organisation.id == organisation_id:
+                return organisation
+        raise KeyError(f"unknown organisation {organisation_id!r}")
+
+    def person(self, person_id: str) -> Person:
+        """The person with this id; KeyError if there is none."""
+        for person in self.people:
+            if person.id == person_id:
+                return person
+        raise KeyError(f"unknown person {person_id!r}")
+
+    def person_by_email(self, address: str) -> Person | None:
+        """Who sent from this address (``Name <addr>`` accepted; case does not matter)."""
+        wanted = parseaddr(address)[1].casefold()
+        return next((p for p in self.people if wanted and p.email.casefold() == wanted), None)
+
+    def person_by_slack(self, user_id: str) -> Person | None:
+        return next((p for p in self.people if user_id and p.slack_user_id == user_id), None)
+
+    def ombudsman(self, sector: Sector) -> Ombudsman:
+        return self.ombudsmen.phso if sector == "health" else self.ombudsmen.lgsco
+
+
+_Problems = list[tuple[tuple[str | int, ...], str]]
+_SECTIONS = {
+    "service": "[service]",
+    "mailbox": "[mailbox]",
+    "outbox": "[outbox]",
+    "organisations": "[[organisations]]",
+}
+
+
+def _tags(union: Any) -> str:
+    members = get_args(get_args(union)[0])
+    return ", ".join(get_args(m.model_fields["kind"].annotation)[0] for m in members)
+
+
+_KINDS = {"mailbox": _tags(Mailbox), "outbox": _tags(Outbox)}
+
+
+def _duplicates(config: Config) -> _Problems:
+    problems: _Problems = []
+    checks: list[tuple[str, str, list[str | None]]] = [
+        ("organisations", "id", [o.id for o in config.organisations]),
+        ("people", "id", [p.id for p in config.people]),
+        ("people", "email", [p.email.casefold() for p in config.people]),
+        ("people", "slack_user_id", [p.slack_user_id for p in config.people]),
+    ]
+    for section, key, values in checks:
+        for index, value in enumerate(values):
+            first = values.index(value)
+            if value is not None and first < index:
+                message = f"duplicate {key} {value!r} (also {section}[{first}])"
+                problems.append(((section, index, key), message))
+    seen: dict[str, str] = {}
+    for index, organisation in enumerate(config.organisations):
+        for position, alias in enumerate(organisation.aliases):
+            owner = seen.setdefault(alias.casefold(), organisation.id)
+            if owner != organisation.id:
+                message = f"{alias!r} is also an alias of {owner!r}"
+                problems.append((("organisations", index, "aliases", position), message))
+    return problems
+
+
+def _references(config: Config) -> _Problems:
+    organisations = {o.id for o in config.organisations}
+    people = {p.id: p for p in config.people}
+
+    def unknown(kind: str, value: str, known: Iterable[str]) -> str:
+        return f"unknown {kind} {value!r} (known: {', '.join(sorted(known)) or 'none'})"
+
+    problems: _Problems = []
+    if (home := config.service.home_organisation) not in organisations:
+        message = unknown("organisation", home, organisations)
+        problems.append((("service", "home_organisation"), message))
+    for index, person in enumerate(config.people):
+        if person.organisation not in organisations:
+            message = unknown("organisation", person.organisation, organisations)
+            problems.append((("people", index, "organisation"), message))
+    for index, organisation in enumerate(config.organisations):
+        for key in ("contacts", "senior_managers"):
+            for position, person_id in enumerate(getattr(organisation, key)):
+                loc = ("organisations", index, key, position)
+                if person_id not in people:
+                    problems.append((loc, unknown("person", person_id, people)))
+                elif (theirs := people[person_id].organisation) != organisation.id:
+                    problems.append((loc, f"{person_id!r} belongs to {theirs!r}"))
+    return problems
+
+
+# --- loading ------------------------------------------------------------------------------------
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate a TOML configuration file; ConfigError says everything that is wrong."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+        raw = tomllib.loads(text)
+    except OSError as error:
+        raise ConfigError(path, f"cannot be read: {error.strerror or error}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(path, "is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(path, "is not valid TOML", [_syntax_problem(text, error)]) from None
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as error:
+        problems = _problems(error, raw)
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        raise ConfigError(path, f"invalid configuration ({count})", problems) from None
+
+
+def _syntax_problem(text: str, error: tomllib.TOMLDecodeError) -> Problem:
+    """Python 3.11's tomllib puts the position only in the message: "... (at line 3, column 8)"."""
+    found = re.fullmatch(r"(.*?)\s*\(at (?:line (\d+), column (\d+)|(end of document))\)", str(error))
+    if found is None:
+        return Problem("file", str(error))
+    message = found.group(1)[:1].lower() + found.group(1)[1:]
+    if found.group(4):
+        return Problem("end of file", message)
+    line, lines = int(found.group(2)), text.splitlines()
+    if 0 < line <= len(lines) and lines[line - 1].strip():
+        message += f"; the line reads: {lines[line - 1].strip()}"
+    return Problem(f"line {line}, column {found.group(3)}", message)
+
+
+def _problems(error: ValidationError, raw: Mapping[str, Any]) -> list[Problem]:
+    problems = []
+    for detail in error.errors():
+        loc, ctx = tuple(detail["loc"]), detail.get("ctx", {})
+        if isinstance(ctx.get("error"), _Located):
+            for below, message in ctx["error"].problems:
+                problems.append(Problem(_key(loc + below, raw), message))
+        else:
+            extra, message = _describe(detail)
+            problems.append(Problem(_key(loc + extra, raw), message))
+    return problems
+
+
+def _key(loc: tuple[str | int, ...], raw: Any) -> str:
+    """``organisations[1].sector`` for a pydantic loc, leaving out the ``kind`` tags it adds."""
+    key, node = "", raw
+    for part in loc:
+        if isinstance(part, int):
+            key += f"[{part}]"
+            node = node[part] if isinstance(node, list) and part < len(node) else None
+            continue
+        if isinstance(node, dict) and part not in node and node.get("kind") == part:
+            continue  # the tag of a discriminated union, not a key in the file
+        key += f".{part}" if key else part
+        node = node.get(part) if isinstance(node, dict) else None
+    return key or "file"
+
+
+def _describe(detail: Any) -> tuple[tuple[str, ...], str]:
+    """Extra loc parts and a friendly message for one pydantic error."""
+    kind, ctx = detail["type"], detail.get("ctx", {})
+    secret = any(re.search(r"(_env|secret|password|token)$", str(p)) for p in detail["loc"])
+    got = "" if secret else f" (got {_show(detail['input'])})"
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        tag = ctx["discriminator"].strip("'")
+        if kind == "union_tag_not_found":
+            kinds = _KINDS.get(str(detail["loc"][-1]))
+            return (tag,), f"required (one of {kinds})" if kinds else "required"
+        return (tag,), f"must be one of {_choices(ctx['expected_tags'])} (got {ctx['tag']!r})"
+    messages = {
+        "missing": "required",
+        "extra_forbidden": "unknown setting (check the spelling against config.example.toml)",
+        "literal_error": f"must be one of {_choices(ctx.get('expected', ''))}{got}",
+        "int_type": f"must be a whole number, without quotes{got}",
+        "int_parsing": f"must be a whole number, without quotes{got}",
+        "bool_type": f"must be true or false, without quotes{got}",
+        "string_type": f"must be text in quotes{got}",
+        "tuple_type": f'must be a list, like ["a", "b"]{got}',
+        "model_type": f"must be a table{got}",
+        "string_too_short": "must not be empty",
+        "too_short": f"must have at least {ctx.get('min_length')} item(s)",
+        "greater_than": f"must be more than {ctx.get('gt')}{got}",
+        "greater_than_equal": f"must be at least {ctx.get('ge')}{got}",
+        "less_than_equal": f"must be at most {ctx.get('le')}{got}",
+        "value_error": str(ctx.get("error", "")),
+    }
+    if kind == "missing" and len(detail["loc"]) == 1 and detail["loc"][0] in _SECTIONS:
+        return (), f"missing section: add {_SECTIONS[detail['loc'][0]]} (see config.example.toml)"
+    message = messages.get(kind) or detail["msg"][:1].lower() + detail["msg"][1:] + got
+    return (), message
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)
+
+
+def _choices(expected: str) -> str:
+    return ", ".join(re.findall(r"'([^']*)'", expected))
+
+
+def _dotted(loc: tuple[str | int, ...]) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
+
+
+# --- secrets ------------------------------------------------------------------------------------
+
+
+def missing_secrets(config: Config, environ: Mapping[str, str]) -> list[str]:
+    """Names of the environment variables this configuration needs that are unset or empty."""
+    needed: list[str | None] = []
+    mailbox, outbox = config.mailbox, config.outbox
+    if isinstance(mailbox, ImapMailbox):
+        if mailbox.auth == "password":
+            needed.append(mailbox.password_env)
+        elif mailbox.oauth2_token_command is None:
+            needed.append(mailbox.oauth2_client_secret_env)
+    if isinstance(outbox, SmtpOutbox):
+        needed.append(outbox.password_env)
+    if config.chat.kind == "slack" and config.slack is not None:
+        slack = config.slack
+        needed.append(slack.bot_token_env)
+        needed.append(slack.app_token_env if slack.mode == "socket" else slack.signing_secret_env)
+    names = dict.fromkeys(name for name in needed if name is not None)
+    return [name for name in names if not environ.get(name)]
+
+
+# --- local mode ---------------------------------------------------------------------------------
+
+
+def local_config(data_dir: Path) -> Config:
+    """The configuration used without a config.toml: all local, with the sample organisations."""
+    return Config.model_validate(
+        {
+            "service": {"home_organisation": "northshire-trust", "data_dir": data_dir},
+            "mailbox": {"kind": "maildir", "path": data_dir / "inbox"},
+            "outbox": {
+                "kind": "files",
+                "path": data_dir / "outbox",
+                "from_address": "complaints@northshire-trust.example",
+                "from_name": "Northshire Hospitals Complaints Team",
+            },
+            "chat": {"kind": "terminal"},
+        }
+        | tomllib.loads(_SAMPLE_DIRECTORY)
+    )
+
+
+_SAMPLE_DIRECTORY = """
+[[organisations]]
+id = "northshire-trust"
+name = "Northshire Hospitals NHS Foundation Trust"
+sector = "health"
+kind = "nhs_trust"
+aliases = ["Northshire Hospitals", "Northshire General Hospital", "Northshire General",
+           "the hospital", "Ward 7"]
+complaints_email = "complaints@northshire-trust.example"
+complaints_phone = "01632 960 100"
+address = "Patient Experience Team, Northshire General Hospital, Infirmary Road, Northshire NS1 4AB"
+contacts = ["asha-patel"]
+senior_managers = ["tom-reed"]
+
+[[organisations]]
+id = "riverside-gp"
+name = "Riverside Medical Practice"
+sector = "health"
+kind = "gp_practice"
+aliases = ["Riverside Medical", "Riverside surgery", "my GP"]
+complaints_email = "practice.manager@riverside-gp.example"
+complaints_phone = "01632 960 200"
+address = "Riverside Medical Practice, 12 Mill Lane, Northshire NS2 7CD"
+contacts = ["sam-price"]
+senior_managers = ["sam-price"]
+
+[[organisations]]
+id = "northshire-council"
+name = "Northshire County Council, Adult Social Care"
+sector = "social_care"
+kind = "local_authority"
+aliases = ["Northshire County Council", "the council", "social services", "social worker",
+           "care package"]
+complaints_email = "complaints@northshire-council.example"
+complaints_phone = "01632 960 300"
+address = "Complaints Team, County Hall, Northshire NS1 1AA"
+contacts = ["lena-okafor"]
+senior_managers = ["david-hughes"]
+advocacy.name = "Northshire Advocacy Hub"
+advocacy.phone = "01632 960 123"
+advocacy.website = "www.northshire-advocacy.example"
+
+[[organisations]]
+id = "meadowbank"
+name = "Meadowbank Care Home"
+sector = "social_care"
+kind = "care_provider"
+aliases = ["Meadowbank"]
+complaints_email = "manager@meadowbank-care.example"
+complaints_phone = "01632 960 400"
+address = "Meadowbank Care Home, 3 Meadow Road, Northshire NS3 9EF"
+contacts = ["ruth-moss"]
+senior_managers = ["ruth-moss"]
+
+[[people]]
+id = "asha-patel"
+name = "Asha Patel"
+organisation = "northshire-trust"
+roles = ["handler"]
+email = "asha.patel@northshire-trust.example"
+slack_user_id = "U0TRUST01"
+
+[[people]]
+id = "tom-reed"
+name = "Tom Reed"
+organisation = "northshire-trust"
+roles = ["manager", "handler"]
+email = "tom.reed@northshire-trust.example"
+slack_user_id = "U0TRUST02"
+
+[[people]]
+id = "lena-okafor"
+name = "Lena Okafor"
+organisation = "northshire-council"
+roles = ["contributor"]
+email = "lena.okafor@northshire-council.example"
+slack_user_id = "U0COUNC01"
+
+[[people]]
+id = "david-hughes"
+name = "David Hughes"
+organisation = "northshire-council"
+roles = ["manager"]
+email = "david.hughes@northshire-council.example"
+
+[[people]]
+id = "sam-price"
+name = "Sam Price"
+organisation = "riverside-gp"
+roles = ["contributor", "manager"]
+email = "sam.price@riverside-gp.example"
+
+[[people]]
+id = "ruth-moss"
+name = "Ruth Moss"
+organisation = "meadowbank"
+roles = ["contributor", "manager"]
+email = "ruth.moss@meadowbank-care.example"
+"""
