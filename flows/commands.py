@@ -1,0 +1,269 @@
+"""Commands: what someone asks the case to do. Imperative names; `flows.decide` judges them.
+
+Every command names its actor. Values arriving from outside (button values, email tokens) are
+never trusted: `decide` re-checks the case's status and the actor's role and organisation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flows.model import (
+    Actor,
+    Channel,
+    ConsentMethod,
+    LeadCriterion,
+    OrgRef,
+    Outcome,
+    Person,
+    Representative,
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Command:
+    actor: Actor
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReceiveComplaint(Command):
+    channel: Channel
+    received_at: datetime
+    complainant: Person
+    home_org: OrgRef
+    subject: str = ""
+    text: str = ""
+    message_id: str = ""
+    suggested_orgs: tuple[str, ...] = ()
+    happened_on: date | None = None
+    aware_on: date | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class IdentifyOrganisations(Command):
+    orgs: tuple[OrgRef, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RequestConsent(Command):
+    org_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordConsent(Command):
+    org_ids: tuple[str, ...]
+    method: ConsentMethod
+    given_on: date
+    capacity_confirmed: bool
+    representative: Representative | None = None
+    joint: bool = True
+    includes_learning: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordConsentRefused(Command):
+    org_ids: tuple[str, ...]
+    note: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class WithdrawConsent(Command):
+    org_ids: tuple[str, ...]
+    note: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PassOn(Command):
+    org_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Signpost(Command):
+    org_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProposeLead(Command):
+    org_id: str
+    criteria: tuple[LeadCriterion, ...]
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RespondToLead(Command):
+    org_id: str
+    agrees: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordComplainantView(Command):
+    view: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetNamedContact(Command):
+    name: str
+    email: str
+    phone: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetResponsePeriod(Command):
+    due: date
+    agreed_with_complainant: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class AgreeLongerPeriod(Command):
+    until: date
+    agreed_on: date
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetUpdateFrequency(Command):
+    working_days: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class AddStrand(Command):
+    org_id: str
+    matters: str
+    target: date
+    milestones: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChangeTargetDate(Command):
+    strand_id: str
+    target: date
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AgreePlan(Command):
+    org_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordPlanDiscussed(Command):
+    note: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordContribution(Command):
+    strand_id: str
+    summary: str
+    attachments: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordDraft(Command):
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class OpenCommentRound(Command):
+    comment_by: date
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordComment(Command):
+    org_id: str
+    comment: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShareDraftWithComplainant(Command):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class SendFinalResponse(Command):
+    body: str
+    signed_by: str
+    signed_role: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AddAction(Command):
+    owner_org: str
+    description: str
+    due: date
+
+
+@dataclass(frozen=True, kw_only=True)
+class CompleteAction(Command):
+    action_id: str
+    evidence: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordLearning(Command):
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RaiseImpasse(Command):
+    matter: str
+    reason: str
+    resolve_by: date
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResolveImpasse(Command):
+    resolution: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SendPartialResponse(Command):
+    answered: str
+    not_possible: str
+    why_no_agreement: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SignpostOmbudsman(Command):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class DecideOutOfTime(Command):
+    accept: bool
+    reasons: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SendDelayLetter(Command):
+    reasons: str
+    expected_by: date
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordAcknowledgement(Command):
+    method: ConsentMethod
+    on: date
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResolveInformally(Command):
+    note: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CloseCase(Command):
+    outcome: Outcome
+
+
+@dataclass(frozen=True, kw_only=True)
+class WithdrawComplaint(Command):
+    note: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordLetterSent(Command):
+    """Reported by the effect runner once the mailer accepted a letter."""
+
+    key: str
+    message_id: str

@@ -1,0 +1,286 @@
+"""Events: facts about a case, in the past tense. The event log is the audit trail.
+
+Each event records when it happened (`at`) and who made it happen (`by`, an actor id). Events are
+never changed once written; `flows.evolve` folds them into a `Case`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flows.model import (
+    Channel,
+    ClosureReason,
+    ConsentMethod,
+    LeadCriterion,
+    Ombudsman,
+    OrgRef,
+    Outcome,
+    Person,
+    Representative,
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    at: datetime
+    by: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ComplaintReceived(Event):
+    channel: Channel
+    received_at: datetime
+    complainant: Person
+    home_org: OrgRef
+    subject: str = ""
+    text: str = ""
+    message_id: str = ""
+    suggested_orgs: tuple[str, ...] = ()
+    happened_on: date | None = None
+    aware_on: date | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrganisationsIdentified(Event):
+    orgs: tuple[OrgRef, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConsentRequested(Event):
+    org_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConsentGiven(Event):
+    org_ids: tuple[str, ...]
+    method: ConsentMethod
+    given_on: date
+    capacity_confirmed: bool
+    representative: Representative | None = None
+    joint: bool = True
+    includes_learning: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConsentRefused(Event):
+    org_ids: tuple[str, ...]
+    note: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConsentWithdrawn(Event):
+    org_ids: tuple[str, ...]
+    note: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrganisationsSignposted(Event):
+    org_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PassedOn(Event):
+    org_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class LeadProposed(Event):
+    org_id: str
+    criteria: tuple[LeadCriterion, ...]
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class LeadResponded(Event):
+    org_id: str
+    agrees: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ComplainantViewRecorded(Event):
+    view: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class LeadAgreed(Event):
+    org_id: str
+    criteria: tuple[LeadCriterion, ...]
+    agreed_by: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class NamedContactSet(Event):
+    name: str
+    email: str
+    phone: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResponsePeriodSet(Event):
+    due: date
+    agreed_with_complainant: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class LongerPeriodAgreed(Event):
+    until: date
+    agreed_on: date
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpdateFrequencySet(Event):
+    working_days: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class StrandAdded(Event):
+    strand_id: str
+    org_id: str
+    matters: str
+    target: date
+    milestones: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class TargetDateChanged(Event):
+    strand_id: str
+    target: date
+    previous: date
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanAgreed(Event):
+    org_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanDiscussed(Event):
+    note: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContributionReceived(Event):
+    strand_id: str
+    summary: str
+    attachments: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class DraftRecorded(Event):
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CommentRoundOpened(Event):
+    comment_by: date
+
+
+@dataclass(frozen=True, kw_only=True)
+class CommentReceived(Event):
+    org_id: str
+    comment: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DraftShared(Event):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class FinalResponseSent(Event):
+    signed_by: str
+    signed_role: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActionAdded(Event):
+    action_id: str
+    owner_org: str
+    description: str
+    due: date
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActionCompleted(Event):
+    action_id: str
+    evidence: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class LearningRecorded(Event):
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImpasseRaised(Event):
+    matter: str
+    reason: str
+    resolve_by: date
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImpasseResolved(Event):
+    resolution: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PartialResponseSent(Event):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class OmbudsmanSignposted(Event):
+    ombudsmen: tuple[Ombudsman, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutOfTimeDecided(Event):
+    accept: bool
+    reasons: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DelayLetterSent(Event):
+    reasons: str
+    expected_by: date
+
+
+@dataclass(frozen=True, kw_only=True)
+class Acknowledged(Event):
+    method: ConsentMethod
+    on: date
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseClosed(Event):
+    reason: ClosureReason
+    outcome: Outcome | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class LetterQueued(Event):
+    key: str
+    template: str
+    to: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class LetterSent(Event):
+    key: str
+    message_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DisclosureMade(Event):
+    """Every disclosure to another organisation: what, to whom, on which consent, when."""
+
+    org_id: str
+    what: str
+    effect_key: str
+    consent_method: str
+    consent_on: date | None

@@ -1,0 +1,226 @@
+"""`evolve(case, event)`: the one way a case changes. Pure; never refuses (events are facts)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+from flows import events as ev
+from flows.model import (
+    Action,
+    Case,
+    Consent,
+    ConsentState,
+    Contribution,
+    Draft,
+    Impasse,
+    LeadProposal,
+    LeadResponse,
+    Letter,
+    NamedContact,
+    ResponsePeriod,
+    Strand,
+)
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _with(mapping: Mapping[K, V], key: K, value: V) -> Mapping[K, V]:
+    return MappingProxyType({**mapping, key: value})
+
+
+def fold(case: Case, events: Iterable[ev.Event]) -> Case:
+    for event in events:
+        case = evolve(case, event)
+    return case
+
+
+def evolve(case: Case, event: ev.Event) -> Case:
+    apply = _APPLY.get(type(event))
+    changed = apply(case, event) if apply else case
+    return replace(changed, version=case.version + 1)
+
+
+def _received(case: Case, e: ev.ComplaintReceived) -> Case:
+    return replace(
+        case,
+        home_org=e.home_org.id,
+        channel=e.channel,
+        received_at=e.received_at,
+        complainant=e.complainant,
+        subject=e.subject,
+        text=e.text,
+        happened_on=e.happened_on,
+        aware_on=e.aware_on,
+        suggested_orgs=e.suggested_orgs,
+        orgs=MappingProxyType({e.home_org.id: e.home_org}),
+    )
+
+
+def _identified(case: Case, e: ev.OrganisationsIdentified) -> Case:
+    orgs = {o.id: o for o in e.orgs}
+    return replace(case, orgs=MappingProxyType(orgs), orgs_identified=True)
+
+
+def _consent(state: ConsentState) -> Callable[[Case, Any], Case]:
+    def apply(case: Case, e: Any) -> Case:
+        consents = dict(case.consents)
+        for org_id in e.org_ids:
+            consents[org_id] = Consent(
+                org_id=org_id,
+                state=state,
+                at=e.at,
+                by=e.by,
+                method=getattr(e, "method", None),
+                given_on=getattr(e, "given_on", None),
+                capacity_confirmed=getattr(e, "capacity_confirmed", False),
+                representative=getattr(e, "representative", None),
+                joint=getattr(e, "joint", False),
+                includes_learning=getattr(e, "includes_learning", False),
+                note=getattr(e, "note", ""),
+            )
+        return replace(case, consents=MappingProxyType(consents))
+
+    return apply
+
+
+def _signposted(case: Case, e: ev.OrganisationsSignposted) -> Case:
+    return replace(case, signposted_orgs=case.signposted_orgs | set(e.org_ids))
+
+
+def _proposed(case: Case, e: ev.LeadProposed) -> Case:
+    proposal = LeadProposal(org_id=e.org_id, criteria=e.criteria, reason=e.reason, by=e.by, at=e.at)
+    return replace(case, proposal=proposal)
+
+
+def _responded(case: Case, e: ev.LeadResponded) -> Case:
+    assert case.proposal is not None
+    response = LeadResponse(org_id=e.org_id, agrees=e.agrees, by=e.by, at=e.at, reason=e.reason)
+    responses = _with(case.proposal.responses, e.org_id, response)
+    return replace(case, proposal=replace(case.proposal, responses=responses))
+
+
+def _strand(case: Case, e: ev.StrandAdded) -> Case:
+    strand = Strand(
+        id=e.strand_id, org_id=e.org_id, matters=e.matters, target=e.target, milestones=e.milestones
+    )
+    return replace(case, strands=_with(case.strands, e.strand_id, strand))
+
+
+def _retarget(case: Case, e: ev.TargetDateChanged) -> Case:
+    strand = replace(case.strands[e.strand_id], target=e.target)
+    return replace(case, strands=_with(case.strands, e.strand_id, strand))
+
+
+def _contribution(case: Case, e: ev.ContributionReceived) -> Case:
+    contribution = Contribution(summary=e.summary, by=e.by, at=e.at, attachments=e.attachments)
+    strand = replace(case.strands[e.strand_id], contribution=contribution)
+    return replace(case, strands=_with(case.strands, e.strand_id, strand))
+
+
+def _draft(case: Case) -> Draft:
+    assert case.draft is not None, "a draft event needs a draft"
+    return case.draft
+
+
+def _impasse_of(case: Case) -> Impasse:
+    assert case.impasse is not None, "an impasse event needs an impasse"
+    return case.impasse
+
+
+def _comment(case: Case, e: ev.CommentReceived) -> Case:
+    draft = _draft(case)
+    return replace(case, draft=replace(draft, comments=_with(draft.comments, e.org_id, e.comment)))
+
+
+def _action(case: Case, e: ev.ActionAdded) -> Case:
+    action = Action(id=e.action_id, owner_org=e.owner_org, description=e.description, due=e.due)
+    return replace(case, actions=_with(case.actions, e.action_id, action))
+
+
+def _action_done(case: Case, e: ev.ActionCompleted) -> Case:
+    action = replace(case.actions[e.action_id], completed_at=e.at, evidence=e.evidence)
+    return replace(case, actions=_with(case.actions, e.action_id, action))
+
+
+def _impasse(case: Case, e: ev.ImpasseRaised) -> Case:
+    impasse = Impasse(matter=e.matter, reason=e.reason, raised_at=e.at, resolve_by=e.resolve_by)
+    return replace(case, impasse=impasse)
+
+
+def _impasse_step(step: int) -> Callable[[Case, Any], Case]:
+    def apply(case: Case, e: Any) -> Case:
+        impasse = replace(case.impasse, step=step) if case.impasse else None
+        if step == 2:
+            return replace(case, impasse=impasse, partial_response_at=e.at)
+        ombudsmen = e.ombudsmen
+        return replace(case, impasse=impasse, ombudsmen_signposted=ombudsmen)
+
+    return apply
+
+
+def _letter_queued(case: Case, e: ev.LetterQueued) -> Case:
+    letter = Letter(key=e.key, template=e.template, to=e.to, queued_at=e.at)
+    return replace(case, letters=_with(case.letters, e.key, letter))
+
+
+def _letter_sent(case: Case, e: ev.LetterSent) -> Case:
+    letter = replace(case.letters[e.key], sent_at=e.at, message_id=e.message_id)
+    case = replace(case, letters=_with(case.letters, e.key, letter))
+    if letter.template in ("acknowledgement", "written_record") and not case.acknowledged_at:
+        case = replace(case, acknowledged_at=e.at)
+    return case
+
+
+_APPLY: dict[type, Callable[[Case, Any], Case]] = {
+    ev.ComplaintReceived: _received,
+    ev.OrganisationsIdentified: _identified,
+    ev.ConsentRequested: _consent(ConsentState.REQUESTED),
+    ev.ConsentGiven: _consent(ConsentState.GIVEN),
+    ev.ConsentRefused: _consent(ConsentState.REFUSED),
+    ev.ConsentWithdrawn: _consent(ConsentState.WITHDRAWN),
+    ev.OrganisationsSignposted: _signposted,
+    ev.LeadProposed: _proposed,
+    ev.LeadResponded: _responded,
+    ev.ComplainantViewRecorded: lambda c, e: replace(c, complainant_lead_view=e.view),
+    ev.LeadAgreed: lambda c, e: replace(c, lead=e.org_id, lead_criteria=e.criteria),
+    ev.NamedContactSet: lambda c, e: replace(
+        c, named_contact=NamedContact(name=e.name, email=e.email, phone=e.phone, set_at=e.at)
+    ),
+    ev.ResponsePeriodSet: lambda c, e: replace(
+        c, response_period=ResponsePeriod(e.due, e.agreed_with_complainant, e.at)
+    ),
+    ev.LongerPeriodAgreed: lambda c, e: replace(
+        c, longer_period_until=e.until, longer_period_agreed_on=e.agreed_on
+    ),
+    ev.UpdateFrequencySet: lambda c, e: replace(c, update_every=e.working_days),
+    ev.StrandAdded: _strand,
+    ev.TargetDateChanged: _retarget,
+    ev.PlanAgreed: lambda c, e: replace(c, plan_agreed_by=c.plan_agreed_by | {e.org_id}),
+    ev.PlanDiscussed: lambda c, e: replace(c, plan_discussed_at=e.at),
+    ev.ContributionReceived: _contribution,
+    ev.DraftRecorded: lambda c, e: replace(c, draft=Draft(text=e.text, at=e.at)),
+    ev.CommentRoundOpened: lambda c, e: replace(c, draft=replace(_draft(c), comment_by=e.comment_by)),
+    ev.CommentReceived: _comment,
+    ev.DraftShared: lambda c, e: replace(c, draft=replace(_draft(c), shared_with_complainant_at=e.at)),
+    ev.FinalResponseSent: lambda c, e: replace(c, final_response_at=e.at, signed_by=e.signed_by),
+    ev.ActionAdded: _action,
+    ev.ActionCompleted: _action_done,
+    ev.LearningRecorded: lambda c, e: replace(c, learning=(*c.learning, e.text)),
+    ev.ImpasseRaised: _impasse,
+    ev.ImpasseResolved: lambda c, e: replace(
+        c, impasse=replace(_impasse_of(c), resolved_at=e.at, resolution=e.resolution)
+    ),
+    ev.PartialResponseSent: _impasse_step(2),
+    ev.OmbudsmanSignposted: _impasse_step(3),
+    ev.OutOfTimeDecided: lambda c, e: replace(c, out_of_time="accepted" if e.accept else "declined"),
+    ev.DelayLetterSent: lambda c, e: replace(c, delay_letter_at=e.at),
+    ev.Acknowledged: lambda c, e: replace(c, acknowledged_at=e.at),
+    ev.PassedOn: lambda c, e: replace(c, passed_on=c.passed_on | {e.org_id}),
+    ev.CaseClosed: lambda c, e: replace(c, closed_at=e.at, closure=e.reason, outcome=e.outcome),
+    ev.LetterQueued: _letter_queued,
+    ev.LetterSent: _letter_sent,
+}

@@ -1,0 +1,359 @@
+"""The case as the rest of the core sees it: a value folded from the case's events.
+
+Everything here is immutable. `flows.evolve` builds a new `Case` for each event; nothing else
+writes one. The status is not stored by events: it is derived from the facts (`derive_status`),
+so it can never disagree with them, and `flows.moves` checks that every change is an edge of the
+documented state diagram.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+
+class Sector(StrEnum):
+    HEALTH = "health"
+    SOCIAL_CARE = "social_care"
+
+
+class Role(StrEnum):
+    HANDLER = "handler"
+    CONTRIBUTOR = "contributor"
+    MANAGER = "manager"
+    ADMIN = "admin"
+    SYSTEM = "system"
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    PHONE = "phone"
+    IN_PERSON = "in_person"
+    LETTER = "letter"
+
+
+class Status(StrEnum):
+    RECEIVED = "received"
+    AWAITING_CONSENT = "awaiting_consent"
+    AGREEING_LEAD = "agreeing_lead"
+    NAMING_CONTACT = "naming_contact"
+    PLANNING = "planning"
+    INVESTIGATING = "investigating"
+    DRAFTING = "drafting"
+    RESPONDED = "responded"
+    CLOSED = "closed"
+
+
+OPEN_STATUSES = frozenset(s for s in Status if s is not Status.CLOSED)
+
+
+class ConsentState(StrEnum):
+    REQUESTED = "requested"
+    GIVEN = "given"
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"
+
+
+class ConsentMethod(StrEnum):
+    WRITTEN = "written"
+    EMAIL = "email"
+    PHONE = "phone"
+    IN_PERSON = "in_person"
+
+
+class RepresentativeBasis(StrEnum):
+    WRITTEN_CONSENT = "written_consent"
+    LASTING_POWER_OF_ATTORNEY = "lasting_power_of_attorney"
+    DEPUTYSHIP = "deputyship"
+    PROBATE = "probate"
+    PARENTAL_RESPONSIBILITY = "parental_responsibility"
+    BEST_INTERESTS = "best_interests"
+
+
+class LeadCriterion(StrEnum):
+    """The guide's criteria for choosing the lead organisation."""
+
+    GREATEST_RESPONSIBILITY = "greatest_responsibility"
+    BEST_RELATIONSHIP = "best_relationship"
+    MOST_RESOURCE = "most_resource"
+    MAIN_COMMISSIONER = "main_commissioner"
+
+
+class Outcome(StrEnum):
+    UPHELD = "upheld"
+    PARTLY_UPHELD = "partly_upheld"
+    NOT_UPHELD = "not_upheld"
+
+
+class ClosureReason(StrEnum):
+    RESPONDED = "responded"
+    RESOLVED_INFORMALLY = "resolved_informally"
+    PASSED_ON = "passed_on"
+    SIGNPOSTED = "signposted"
+    WITHDRAWN = "withdrawn"
+
+
+class Ombudsman(StrEnum):
+    PHSO = "phso"
+    LGSCO = "lgsco"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: resolved by an adapter from a Slack id or an email, checked by the core."""
+
+    id: str
+    org_id: str
+    roles: frozenset[Role]
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Advocacy:
+    name: str
+    phone: str
+    website: str
+
+
+@dataclass(frozen=True)
+class OrgRef:
+    """An organisation as the case knows it (copied from the directory when it joined)."""
+
+    id: str
+    name: str
+    sector: Sector
+    kind: str
+    email: str = ""
+    phone: str = ""
+    advocacy: Advocacy | None = None
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    email: str = ""
+    phone: str = ""
+    address: str = ""
+
+
+@dataclass(frozen=True)
+class Representative:
+    name: str
+    relationship: str
+    basis: RepresentativeBasis
+    evidence: str = ""
+
+
+@dataclass(frozen=True)
+class Consent:
+    org_id: str
+    state: ConsentState
+    at: datetime
+    by: str
+    method: ConsentMethod | None = None
+    given_on: date | None = None
+    capacity_confirmed: bool = False
+    representative: Representative | None = None
+    joint: bool = False
+    includes_learning: bool = False
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class LeadResponse:
+    org_id: str
+    agrees: bool
+    by: str
+    at: datetime
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class LeadProposal:
+    org_id: str
+    criteria: tuple[LeadCriterion, ...]
+    reason: str
+    by: str
+    at: datetime
+    responses: Mapping[str, LeadResponse] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
+class NamedContact:
+    name: str
+    email: str
+    phone: str
+    set_at: datetime
+
+
+@dataclass(frozen=True)
+class ResponsePeriod:
+    due: date
+    agreed_with_complainant: bool
+    set_at: datetime
+
+
+@dataclass(frozen=True)
+class Contribution:
+    summary: str
+    by: str
+    at: datetime
+    attachments: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Strand:
+    id: str
+    org_id: str
+    matters: str
+    target: date
+    milestones: tuple[str, ...] = ()
+    contribution: Contribution | None = None
+
+
+@dataclass(frozen=True)
+class Action:
+    id: str
+    owner_org: str
+    description: str
+    due: date
+    completed_at: datetime | None = None
+    evidence: str = ""
+
+
+@dataclass(frozen=True)
+class Impasse:
+    matter: str
+    reason: str
+    raised_at: datetime
+    resolve_by: date
+    step: int = 1
+    resolved_at: datetime | None = None
+    resolution: str = ""
+
+
+@dataclass(frozen=True)
+class Letter:
+    key: str
+    template: str
+    to: str
+    queued_at: datetime
+    sent_at: datetime | None = None
+    message_id: str = ""
+
+
+@dataclass(frozen=True)
+class Draft:
+    text: str
+    at: datetime
+    comment_by: date | None = None
+    comments: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    shared_with_complainant_at: datetime | None = None
+
+
+def _empty() -> Mapping[Any, Any]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class Case:
+    """Everything known about one complaint. Build it only through `flows.evolve`."""
+
+    ref: str
+    version: int = 0
+    home_org: str = ""
+    channel: Channel = Channel.EMAIL
+    received_at: datetime | None = None
+    complainant: Person = Person(name="")
+    subject: str = ""
+    text: str = ""
+    happened_on: date | None = None
+    aware_on: date | None = None
+    suggested_orgs: tuple[str, ...] = ()
+    orgs: Mapping[str, OrgRef] = field(default_factory=_empty)
+    orgs_identified: bool = False
+    signposted_orgs: frozenset[str] = frozenset()
+    passed_on: frozenset[str] = frozenset()
+    consents: Mapping[str, Consent] = field(default_factory=_empty)
+    proposal: LeadProposal | None = None
+    complainant_lead_view: str = ""
+    lead: str | None = None
+    lead_criteria: tuple[LeadCriterion, ...] = ()
+    named_contact: NamedContact | None = None
+    response_period: ResponsePeriod | None = None
+    longer_period_until: date | None = None
+    longer_period_agreed_on: date | None = None
+    update_every: int | None = None
+    strands: Mapping[str, Strand] = field(default_factory=_empty)
+    plan_agreed_by: frozenset[str] = frozenset()
+    plan_discussed_at: datetime | None = None
+    draft: Draft | None = None
+    final_response_at: datetime | None = None
+    signed_by: str = ""
+    partial_response_at: datetime | None = None
+    ombudsmen_signposted: tuple[Ombudsman, ...] = ()
+    actions: Mapping[str, Action] = field(default_factory=_empty)
+    learning: tuple[str, ...] = ()
+    impasse: Impasse | None = None
+    out_of_time: str | None = None  # "accepted" / "declined" once a handler decided
+    acknowledged_at: datetime | None = None
+    delay_letter_at: datetime | None = None
+    letters: Mapping[str, Letter] = field(default_factory=_empty)
+    closed_at: datetime | None = None
+    closure: ClosureReason | None = None
+    outcome: Outcome | None = None
+
+    @property
+    def coordinator(self) -> str:
+        """The organisation that coordinates now: the lead once agreed, else the one that received it."""
+        return self.lead or self.home_org
+
+    @property
+    def involved(self) -> tuple[str, ...]:
+        """Organisations taking part in the joint handling (signposted ones are out of it)."""
+        return tuple(o for o in self.orgs if o not in self.signposted_orgs)
+
+    @property
+    def ours(self) -> bool:
+        """Is the receiving organisation itself one of those complained about?"""
+        return self.home_org in self.involved
+
+    @property
+    def others(self) -> tuple[str, ...]:
+        return tuple(o for o in self.involved if o != self.home_org)
+
+    def consent_active(self, org_id: str) -> bool:
+        """May identifiable details go to `org_id`? Our own organisation needs no consent."""
+        if org_id == self.home_org:
+            return True
+        consent = self.consents.get(org_id)
+        return consent is not None and consent.state is ConsentState.GIVEN
+
+    @property
+    def status(self) -> Status:
+        return derive_status(self)
+
+
+def derive_status(case: Case) -> Status:
+    """The status follows from the facts; the order of the tests is the order of the process."""
+    if case.closed_at is not None:
+        return Status.CLOSED
+    if case.final_response_at is not None or case.partial_response_at is not None:
+        return Status.RESPONDED
+    if case.draft is not None:
+        return Status.DRAFTING
+    if case.plan_agreed_by and set(case.involved) <= case.plan_agreed_by:
+        return Status.INVESTIGATING
+    if case.named_contact is not None:
+        return Status.PLANNING
+    if case.lead is not None:
+        return Status.NAMING_CONTACT
+    if case.orgs_identified:
+        if all(case.consent_active(o) for o in case.involved):
+            return Status.AGREEING_LEAD
+        return Status.AWAITING_CONSENT
+    return Status.RECEIVED

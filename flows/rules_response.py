@@ -1,0 +1,406 @@
+"""Rules from the plan to closure: clocks agreed with the person, strands, contributions, the
+joint response, actions and learning, the impasse ladder and the out-of-time decision.
+
+DOMAIN.md section 2, steps 7 to 13.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from flows import commands as c
+from flows import events as ev
+from flows.calendar import is_working_day, london_date, longer_period_counts, six_month_point
+from flows.errors import InvalidCommand
+from flows.model import Case, ClosureReason, Impasse, Ombudsman, Role, Sector, Strand
+from flows.rules import (
+    Out,
+    Rule,
+    complainant,
+    long_date,
+    organisation,
+    require_coordinator,
+    require_for_org,
+    require_involved,
+    require_not_past,
+    require_text,
+    today,
+)
+
+
+def response_period(case: Case, cmd: c.SetResponsePeriod, now: datetime) -> Out:
+    require_coordinator(case, cmd.actor)
+    require_not_past(cmd.due, now, "the response date")
+    out = Out(case, cmd.actor.id, now).event(
+        ev.ResponsePeriodSet, due=cmd.due, agreed_with_complainant=cmd.agreed_with_complainant
+    )
+    if not cmd.agreed_with_complainant:
+        out.letter(
+            "response_period",
+            complainant(case.complainant),
+            response_due=long_date(cmd.due),
+            **_letterhead(case),
+        )
+    return out
+
+
+def longer_period(case: Case, cmd: c.AgreeLongerPeriod, now: datetime) -> Out:
+    require_coordinator(case, cmd.actor)
+    received = _received_on(case)
+    point = six_month_point(received)
+    if cmd.agreed_on > today(now):
+        raise InvalidCommand("the agreement cannot be dated in the future")
+    if not longer_period_counts(received, cmd.agreed_on):
+        raise InvalidCommand(
+            "a longer period counts only if agreed with the person before the six-month point "
+            f"({long_date(point)})"
+        )
+    if cmd.until <= point:
+        raise InvalidCommand(f"a longer period must end after the six-month point ({long_date(point)})")
+    return Out(case, cmd.actor.id, now).event(ev.LongerPeriodAgreed, until=cmd.until, agreed_on=cmd.agreed_on)
+
+
+def update_frequency(case: Case, cmd: c.SetUpdateFrequency, now: datetime) -> Out:
+    require_coordinator(case, cmd.actor)
+    if not 1 <= cmd.working_days <= 60:
+        raise InvalidCommand("choose an update frequency between 1 and 60 working days")
+    return Out(case, cmd.actor.id, now).event(ev.UpdateFrequencySet, working_days=cmd.working_days)
+
+
+def add_strand(case: Case, cmd: c.AddStrand, now: datetime) -> Out:
+    require_coordinator(case, cmd.actor)
+    require_involved(case, (cmd.org_id,))
+    require_text(cmd.matters, "the matters this organisation looks into")
+    _require_target(cmd.target, now)
+    strand_id = f"S{len(case.strands) + 1}"
+    return Out(case, cmd.actor.id, now).event(
+        ev.StrandAdded,
+        strand_id=strand_id,
+        org_id=cmd.org_id,
+        matters=cmd.matters,
+        target=cmd.target,
+        milestones=cmd.milestones,
+    )
+
+
+def change_target(case: Case, cmd: c.ChangeTargetDate, now: datetime) -> Out:
+    require_coordinator(case, cmd.actor)
+    strand = _strand(case, cmd.strand_id)
+    require_text(cmd.reason, "the reason for the new date")
+    _require_target(cmd.target, now)
+    return Out(case, cmd.actor.id, now).event(
+        ev.TargetDateChanged,
+        strand_id=strand.id,
+        target=cmd.target,
+        previous=strand.target,
+        reason=cmd.reason,
+    )
+
+
+def agree_plan(case: Case, cmd: c.AgreePlan, now: datetime) -> Out:
+    require_for_org(case, cmd.actor, cmd.org_id)
+    if not case.strands:
+        raise InvalidCommand("the plan has no strands yet")
+    return Out(case, cmd.actor.id, now).event(ev.PlanAgreed, org_id=cmd.org_id)
+
+
+def plan_discussed(case: Case, cmd: c.RecordPlanDiscussed, now: datetime) -> Out:
+    require_coordinator(case, cmd.actor)
+    return Out(case, cmd.actor.id, now).event(ev.PlanDiscussed, note=cmd.note)
+
+
+def contribution(case: Case, cmd: c.RecordContribution, now: datetime) -> Out:
+    strand = _strand(case, cmd.strand_id)
+    require_for_org(case, cmd.actor, strand.org_id)
+    require_text(cmd.summary, "the contribution")
+    out = Out(case, cmd.actor.id, now).event(
+        ev.ContributionReceived,
+        strand_id=strand.id,
+        summary=cmd.summary,
+        attachments=cmd.attachments,
+    )
+    return out.notify("contribution_received", strand=strand.id)
+
+
+def record_draft(case: Case, cmd: c.RecordDraft, now: datetime) -> Out:
+    require_coordinator(case, cmd.actor)
+    require_text(cmd.text, "the draft")
+    missing = [s.id for s in case.strands.values() if s.contribution is None]
+    if missing:
+        raise InvalidCommand(f"contributions still awaited for {', '.join(missing)}", strands=missing)
+    return Out(case, cmd.actor.id, now).event(ev.DraftRecorded, text=cmd.text)
+
+
+def comment_round(case: Case, cmd: c.OpenCommentRound, now: datetime) -> Out:
+    require_coordinator(case, cmd.actor)
+    _require_target(cmd.comment_by, now)
+    assert case.draft is not None
+    out = Out(case, cmd.actor.id, now).event(ev.CommentRoundOpened, comment_by=cmd.comment_by)
+    for org_id in _contributors(case):
+        out.letter(
+            "draft_for_comment",
+            organisation(case, org_id),
+            to_org_name=case.orgs[org_id].name,
+            draft=case.draft.text,
+            comment_by=long_date(cmd.comment_by),
+            **_letterhead(case),
+        )
+    return out
+
+
+def comment(case: Case, cmd: c.RecordComment, now: datetime) -> Out:
+    require_for_org(case, cmd.actor, cmd.org_id)
+    require_text(cmd.comment, "the comment")
+    return Out(case, cmd.actor.id, now).event(ev.CommentReceived, org_id=cmd.org_id, comment=cmd.comment)
+
+
+def share_draft(case: Case, cmd: c.ShareDraftWithComplainant, now: datetime) -> Out:
+    require_coordinator(case, cmd.actor)
+    assert case.draft is not None
+    return (
+        Out(case, cmd.actor.id, now)
+        .event(ev.DraftShared)
+        .letter(
+            "draft_to_complainant",
+            complainant(case.complainant),
+            draft=case.draft.text,
+            **_letterhead(case),
+        )
+    )
+
+
+def final_response(case: Case, cmd: c.SendFinalResponse, now: datetime) -> Out:
+    require_coordinator(case, cmd.actor)
+    require_text(cmd.body, "the response")
+    require_text(cmd.signed_by, "who signs the response")
+    draft = case.draft
+    assert draft is not None
+    waiting = [o for o in _contributors(case) if o not in draft.comments]
+    if waiting and (draft.comment_by is None or today(now) <= draft.comment_by):
+        raise InvalidCommand(
+            "every contributing organisation must have the chance to comment first: "
+            + ", ".join(case.orgs[o].name for o in waiting)
+        )
+    if draft.shared_with_complainant_at is None:
+        raise InvalidCommand("share the draft with the person before the final response")
+    return (
+        Out(case, cmd.actor.id, now)
+        .event(ev.FinalResponseSent, signed_by=cmd.signed_by, signed_role=cmd.signed_role)
+        .letter(
+            "final_response",
+            complainant(case.complainant),
+            body=cmd.body,
+            signed_by=cmd.signed_by,
+            signed_role=cmd.signed_role,
+            ombudsmen=[o.value for o in ombudsmen_for(case)],
+            **_letterhead(case),
+        )
+    )
+
+
+def add_action(case: Case, cmd: c.AddAction, now: datetime) -> Out:
+    require_coordinator(case, cmd.actor)
+    require_involved(case, (cmd.owner_org,))
+    require_text(cmd.description, "the action")
+    require_not_past(cmd.due, now, "the due date")
+    return Out(case, cmd.actor.id, now).event(
+        ev.ActionAdded,
+        action_id=f"A{len(case.actions) + 1}",
+        owner_org=cmd.owner_org,
+        description=cmd.description,
+        due=cmd.due,
+    )
+
+
+def complete_action(case: Case, cmd: c.CompleteAction, now: datetime) -> Out:
+    action = case.actions.get(cmd.action_id)
+    if action is None:
+        raise InvalidCommand(f"no action {cmd.action_id} on this case")
+    require_for_org(case, cmd.actor, action.owner_org)
+    require_text(cmd.evidence, "the evidence the action was done")
+    return Out(case, cmd.actor.id, now).event(ev.ActionCompleted, action_id=action.id, evidence=cmd.evidence)
+
+
+def learning(case: Case, cmd: c.RecordLearning, now: datetime) -> Out:
+    require_coordinator(case, cmd.actor)
+    require_text(cmd.text, "the learning")
+    return Out(case, cmd.actor.id, now).event(ev.LearningRecorded, text=cmd.text)
+
+
+def raise_impasse(case: Case, cmd: c.RaiseImpasse, now: datetime) -> Out:
+    require_coordinator(case, cmd.actor)
+    require_text(cmd.matter, "what is disputed")
+    require_text(cmd.reason, "why agreement was not reached")
+    _require_target(cmd.resolve_by, now)
+    if case.impasse is not None and case.impasse.resolved_at is None:
+        raise InvalidCommand("an impasse is already with senior managers")
+    out = Out(case, cmd.actor.id, now).event(
+        ev.ImpasseRaised, matter=cmd.matter, reason=cmd.reason, resolve_by=cmd.resolve_by
+    )
+    for org_id in case.involved:
+        out.notify(
+            "impasse_alert",
+            audience=f"senior_managers:{org_id}",
+            matter=cmd.matter,
+            resolve_by=cmd.resolve_by.isoformat(),
+        )
+    return out
+
+
+def resolve_impasse(case: Case, cmd: c.ResolveImpasse, now: datetime) -> Out:
+    if Role.MANAGER not in cmd.actor.roles or cmd.actor.org_id not in case.involved:
+        require_coordinator(case, cmd.actor)
+    _open_impasse(case)
+    require_text(cmd.resolution, "the outcome")
+    return Out(case, cmd.actor.id, now).event(ev.ImpasseResolved, resolution=cmd.resolution)
+
+
+def partial_response(case: Case, cmd: c.SendPartialResponse, now: datetime) -> Out:
+    require_coordinator(case, cmd.actor)
+    impasse = _open_impasse(case)
+    if today(now) <= impasse.resolve_by:
+        raise InvalidCommand(f"senior managers have until {long_date(impasse.resolve_by)}")
+    for value, what in (
+        (cmd.answered, "what could be answered"),
+        (cmd.not_possible, "where and why a full response was not possible"),
+        (cmd.why_no_agreement, "why agreement was not reached"),
+    ):
+        require_text(value, what)
+    return (
+        Out(case, cmd.actor.id, now)
+        .event(ev.PartialResponseSent)
+        .letter(
+            "partial_response",
+            complainant(case.complainant),
+            answered=cmd.answered,
+            not_possible=cmd.not_possible,
+            why_no_agreement=cmd.why_no_agreement,
+            ombudsmen=[o.value for o in ombudsmen_for(case)],
+            **_letterhead(case),
+        )
+    )
+
+
+def signpost_ombudsman(case: Case, cmd: c.SignpostOmbudsman, now: datetime) -> Out:
+    require_coordinator(case, cmd.actor)
+    if case.partial_response_at is None:
+        raise InvalidCommand("the Ombudsman signposting follows the partial response (step 2)")
+    chosen = ombudsmen_for(case)
+    return (
+        Out(case, cmd.actor.id, now)
+        .event(ev.OmbudsmanSignposted, ombudsmen=chosen)
+        .letter(
+            "ombudsman_signpost",
+            complainant(case.complainant),
+            ombudsmen=[o.value for o in chosen],
+            **_letterhead(case),
+        )
+    )
+
+
+def out_of_time(case: Case, cmd: c.DecideOutOfTime, now: datetime) -> Out:
+    require_coordinator(case, cmd.actor)
+    require_text(cmd.reasons, "the reasons for the decision")
+    return Out(case, cmd.actor.id, now).event(ev.OutOfTimeDecided, accept=cmd.accept, reasons=cmd.reasons)
+
+
+def delay_letter(case: Case, cmd: c.SendDelayLetter, now: datetime) -> Out:
+    require_coordinator(case, cmd.actor)
+    require_text(cmd.reasons, "the reasons for the delay")
+    require_not_past(cmd.expected_by, now, "the expected date")
+    return (
+        Out(case, cmd.actor.id, now)
+        .event(ev.DelayLetterSent, reasons=cmd.reasons, expected_by=cmd.expected_by)
+        .letter(
+            "delay",
+            complainant(case.complainant),
+            reasons=cmd.reasons,
+            expected_by=long_date(cmd.expected_by),
+            **_letterhead(case),
+        )
+    )
+
+
+def close(case: Case, cmd: c.CloseCase, now: datetime) -> Out:
+    require_coordinator(case, cmd.actor)
+    open_actions = [a.id for a in case.actions.values() if a.completed_at is None]
+    if open_actions:
+        raise InvalidCommand(f"actions still open: {', '.join(open_actions)}", actions=open_actions)
+    return Out(case, cmd.actor.id, now).event(
+        ev.CaseClosed, reason=ClosureReason.RESPONDED, outcome=cmd.outcome
+    )
+
+
+def withdraw(case: Case, cmd: c.WithdrawComplaint, now: datetime) -> Out:
+    require_coordinator(case, cmd.actor)
+    return Out(case, cmd.actor.id, now).event(ev.CaseClosed, reason=ClosureReason.WITHDRAWN, note=cmd.note)
+
+
+def ombudsmen_for(case: Case) -> tuple[Ombudsman, ...]:
+    """PHSO for health matters, LGSCO for social care, both when both apply."""
+    sectors = {case.orgs[o].sector for o in case.involved}
+    chosen = [Ombudsman.PHSO] if Sector.HEALTH in sectors else []
+    if Sector.SOCIAL_CARE in sectors:
+        chosen.append(Ombudsman.LGSCO)
+    return tuple(chosen)
+
+
+def _contributors(case: Case) -> list[str]:
+    return [o for o in case.involved if o != case.coordinator]
+
+
+def _letterhead(case: Case) -> dict[str, Any]:
+    return {"org_name": case.orgs[case.coordinator].name, "complainant_name": case.complainant.name}
+
+
+def _received_on(case: Case) -> date:
+    assert case.received_at is not None
+    return london_date(case.received_at)
+
+
+def _strand(case: Case, strand_id: str) -> Strand:
+    strand = case.strands.get(strand_id)
+    if strand is None:
+        raise InvalidCommand(f"no strand {strand_id} in the plan", strand_id=strand_id)
+    return strand
+
+
+def _open_impasse(case: Case) -> Impasse:
+    if case.impasse is None or case.impasse.resolved_at is not None:
+        raise InvalidCommand("there is no unresolved impasse on this case")
+    return case.impasse
+
+
+def _require_target(day: date, now: datetime) -> None:
+    require_not_past(day, now, "the date")
+    if not is_working_day(day):
+        raise InvalidCommand(f"{long_date(day)} is not a working day")
+
+
+RESPONSE_RULES: dict[type[c.Command], Rule] = {
+    c.SetResponsePeriod: response_period,
+    c.AgreeLongerPeriod: longer_period,
+    c.SetUpdateFrequency: update_frequency,
+    c.AddStrand: add_strand,
+    c.ChangeTargetDate: change_target,
+    c.AgreePlan: agree_plan,
+    c.RecordPlanDiscussed: plan_discussed,
+    c.RecordContribution: contribution,
+    c.RecordDraft: record_draft,
+    c.OpenCommentRound: comment_round,
+    c.RecordComment: comment,
+    c.ShareDraftWithComplainant: share_draft,
+    c.SendFinalResponse: final_response,
+    c.AddAction: add_action,
+    c.CompleteAction: complete_action,
+    c.RecordLearning: learning,
+    c.RaiseImpasse: raise_impasse,
+    c.ResolveImpasse: resolve_impasse,
+    c.SendPartialResponse: partial_response,
+    c.SignpostOmbudsman: signpost_ombudsman,
+    c.DecideOutOfTime: out_of_time,
+    c.SendDelayLetter: delay_letter,
+    c.CloseCase: close,
+    c.WithdrawComplaint: withdraw,
+}
