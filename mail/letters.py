@@ -1,0 +1,165 @@
+"""Letters: wording in template files, rendered to text and HTML, built into email messages.
+
+Every sentence a complainant or another organisation reads lives in `mail/templates`, one file per
+letter, so wording can be reviewed without reading code. A letter template extends `_base.txt.j2`
+(reference, greeting, sign-off) and gives its subject in its first block, ``subject``. The HTML
+alternative is always the same frame, `_letter.html.j2`, wrapping the text's paragraphs with
+autoescape on, so nothing in a context value is ever read as markup. Missing context values fail
+loudly (`StrictUndefined`) instead of sending a letter with a gap in it.
+
+Message-IDs derive from an effect's key (`message_id_for`), so a letter sent again after a crash
+carries the same id and is recognised as a repeat by the outbox and by the recipient's mail program.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from email import policy
+from email.errors import MessageError
+from email.headerregistry import Address
+from email.message import EmailMessage
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateNotFound,
+    UndefinedError,
+    select_autoescape,
+)
+
+from mail.errors import LetterContextError, LetterError, UnknownTemplateError
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+_SUFFIX = ".txt.j2"
+_HTML_FRAME = "_letter.html.j2"
+_LETTER_NAME = re.compile(r"[a-z][a-z0-9_]*")
+_BAD_DOMAIN_CHARS = frozenset("<>@()[]\\,;:\"' \t\r\n")
+
+
+@dataclass(frozen=True)
+class RenderedLetter:
+    """A letter's subject line, plain text, and HTML alternative."""
+
+    subject: str
+    text: str
+    html: str
+
+
+@cache
+def _environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        undefined=StrictUndefined,
+        autoescape=select_autoescape(
+            enabled_extensions=("html.j2",), default_for_string=False, default=False
+        ),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def template_names() -> tuple[str, ...]:
+    """The names of all letters that `render_letter` knows, sorted."""
+    return tuple(sorted(
+        path.name.removesuffix(_SUFFIX)
+        for path in TEMPLATE_DIR.glob(f"*{_SUFFIX}")
+        if not path.name.startswith("_")
+    ))
+
+
+def render_letter(template: str, context: Mapping[str, Any]) -> RenderedLetter:
+    """Render the letter `template` (a name such as 'acknowledgement') with `context`."""
+    environment = _environment()
+    if not _LETTER_NAME.fullmatch(template):
+        raise UnknownTemplateError("no letter template of that name", template=template)
+    try:
+        letter = environment.get_template(template + _SUFFIX)
+    except TemplateNotFound as exc:
+        raise UnknownTemplateError("no letter template of that name", template=template) from exc
+    if "subject" not in letter.blocks:
+        raise LetterError("the letter template has no subject block", template=template)
+    values = dict(context)
+    try:
+        subject_parts = letter.blocks["subject"](letter.new_context(values))
+        subject = " ".join("".join(subject_parts).split())
+        text = _tidy(letter.render(values))
+        html = environment.get_template(_HTML_FRAME).render(
+            subject=subject, paragraphs=_paragraphs(text)
+        )
+    except UndefinedError as exc:
+        raise LetterContextError(
+            "the letter needs a value the context does not give",
+            template=template, problem=str(exc),
+        ) from exc
+    return RenderedLetter(subject=subject, text=text, html=html)
+
+
+def _tidy(text: str) -> str:
+    """Trailing spaces off, at most one blank line in a row, one newline at the end."""
+    lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
+    kept: list[str] = []
+    for line in lines:
+        if line or (kept and kept[-1]):
+            kept.append(line)
+    return "\n".join(kept).strip("\n") + "\n"
+
+
+def _paragraphs(text: str) -> list[list[str]]:
+    return [block.split("\n") for block in text.strip("\n").split("\n\n") if block.strip()]
+
+
+def message_id_for(key: str, domain: str) -> str:
+    """A Message-ID that is the same every time for the same key: '<hash@domain>'."""
+    if not domain or _BAD_DOMAIN_CHARS & set(domain):
+        raise LetterError("not a usable Message-ID domain", domain=domain)
+    return f"<{hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]}@{domain}>"
+
+
+def build_message(
+    letter: RenderedLetter,
+    *,
+    from_address: str,
+    from_name: str,
+    to_address: str,
+    to_name: str,
+    message_id: str,
+    sent_at: datetime,
+    automatic: bool,
+    in_reply_to: str | None = None,
+    references: Sequence[str] = (),
+    reply_to: str | None = None,
+) -> EmailMessage:
+    """An email with the letter as text/plain and text/html alternatives."""
+    if sent_at.utcoffset() is None:
+        raise LetterError("sent_at must be timezone-aware", sent_at=sent_at)
+    message = EmailMessage(policy=policy.default)
+    try:
+        message["From"] = Address(display_name=from_name, addr_spec=from_address)
+        message["To"] = Address(display_name=to_name, addr_spec=to_address)
+        if reply_to:
+            message["Reply-To"] = Address(addr_spec=reply_to)
+        message["Subject"] = letter.subject
+        message["Date"] = sent_at
+        message["Message-ID"] = message_id
+        if in_reply_to:
+            message["In-Reply-To"] = in_reply_to
+        if references:
+            message["References"] = " ".join(references)
+        if automatic:
+            # RFC 3834, and Microsoft's header asking Exchange not to answer with out-of-office.
+            message["Auto-Submitted"] = "auto-replied"
+            message["X-Auto-Response-Suppress"] = "All"
+    except (ValueError, TypeError, IndexError, MessageError) as exc:
+        raise LetterError("cannot build the message headers", problem=str(exc)) from exc
+    message.set_content(letter.text, cte="quoted-printable")
+    message.add_alternative(letter.html, subtype="html", cte="quoted-printable")
+    message["Content-Language"] = "en-GB"  # after set_content, which clears Content-* headers
+    return message

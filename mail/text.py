@@ -1,0 +1,168 @@
+"""The words of an email body: HTML reduced to text, and the new text split from quoted history.
+
+A complaint is judged on what the person wrote, so HTML-only mail is read as text (never rendered,
+never run through regular expressions) and a reply's quoted history is kept apart from the new
+text, so a handler sees what is new and classification is not misled by our own earlier letter.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+_SKIPPED = frozenset({"script", "style", "title", "template", "noscript", "svg"})
+# Tags that start a new line, and those that also leave a blank line (a new paragraph).
+_LINES = frozenset({"div", "li", "tr", "dt", "dd", "section", "article", "header", "footer"})
+_PARAGRAPHS = frozenset({
+    "p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "dl", "table", "pre", "hr", "address",
+})
+# Lines that open the quoted history of a reply.
+_ORIGINAL_MESSAGE = re.compile(r"^\s*-{2,}\s*original message\s*-{2,}\s*$", re.IGNORECASE)
+_OUTLOOK_RULE = re.compile(r"^\s*_{10,}\s*$")
+_HEADER_LINE = re.compile(r"^\s*\*?(from|sent|date|to|subject|cc)\s*:\*?", re.IGNORECASE)
+_ON_WROTE_START = re.compile(r"^\s*on\s.+", re.IGNORECASE)
+_WROTE_END = re.compile(r"wrote\s*:\s*$", re.IGNORECASE)
+_TIME_OR_ADDRESS = re.compile(r"\d{1,2}[:.]\d{2}|@")
+_QUOTE_OPEN, _QUOTE_CLOSE = "\x01", "\x02"
+
+
+class _TextCollector(HTMLParser):
+    """Collects the text of an HTML document; blockquotes become '>' lines."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.chunks: list[str] = []
+        self._skipping = 0
+        self._pre = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIPPED:
+            self._skipping += 1
+        elif tag == "br":
+            self.chunks.append("\n")
+        elif tag == "blockquote":
+            self.chunks.append(f"\n{_QUOTE_OPEN}\n")
+        elif tag == "li":
+            self._end_line(1)
+            self.chunks.append("- ")
+        else:
+            self._end_line(_breaks(tag))
+        self._pre += tag == "pre"
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIPPED:
+            self._skipping = max(0, self._skipping - 1)
+        elif tag == "blockquote":
+            self.chunks.append(f"\n{_QUOTE_CLOSE}\n")
+        else:
+            self._end_line(_breaks(tag))
+        if tag == "pre":
+            self._pre = max(0, self._pre - 1)
+
+    def _end_line(self, newlines: int) -> None:
+        """Make the text so far end with at least this many line breaks."""
+        tail = "".join(self.chunks[-4:]).rstrip(" ")
+        have = len(tail) - len(tail.rstrip("\n"))
+        if self.chunks and newlines > have:
+            self.chunks.append("\n" * (newlines - have))
+
+    def handle_data(self, data: str) -> None:
+        if self._skipping:
+            return
+        data = data.replace(_QUOTE_OPEN, "").replace(_QUOTE_CLOSE, "")
+        self.chunks.append(data if self._pre else _spaced(data))
+
+
+def _breaks(tag: str) -> int:
+    """How many line breaks a block tag puts around its content (2 = a new paragraph)."""
+    if tag in _PARAGRAPHS:
+        return 2
+    return 1 if tag in _LINES else 0
+
+
+def _spaced(data: str) -> str:
+    """Collapse whitespace as a browser would, keeping one space at either edge."""
+    words = " ".join(data.split())
+    if not words:
+        return " " if data else ""
+    lead = " " if data[:1].isspace() else ""
+    trail = " " if data[-1:].isspace() else ""
+    return f"{lead}{words}{trail}"
+
+
+def html_to_text(html: str) -> str:
+    """Plain text from HTML: data only, scripts and styles skipped, quotes marked with '>'."""
+    collector = _TextCollector()
+    try:
+        collector.feed(html)
+        collector.close()
+    except Exception:  # HTMLParser is lenient; keep whatever was collected before a failure
+        pass
+    lines: list[str] = []
+    depth = 0
+    for line in "".join(collector.chunks).split("\n"):
+        if line == _QUOTE_OPEN:
+            depth += 1
+        elif line == _QUOTE_CLOSE:
+            depth = max(0, depth - 1)
+        else:
+            words = " ".join(line.split())
+            lines.append(f"{'> ' * depth}{words}" if words else "")
+    return _tidy(lines)
+
+
+def _tidy(lines: list[str]) -> str:
+    """Join lines, with at most one blank line in a row and none at either end."""
+    kept: list[str] = []
+    for line in lines:
+        if line.strip() or (kept and kept[-1].strip()):
+            kept.append(line.rstrip())
+    while kept and not kept[-1].strip():
+        kept.pop()
+    return "\n".join(kept)
+
+
+def split_quoted(text: str) -> tuple[str, str]:
+    """(new text, quoted history): '>' lines, and a reply header with everything after it."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    cut = _history_start(lines)
+    head, history = lines[:cut], lines[cut:]
+    new = [line for line in head if not line.lstrip().startswith(">")]
+    quoted = [line for line in head if line.lstrip().startswith(">")]
+    if quoted and history:
+        quoted.append("")
+    return _tidy(new), _tidy(quoted + history)
+
+
+def _history_start(lines: list[str]) -> int:
+    """Index of the first line of a reply header block, or len(lines) if there is none."""
+    for index, line in enumerate(lines):
+        header = _HEADER_LINE.match(line)
+        if (
+            _ORIGINAL_MESSAGE.match(line)
+            or (_OUTLOOK_RULE.match(line) and _header_names(lines[index + 1:index + 3]) & {"from"})
+            or (header and header.group(1).lower() == "from"
+                and _header_names(lines[index + 1:index + 5]) & {"sent", "date"})
+            or (_ON_WROTE_START.match(line) and _is_attribution(lines[index:index + 3]))
+        ):
+            return index
+    return len(lines)
+
+
+def _header_names(lines: list[str]) -> set[str]:
+    """Names of the Outlook-style header lines ('From:', 'Sent:'...) among these lines."""
+    return {m.group(1).lower() for line in lines if (m := _HEADER_LINE.match(line))}
+
+
+def _is_attribution(lines: list[str]) -> bool:
+    """An 'On <date, time>, <name> wrote:' line, perhaps wrapped onto the next line or two.
+
+    It must carry a time or an address, so a complainant's own "On the ward a nurse wrote:"
+    stays in the new text.
+    """
+    for end, line in enumerate(lines):
+        if end and (not line.strip() or line.lstrip().startswith(">")):
+            return False
+        if _WROTE_END.search(line):
+            return bool(_TIME_OR_ADDRESS.search(" ".join(lines[:end + 1])))
+    return False

@@ -1,0 +1,104 @@
+"""Sample contexts for every letter template, shared by the letter and outbox tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+OMBUDSMEN = [
+    {
+        "name": "Parliamentary and Health Service Ombudsman",
+        "phone": "0345 015 4033",
+        "website": "https://www.ombudsman.org.uk",
+        "time_limit": "usually within 12 months of when you first knew about the problem",
+    },
+    {
+        "name": "Local Government and Social Care Ombudsman",
+        "phone": "0300 061 0614",
+        "website": "https://www.lgo.org.uk",
+        "time_limit": "usually within 12 months of when you first knew about the problem",
+    },
+]
+
+COMMON: dict[str, Any] = {
+    "ref": "NHT-2026-0042",
+    "org_name": "Northshire Hospitals NHS Foundation Trust",
+    "complainant_name": "Margaret Ellison",
+}
+
+SPECIFIC: dict[str, dict[str, Any]] = {
+    "acknowledgement": {"received_on": "Tuesday 24 November 2026"},
+    "written_record": {
+        "received_on": "Tuesday 24 November 2026",
+        "summary": "Your father was discharged late at night without his family being told.",
+    },
+    "consent_request": {
+        "organisations": ["Northshire County Council", "Meadowbank Care Home"],
+    },
+    "signposting": {
+        "organisations": [
+            {"name": "Riverside Medical Practice", "contact": "practice.manager@riverside.example"},
+            {"name": "Northshire County Council", "contact": "0300 123 4567"},
+        ],
+    },
+    "pass_on": {
+        "to_org_name": "Riverside Medical Practice",
+        "complainant_address": "margaret.ellison@example.org",
+        "received_on": "Tuesday 24 November 2026",
+        "complaint_text": "My referral was never received by the hospital.",
+        "consent_on": "Wednesday 25 November 2026",
+    },
+    "lead_proposal": {
+        "to_org_name": "Northshire County Council",
+        "lead_org_name": "Northshire Hospitals NHS Foundation Trust",
+        "criteria": ["greatest responsibility for the care complained about",
+                     "best relationship with the person"],
+        "summary": "Discharge from hospital and the home care package that followed.",
+        "consent_on": "Wednesday 25 November 2026",
+    },
+    "named_contact": {
+        "lead_org_name": "Northshire Hospitals NHS Foundation Trust",
+        "contact_name": "Sam Carter",
+        "contact_email": "sam.carter@northshire-trust.example",
+        "contact_phone": "01234 567890",
+        "update_every": "every 20 working days",
+        "advocacy": {"name": "Northshire Advocacy", "phone": "0800 000 0000",
+                     "website": "https://advocacy.example"},
+    },
+    "response_period": {"response_due": "Friday 26 February 2027"},
+    "delay": {
+        "reasons": "We are still waiting for one organisation's findings.",
+        "expected_by": "Friday 4 June 2027",
+    },
+    "partial_response": {
+        "answered": "The discharge went ahead without the checks it should have had.",
+        "not_possible": "We cannot yet say why the care visits were missed.",
+        "why_no_agreement": "The organisations disagree about who arranged the visits.",
+        "ombudsmen": OMBUDSMEN,
+    },
+    "ombudsman_signpost": {"ombudsmen": OMBUDSMEN},
+    "draft_for_comment": {
+        "to_org_name": "Meadowbank Care Home",
+        "draft": "Draft joint response text.",
+        "comment_by": "Monday 7 December 2026",
+    },
+    "draft_to_complainant": {"draft": "Draft joint response text."},
+    "final_response": {
+        "body": "We looked into each part of your complaint.\n\nWe have changed our process.",
+        "signed_by": "Dr Alex Patel",
+        "signed_role": "Chief Executive",
+        "ombudsmen": OMBUDSMEN[:1],
+    },
+    "impasse_alert": {
+        "to_name": "Jo Brown",
+        "matter": "which organisation should lead",
+        "since": "Monday 30 November 2026",
+        "resolve_by": "Monday 14 December 2026",
+        "organisations": ["Northshire Hospitals NHS Foundation Trust",
+                          "Northshire County Council"],
+    },
+}
+
+
+def context_for(template: str, **overrides: Any) -> dict[str, Any]:
+    """The full sample context for a template, with any values replaced."""
+    return {**COMMON, **SPECIFIC[template], **overrides}
