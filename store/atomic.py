@@ -1,0 +1,70 @@
+"""Replace a file so that a crash at any instant leaves the old bytes or the new ones.
+
+This is the only place the store writes a whole file. Stream files (through the
+TinyDB storage), index snapshots and cursors all go through ``atomic_write``.
+The new bytes go to a temporary file in the same directory, which is flushed
+to disk, renamed over the target (an atomic step on POSIX), and then the
+directory itself is flushed so the rename survives a power cut too.
+
+Temporary files are named ``.<target>.<random>.tmp``; stream ids and cursor
+names cannot start with a dot, so they never collide with real files, and a
+crash leaves at most some of them behind for ``remove_temp_files`` to sweep.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+FILE_MODE = 0o600  # complaint records are personal data: owner only
+
+
+def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Make ``path`` hold exactly ``data``, all at once.
+
+    ``durable=False`` skips the fsyncs: still atomic against a killed process,
+    not against a power cut. Only for seeding benchmarks and bulk imports.
+    """
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    try:
+        try:
+            _write_all(fd, data)
+            if durable:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    if durable:
+        fsync_dir(path.parent)
+
+
+def fsync_dir(directory: Path) -> None:
+    """Flush a directory's entries, so a rename or a new file in it is on disk."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def remove_temp_files(directory: Path) -> int:
+    """Delete temporary files left by writes that were killed; returns how many."""
+    removed = 0
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            if entry.name.startswith(".") and entry.name.endswith(".tmp"):
+                os.unlink(entry.path)
+                removed += 1
+    return removed
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]

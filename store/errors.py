@@ -1,0 +1,94 @@
+"""Errors raised by the store, each carrying the context a person needs to act.
+
+Every error text is built here, so the wording stays in one place::
+
+    StoreError               anything the store refuses or cannot do
+     ├── StoreLocked         another process holds DIR/store.lock
+     ├── StoreCorrupt        a file does not parse, or parses to the wrong shape
+     ├── VersionConflict     append(expected_version=...) did not match the stream
+     ├── UnknownStream       no stream with that id
+     ├── UnknownEffect       no effect with that key in the stream
+     └── DuplicateKey        a de-duplication key was already consumed
+
+Wrong arguments (a bad id, a naive datetime, an effect without a key) are
+``ValueError``: they are mistakes in the caller, not states of the store.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+class StoreError(Exception):
+    """Base class: catch this to handle every refusal of the store."""
+
+
+class StoreLocked(StoreError):
+    """Another process (or another ``Store`` in this one) has the store open."""
+
+    def __init__(self, *, path: Path, pid: int | None) -> None:
+        self.path = path
+        self.pid = pid
+        if pid is not None and pid == os.getpid():
+            holder = f"this process (pid {pid}), which opened it already; close that Store first"
+        else:
+            shown = "unknown" if pid is None else str(pid)
+            holder = f"another jointly process (pid {shown}); stop it first"
+        super().__init__(f"the store at {path} is in use by {holder}")
+
+
+class StoreCorrupt(StoreError):
+    """A file of the store cannot be trusted; the store refuses rather than reset it."""
+
+    def __init__(self, *, path: Path, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(
+            f"{path}: {problem}. The store will not guess or reset it: "
+            "restore the file from a backup or repair it by hand"
+        )
+
+
+class VersionConflict(StoreError):
+    """The stream moved on since the caller read it (optimistic concurrency)."""
+
+    def __init__(self, *, stream: str, expected: int, actual: int) -> None:
+        self.stream = stream
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"stream {stream} is at version {actual}, not {expected}: "
+            "reload it and decide again"
+        )
+
+
+class UnknownStream(StoreError):
+    """No stream has this id."""
+
+    def __init__(self, *, stream: str) -> None:
+        self.stream = stream
+        super().__init__(f"there is no stream {stream}")
+
+
+class UnknownEffect(StoreError):
+    """The stream has no effect with this key."""
+
+    def __init__(self, *, stream: str, key: str) -> None:
+        self.stream = stream
+        self.key = key
+        super().__init__(f"stream {stream} has no effect with key {key!r}")
+
+
+class DuplicateKey(StoreError):
+    """A write tried to consume a de-duplication key that is already consumed."""
+
+    def __init__(self, *, key: str, stream: str) -> None:
+        self.key = key
+        self.stream = stream
+        super().__init__(f"key {key!r} was already consumed by stream {stream}")
+
+
+def closed_store(path: Path) -> StoreError:
+    """The error for using a store after ``close()``."""
+    return StoreError(f"the store at {path} is closed")

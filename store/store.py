@@ -1,0 +1,294 @@
+"""The store: case event logs, their effects, de-duplication keys and cursors.
+
+A store is a directory::
+
+    store.lock              flock held by the one process that has the store open (lock.py)
+    streams/<id>.json       one TinyDB file per stream, replaced whole per write: the truth
+    index.snapshot.jsonl    the in-memory index saved for a cheap open: a cache (index.py)
+    index.jsonl
+    cursors/<name>.json     small named positions (cursors.py)
+
+Every write to a stream (events, new or finished effects, consumed keys,
+summary) is one atomic file replacement, so effects are never recorded without
+the events that caused them. Methods block; async callers go through
+``asyncio.to_thread``, and a mutex keeps those threads from interleaving.
+
+Where corruption is reported: a stream file is checked whenever it is read, so
+``load`` and every write raise ``StoreCorrupt`` for a bad file. ``open`` reads,
+and so checks, only the stream files its index does not match (new, edited, or
+written after the index's last good line) and raises for those.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from .atomic import fsync_dir, remove_temp_files
+from .cursors import read_cursor, write_cursor
+from .errors import (
+    DuplicateKey,
+    StoreCorrupt,
+    UnknownEffect,
+    UnknownStream,
+    VersionConflict,
+    closed_store,
+)
+from .index import Entry, Index
+from .lock import StoreLock
+from .records import (
+    EffectRecord,
+    StreamRecord,
+    Summary,
+    check_events,
+    check_id,
+    check_key,
+    check_summary,
+    require_aware,
+)
+from .streams import StreamWrite, read_stream, stream_file
+
+STREAMS = "streams"
+CURSORS = "cursors"
+
+
+class Store:
+    """The only writer of one store directory; get one with ``Store.open``."""
+
+    def __init__(self, root: Path, lock: StoreLock, index: Index) -> None:
+        self.root = root
+        self._streams = root / STREAMS
+        self._cursors = root / CURSORS
+        self._lock = lock
+        self._index = index
+        self._mutex = threading.Lock()
+        self._closed = False
+
+    @classmethod
+    def open(cls, path: Path) -> Store:
+        """Create the directory if missing, take the lock, load the index."""
+        root = Path(path)
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        lock = StoreLock.acquire(root)
+        try:
+            for directory in (root / STREAMS, root / CURSORS):
+                if not directory.exists():
+                    directory.mkdir(mode=0o700)
+                    fsync_dir(root)
+                remove_temp_files(directory)
+            remove_temp_files(root)
+            index = Index.load(root, root / STREAMS)
+        except BaseException:
+            lock.release()
+            raise
+        return cls(root, lock, index)
+
+    def close(self) -> None:
+        with self._mutex:
+            if not self._closed:
+                self._closed = True
+                self._index.close()
+                self._lock.release()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def append(
+        self, stream: str, events: Sequence[Mapping[str, Any]], *, expected_version: int,
+        effects: Sequence[Mapping[str, Any]] = (), keys: Iterable[str] = (),
+        summary: Mapping[str, Any] | None = None, now: datetime,
+    ) -> int:
+        """Add events (at least one), pending effects and consumed keys in one write.
+
+        ``expected_version`` is the version the caller decided on (0 for a new
+        stream); returns the new version.
+        """
+        check_id(stream)
+        require_aware(now, "now")
+        new_events = check_events(events)
+        if not new_events:
+            raise ValueError("append needs at least one event")
+        if type(expected_version) is not int:
+            raise ValueError(f"expected_version must be an int, got {expected_version!r}")
+        records = [EffectRecord.new(effect, now) for effect in effects]
+        new_keys = list(dict.fromkeys(check_key(key) for key in keys))
+        new_summary = check_summary(summary)
+        with self._mutex:
+            entry = self._entry_or_none(stream)
+            actual = 0 if entry is None else entry.version
+            if actual != expected_version:
+                raise VersionConflict(stream=stream, expected=expected_version, actual=actual)
+            for key in new_keys:
+                if (owner := self._index.owner(key)) is not None:
+                    raise DuplicateKey(key=key, stream=owner)
+            write = self._begin(stream, entry)
+            _refuse_taken_effect_keys(write, records)
+            write.add_events(new_events)
+            write.add_effects(records)
+            write.state.keys.extend(new_keys)
+            if new_summary is not None:
+                write.state.summary = new_summary
+            return self._commit(stream, write)
+
+    def load(self, stream: str) -> StreamRecord:
+        """Read a stream's file; ``UnknownStream`` if there is none."""
+        check_id(stream)
+        with self._mutex:
+            entry = self._entry(stream)
+            path = stream_file(self._streams, stream)
+            state = read_stream(path, stream)
+            _check_matches(path, None if state is None else state.version, entry)
+            assert state is not None  # _check_matches refused a missing file
+            return state.record()
+
+    def exists(self, stream: str) -> bool:
+        check_id(stream)
+        with self._mutex:
+            return self._entry_or_none(stream) is not None
+
+    def summaries(self) -> list[Summary]:
+        """Every stream's summary, from memory, in no particular order.
+
+        The summaries are the index's own objects, not copies (copying 10,000
+        of them would cost more than the listing itself): do not change them.
+        """
+        with self._mutex:
+            self._check_open()
+            return self._index.summaries()
+
+    def has_key(self, key: str) -> bool:
+        """Was this de-duplication key consumed by any write, in any stream?"""
+        return self.stream_for_key(key) is not None
+
+    def stream_for_key(self, key: str) -> str | None:
+        with self._mutex:
+            self._check_open()
+            return self._index.owner(key)
+
+    def due_effects(self, now: datetime) -> list[tuple[str, EffectRecord]]:
+        """Pending effects due by ``now``, from memory: earliest due first, then oldest.
+
+        Like ``summaries()``, the records are the index's own: do not change their dicts.
+        """
+        require_aware(now, "now")
+        with self._mutex:
+            self._check_open()
+            due = [(s, r) for s, r in self._index.pending() if r.next_attempt_at <= now]
+        return sorted(due, key=lambda item: (item[1].next_attempt_at, item[1].created_at))
+
+    def complete_effect(
+        self, stream: str, key: str, *, events: Sequence[Mapping[str, Any]] = (),
+        summary: Mapping[str, Any] | None = None, now: datetime,
+    ) -> int:
+        """Mark an effect done and append its events in one write; done already: no-op."""
+        check_id(stream)
+        require_aware(now, "now")
+        new_events = check_events(events)
+        new_summary = check_summary(summary)
+        with self._mutex:
+            write = self._begin(stream, self._entry(stream))
+            record = _effect(write, key)
+            if record.status == "done":
+                return write.state.version
+            write.replace_effect(replace(record, status="done", done_at=now))
+            write.add_events(new_events)
+            if new_summary is not None:
+                write.state.summary = new_summary
+            return self._commit(stream, write)
+
+    def fail_effect(
+        self, stream: str, key: str, *, error: str, retry_at: datetime, now: datetime,
+    ) -> None:
+        """Count a failed attempt and set when to retry (the caller chose the backoff)."""
+        check_id(stream)
+        require_aware(now, "now")
+        require_aware(retry_at, "retry_at")
+        if not isinstance(error, str):
+            raise ValueError(f"error must be a string, got {error!r}")
+        with self._mutex:
+            write = self._begin(stream, self._entry(stream))
+            record = _effect(write, key)
+            if record.status == "done":
+                raise ValueError(f"effect {key!r} of stream {stream} is done; it cannot fail")
+            failed = replace(
+                record, attempts=record.attempts + 1, last_error=error, next_attempt_at=retry_at,
+            )
+            write.replace_effect(failed)
+            self._commit(stream, write)
+
+    def get_cursor(self, name: str) -> dict[str, Any] | None:
+        with self._mutex:
+            self._check_open()
+            return read_cursor(self._cursors, name)
+
+    def set_cursor(self, name: str, value: Mapping[str, Any]) -> None:
+        with self._mutex:
+            self._check_open()
+            write_cursor(self._cursors, name, value)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise closed_store(self.root)
+
+    def _entry_or_none(self, stream: str) -> Entry | None:
+        self._check_open()
+        return self._index.get(stream)
+
+    def _entry(self, stream: str) -> Entry:
+        entry = self._entry_or_none(stream)
+        if entry is None:
+            raise UnknownStream(stream=stream)
+        return entry
+
+    def _begin(self, stream: str, entry: Entry | None) -> StreamWrite:
+        path = stream_file(self._streams, stream)
+        write = StreamWrite(path, stream)
+        _check_matches(path, write.state.version if write.existed else None, entry)
+        return write
+
+    def _commit(self, stream: str, write: StreamWrite) -> int:
+        stat = write.commit()
+        self._index.put(stream, Entry.of(write.state, stat))
+        return write.state.version
+
+
+def _check_matches(path: Path, on_disk: int | None, entry: Entry | None) -> None:
+    """Refuse a stream file that changed behind the open store's back."""
+    if entry is None and on_disk is None:
+        return
+    if entry is None:
+        problem = f"the file (version {on_disk}) appeared while the store was open"
+    elif on_disk is None:
+        problem = f"the file is missing, though the index records version {entry.version}"
+    elif on_disk != entry.version:
+        problem = (f"the file holds version {on_disk} but the store wrote version "
+                   f"{entry.version}; was it changed while the store was open?")
+    else:
+        return
+    raise StoreCorrupt(path=path, problem=problem)
+
+
+def _refuse_taken_effect_keys(write: StreamWrite, records: list[EffectRecord]) -> None:
+    taken = {effect.key for effect in write.state.effects}
+    for record in records:
+        if record.key in taken:
+            raise ValueError(f"stream {write.state.stream} already has an effect {record.key!r}")
+        taken.add(record.key)
+
+
+def _effect(write: StreamWrite, key: str) -> EffectRecord:
+    position = write.state.effect_position(key)
+    if position is None:
+        raise UnknownEffect(stream=write.state.stream, key=key)
+    return write.state.effects[position]
