@@ -597,6 +597,9 @@ def missing_secrets(config: Config, environ: Mapping[str, str]) -> list[str]:
 # --- local mode ---------------------------------------------------------------------------------
 
 
+SAMPLE_DIRECTORY = Path(__file__).parent / "examples" / "directory.toml"
+
+
 def local_config(data_dir: Path) -> Config:
     """The configuration used without a config.toml: all local, with the sample organisations."""
     return Config.model_validate(
@@ -611,106 +614,5 @@ def local_config(data_dir: Path) -> Config:
             },
             "chat": {"kind": "terminal"},
         }
-        | tomllib.loads(_SAMPLE_DIRECTORY)
+        | tomllib.loads(SAMPLE_DIRECTORY.read_text(encoding="utf-8"))
     )
-
-
-_SAMPLE_DIRECTORY = """
-[[organisations]]
-id = "northshire-trust"
-name = "Northshire Hospitals NHS Foundation Trust"
-sector = "health"
-kind = "nhs_trust"
-aliases = ["Northshire Hospitals", "Northshire General Hospital", "Northshire General",
-           "the hospital", "Ward 7"]
-complaints_email = "complaints@northshire-trust.example"
-complaints_phone = "01632 960 100"
-address = "Patient Experience Team, Northshire General Hospital, Infirmary Road, Northshire NS1 4AB"
-contacts = ["asha-patel"]
-senior_managers = ["tom-reed"]
-
-[[organisations]]
-id = "riverside-gp"
-name = "Riverside Medical Practice"
-sector = "health"
-kind = "gp_practice"
-aliases = ["Riverside Medical", "Riverside surgery", "my GP"]
-complaints_email = "practice.manager@riverside-gp.example"
-complaints_phone = "01632 960 200"
-address = "Riverside Medical Practice, 12 Mill Lane, Northshire NS2 7CD"
-contacts = ["sam-price"]
-senior_managers = ["sam-price"]
-
-[[organisations]]
-id = "northshire-council"
-name = "Northshire County Council, Adult Social Care"
-sector = "social_care"
-kind = "local_authority"
-aliases = ["Northshire County Council", "the council", "social services", "social worker",
-           "care package"]
-complaints_email = "complaints@northshire-council.example"
-complaints_phone = "01632 960 300"
-address = "Complaints Team, County Hall, Northshire NS1 1AA"
-contacts = ["lena-okafor"]
-senior_managers = ["david-hughes"]
-advocacy.name = "Northshire Advocacy Hub"
-advocacy.phone = "01632 960 123"
-advocacy.website = "www.northshire-advocacy.example"
-
-[[organisations]]
-id = "meadowbank"
-name = "Meadowbank Care Home"
-sector = "social_care"
-kind = "care_provider"
-aliases = ["Meadowbank"]
-complaints_email = "manager@meadowbank-care.example"
-complaints_phone = "01632 960 400"
-address = "Meadowbank Care Home, 3 Meadow Road, Northshire NS3 9EF"
-contacts = ["ruth-moss"]
-senior_managers = ["ruth-moss"]
-
-[[people]]
-id = "asha-patel"
-name = "Asha Patel"
-organisation = "northshire-trust"
-roles = ["handler"]
-email = "asha.patel@northshire-trust.example"
-slack_user_id = "U0TRUST01"
-
-[[people]]
-id = "tom-reed"
-name = "Tom Reed"
-organisation = "northshire-trust"
-roles = ["manager", "handler"]
-email = "tom.reed@northshire-trust.example"
-slack_user_id = "U0TRUST02"
-
-[[people]]
-id = "lena-okafor"
-name = "Lena Okafor"
-organisation = "northshire-council"
-roles = ["contributor"]
-email = "lena.okafor@northshire-council.example"
-slack_user_id = "U0COUNC01"
-
-[[people]]
-id = "david-hughes"
-name = "David Hughes"
-organisation = "northshire-council"
-roles = ["manager"]
-email = "david.hughes@northshire-council.example"
-
-[[people]]
-id = "sam-price"
-name = "Sam Price"
-organisation = "riverside-gp"
-roles = ["contributor", "manager"]
-email = "sam.price@riverside-gp.example"
-
-[[people]]
-id = "ruth-moss"
-name = "Ruth Moss"
-organisation = "meadowbank"
-roles = ["contributor", "manager"]
-email = "ruth.moss@meadowbank-care.example"
-"""

@@ -267,3 +267,11 @@ class RecordLetterSent(Command):
 
     key: str
     message_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordLetterFailed(Command):
+    """Reported by the effect runner when a letter can never be built or sent as it is."""
+
+    key: str
+    reason: str

@@ -276,6 +276,14 @@ class LetterSent(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class LetterFailed(Event):
+    """The letter can never be sent as it is (e.g. an address no mail system accepts)."""
+
+    key: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class DisclosureMade(Event):
     """Every disclosure to another organisation: what, to whom, on which consent, when."""
 

@@ -61,8 +61,8 @@ def _received(case: Case, e: ev.ComplaintReceived) -> Case:
 
 
 def _identified(case: Case, e: ev.OrganisationsIdentified) -> Case:
-    orgs = {o.id: o for o in e.orgs}
-    return replace(case, orgs=MappingProxyType(orgs), orgs_identified=True)
+    orgs = {**case.orgs, **{o.id: o for o in e.orgs}}
+    return replace(case, orgs=MappingProxyType(orgs), identified=tuple(o.id for o in e.orgs))
 
 
 def _consent(state: ConsentState) -> Callable[[Case, Any], Case]:
@@ -175,6 +175,11 @@ def _letter_sent(case: Case, e: ev.LetterSent) -> Case:
     return case
 
 
+def _letter_failed(case: Case, e: ev.LetterFailed) -> Case:
+    letter = replace(case.letters[e.key], failed=e.reason)
+    return replace(case, letters=_with(case.letters, e.key, letter))
+
+
 _APPLY: dict[type, Callable[[Case, Any], Case]] = {
     ev.ComplaintReceived: _received,
     ev.OrganisationsIdentified: _identified,
@@ -223,4 +228,5 @@ _APPLY: dict[type, Callable[[Case, Any], Case]] = {
     ev.CaseClosed: lambda c, e: replace(c, closed_at=e.at, closure=e.reason, outcome=e.outcome),
     ev.LetterQueued: _letter_queued,
     ev.LetterSent: _letter_sent,
+    ev.LetterFailed: _letter_failed,
 }

@@ -244,6 +244,7 @@ class Letter:
     queued_at: datetime
     sent_at: datetime | None = None
     message_id: str = ""
+    failed: str = ""  # why it can never be sent, when that is so
 
 
 @dataclass(frozen=True)
@@ -275,7 +276,7 @@ class Case:
     aware_on: date | None = None
     suggested_orgs: tuple[str, ...] = ()
     orgs: Mapping[str, OrgRef] = field(default_factory=_empty)
-    orgs_identified: bool = False
+    identified: tuple[str, ...] = ()  # the organisations a handler said are involved
     signposted_orgs: frozenset[str] = frozenset()
     passed_on: frozenset[str] = frozenset()
     consents: Mapping[str, Consent] = field(default_factory=_empty)
@@ -313,9 +314,16 @@ class Case:
         return self.lead or self.home_org
 
     @property
+    def orgs_identified(self) -> bool:
+        return bool(self.identified)
+
+    @property
     def involved(self) -> tuple[str, ...]:
-        """Organisations taking part in the joint handling (signposted ones are out of it)."""
-        return tuple(o for o in self.orgs if o not in self.signposted_orgs)
+        """Organisations taking part in the joint handling (signposted ones are out of it).
+
+        `orgs` also keeps the receiving organisation when it is not itself complained about,
+        since it still writes the letters."""
+        return tuple(o for o in self.identified or (self.home_org,) if o not in self.signposted_orgs)
 
     @property
     def ours(self) -> bool:

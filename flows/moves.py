@@ -18,10 +18,12 @@ stateDiagram-v2
     agreeing_lead --> responded
     agreeing_lead --> closed
     naming_contact --> planning
+    naming_contact --> responded
     naming_contact --> closed
     planning --> investigating
     planning --> responded
     planning --> closed
+    investigating --> planning
     investigating --> drafting
     investigating --> responded
     investigating --> closed
@@ -83,6 +85,7 @@ ALLOWED: dict[type[c.Command], frozenset[Status]] = {
     c.CloseCase: frozenset({S.RESPONDED}),
     c.WithdrawComplaint: OPEN_STATUSES,
     c.RecordLetterSent: frozenset(Status),
+    c.RecordLetterFailed: frozenset(Status),
 }
 
 EDGES: frozenset[tuple[Status, Status]] = frozenset(
@@ -95,6 +98,8 @@ EDGES: frozenset[tuple[Status, Status]] = frozenset(
         (S.AGREEING_LEAD, S.NAMING_CONTACT),
         (S.AGREEING_LEAD, S.RESPONDED),
         (S.NAMING_CONTACT, S.PLANNING),
+        (S.NAMING_CONTACT, S.RESPONDED),
+        (S.INVESTIGATING, S.PLANNING),
         (S.PLANNING, S.INVESTIGATING),
         (S.PLANNING, S.RESPONDED),
         (S.INVESTIGATING, S.DRAFTING),

@@ -120,12 +120,20 @@ Ask = Callable[[Case, Actor, date], list[Prompt]]
 
 
 def _acknowledge(case: Case, actor: Actor, today: date) -> list[Prompt]:
-    if case.acknowledged_at or case.letters:
+    if case.acknowledged_at:
         return []
+    letters = [x for x in case.letters.values() if x.template in ("acknowledgement", "written_record")]
+    if any(not x.failed for x in letters):
+        return []
+    why = (
+        f"The acknowledgement could not be emailed ({letters[-1].failed})"
+        if letters
+        else "We have no email address"
+    )
     cmd = c.RecordAcknowledgement(actor=actor, method=ConsentMethod.PHONE, on=today)
     fields = (_method_field(), Field("on", "On", FieldKind.DATE, default=today))
     choice = Choice("Record how it was acknowledged", cmd, fields)
-    return [Prompt("acknowledge", "We have no email address: acknowledge by phone or post.", (choice,))]
+    return [Prompt("acknowledge", f"{why}: acknowledge by phone or post.", (choice,))]
 
 
 def _time_limit(case: Case, actor: Actor, today: date) -> list[Prompt]:

@@ -67,6 +67,15 @@ def identify(case: Case, cmd: c.IdentifyOrganisations, now: datetime) -> Out:
     ids = [o.id for o in cmd.orgs]
     if not ids or len(set(ids)) != len(ids):
         raise InvalidCommand("name each organisation involved once", org_ids=ids)
+    committed = {case.lead} | {s.org_id for s in case.strands.values()} | case.passed_on
+    committed |= {a.owner_org for a in case.actions.values()}
+    dropped = sorted(o for o in committed - set(ids) if o)
+    if dropped:
+        raise InvalidCommand(
+            "these organisations already lead, have work in the plan or have the complaint, "
+            f"so they stay: {', '.join(names(case, dropped))}",
+            org_ids=dropped,
+        )
     out = Out(case, cmd.actor.id, now).event(ev.OrganisationsIdentified, orgs=cmd.orgs)
     if ids == [case.home_org] and case.lead is None:
         out.event(ev.LeadAgreed, org_id=case.home_org, criteria=(), agreed_by=(case.home_org,))
@@ -278,12 +287,15 @@ def record_acknowledgement(case: Case, cmd: c.RecordAcknowledgement, now: dateti
     return Out(case, cmd.actor.id, now).event(ev.Acknowledged, method=cmd.method, on=cmd.on)
 
 
-def letter_sent(case: Case, cmd: c.RecordLetterSent, now: datetime) -> Out:
+def letter_sent(case: Case, cmd: c.RecordLetterSent | c.RecordLetterFailed, now: datetime) -> Out:
     if Role.SYSTEM not in cmd.actor.roles:
-        raise Forbidden("only the assistant records that it sent a letter", actor=cmd.actor.id)
+        raise Forbidden("only the assistant records what became of a letter", actor=cmd.actor.id)
     if cmd.key not in case.letters:
         raise InvalidCommand(f"no letter {cmd.key} on this case", key=cmd.key)
-    return Out(case, cmd.actor.id, now).event(ev.LetterSent, key=cmd.key, message_id=cmd.message_id)
+    out = Out(case, cmd.actor.id, now)
+    if isinstance(cmd, c.RecordLetterFailed):
+        return out.event(ev.LetterFailed, key=cmd.key, reason=cmd.reason)
+    return out.event(ev.LetterSent, key=cmd.key, message_id=cmd.message_id)
 
 
 def _require_others(case: Case, org_ids: tuple[str, ...]) -> None:
@@ -325,4 +337,5 @@ INTAKE_RULES: dict[type[c.Command], Rule] = {
     c.ResolveInformally: resolve_informally,
     c.RecordAcknowledgement: record_acknowledgement,
     c.RecordLetterSent: letter_sent,
+    c.RecordLetterFailed: letter_sent,
 }

@@ -67,7 +67,7 @@ def decode_words(value: str) -> str:
     position = 0
     previous_was_word = False
     for match in _ENCODED_WORD.finditer(value):
-        gap = value[position:match.start()]
+        gap = value[position : match.start()]
         # Whitespace between two adjacent encoded-words is not part of the text (RFC 2047 s.6.2).
         if not (previous_was_word and _BETWEEN_WORDS.fullmatch(gap)):
             parts.append(gap)

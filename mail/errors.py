@@ -35,8 +35,9 @@ class MailError(Exception):
 class MailParseError(MailError):
     """Raised only when raw bytes hold nothing usable as an email (empty, no headers at all)."""
 
-    def __init__(self, message: str = "cannot read this as an email", *, reason: str,
-                 **context: object) -> None:
+    def __init__(
+        self, message: str = "cannot read this as an email", *, reason: str, **context: object
+    ) -> None:
         super().__init__(message, reason=reason, **context)
         self.reason = reason
 

@@ -68,11 +68,13 @@ def _environment() -> Environment:
 
 def template_names() -> tuple[str, ...]:
     """The names of all letters that `render_letter` knows, sorted."""
-    return tuple(sorted(
-        path.name.removesuffix(_SUFFIX)
-        for path in TEMPLATE_DIR.glob(f"*{_SUFFIX}")
-        if not path.name.startswith("_")
-    ))
+    return tuple(
+        sorted(
+            path.name.removesuffix(_SUFFIX)
+            for path in TEMPLATE_DIR.glob(f"*{_SUFFIX}")
+            if not path.name.startswith("_")
+        )
+    )
 
 
 def render_letter(template: str, context: Mapping[str, Any]) -> RenderedLetter:
@@ -91,13 +93,12 @@ def render_letter(template: str, context: Mapping[str, Any]) -> RenderedLetter:
         subject_parts = letter.blocks["subject"](letter.new_context(values))
         subject = " ".join("".join(subject_parts).split())
         text = _tidy(letter.render(values))
-        html = environment.get_template(_HTML_FRAME).render(
-            subject=subject, paragraphs=_paragraphs(text)
-        )
+        html = environment.get_template(_HTML_FRAME).render(subject=subject, paragraphs=_paragraphs(text))
     except UndefinedError as exc:
         raise LetterContextError(
             "the letter needs a value the context does not give",
-            template=template, problem=str(exc),
+            template=template,
+            problem=str(exc),
         ) from exc
     return RenderedLetter(subject=subject, text=text, html=html)
 

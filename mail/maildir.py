@@ -28,7 +28,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from mail.errors import MailboxError
-from mail.files import fsync_dir, make_private_dirs, replace_atomically, write_synced
+from mail.files import make_private_dirs
+from store.atomic import atomic_write, fsync_dir, write_new
 
 PROCESSED = "Processed"
 QUARANTINE = "Quarantine"
@@ -67,7 +68,7 @@ class MaildirInbox:
             raise MailboxError("received_at must be timezone-aware", received_at=received_at)
         uid = _new_uid()
         staged = self.path / "tmp" / uid
-        write_synced(staged, data)
+        write_new(staged, data)
         if received_at is not None:
             stamp = received_at.timestamp()
             os.utime(staged, (stamp, stamp))
@@ -92,7 +93,7 @@ class MaildirInbox:
         _check_uid(uid)
         if self._find(self.path, uid) is None and self._find(self._quarantine, uid) is None:
             raise MailboxError("no such message in the inbox", uid=uid)
-        replace_atomically(self._reasons / f"{uid}.reason.txt", f"{reason}\n".encode())
+        atomic_write(self._reasons / f"{uid}.reason.txt", f"{reason}\n".encode())
         self._move(uid, self._quarantine)
 
     def _move(self, uid: str, folder: Path) -> None:

@@ -17,7 +17,8 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from mail.errors import OutboxError
-from mail.files import make_private_dirs, replace_atomically
+from mail.files import make_private_dirs
+from store.atomic import atomic_write
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9-]+")
 _SLUG_LENGTH = 24
@@ -46,7 +47,7 @@ class FileOutbox:
         if any(self.path.glob(f"*-{digest}.eml")):
             return
         name = f"{timestamp}-{slug}-{digest}.eml" if slug else f"{timestamp}-{digest}.eml"
-        replace_atomically(self.path / name, data)
+        atomic_write(self.path / name, data)
 
 
 def _safe_id(message_id: str) -> tuple[str, str]:

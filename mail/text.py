@@ -13,9 +13,24 @@ from html.parser import HTMLParser
 _SKIPPED = frozenset({"script", "style", "title", "template", "noscript", "svg"})
 # Tags that start a new line, and those that also leave a blank line (a new paragraph).
 _LINES = frozenset({"div", "li", "tr", "dt", "dd", "section", "article", "header", "footer"})
-_PARAGRAPHS = frozenset({
-    "p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "dl", "table", "pre", "hr", "address",
-})
+_PARAGRAPHS = frozenset(
+    {
+        "p",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "ul",
+        "ol",
+        "dl",
+        "table",
+        "pre",
+        "hr",
+        "address",
+    }
+)
 # Lines that open the quoted history of a reply.
 _ORIGINAL_MESSAGE = re.compile(r"^\s*-{2,}\s*original message\s*-{2,}\s*$", re.IGNORECASE)
 _OUTLOOK_RULE = re.compile(r"^\s*_{10,}\s*$")
@@ -140,10 +155,13 @@ def _history_start(lines: list[str]) -> int:
         header = _HEADER_LINE.match(line)
         if (
             _ORIGINAL_MESSAGE.match(line)
-            or (_OUTLOOK_RULE.match(line) and _header_names(lines[index + 1:index + 3]) & {"from"})
-            or (header and header.group(1).lower() == "from"
-                and _header_names(lines[index + 1:index + 5]) & {"sent", "date"})
-            or (_ON_WROTE_START.match(line) and _is_attribution(lines[index:index + 3]))
+            or (_OUTLOOK_RULE.match(line) and _header_names(lines[index + 1 : index + 3]) & {"from"})
+            or (
+                header
+                and header.group(1).lower() == "from"
+                and _header_names(lines[index + 1 : index + 5]) & {"sent", "date"}
+            )
+            or (_ON_WROTE_START.match(line) and _is_attribution(lines[index : index + 3]))
         ):
             return index
     return len(lines)
@@ -164,5 +182,5 @@ def _is_attribution(lines: list[str]) -> bool:
         if end and (not line.strip() or line.lstrip().startswith(">")):
             return False
         if _WROTE_END.search(line):
-            return bool(_TIME_OR_ADDRESS.search(" ".join(lines[:end + 1])))
+            return bool(_TIME_OR_ADDRESS.search(" ".join(lines[: end + 1])))
     return False

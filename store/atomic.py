@@ -1,6 +1,7 @@
 """Replace a file so that a crash at any instant leaves the old bytes or the new ones.
 
-This is the only place the store writes a whole file. Stream files (through the
+This is the only place the project writes a whole file (the mail package's
+Maildir and file outbox use it too). Stream files (through the
 TinyDB storage), index snapshots and cursors all go through ``atomic_write``.
 The new bytes go to a temporary file in the same directory, which is flushed
 to disk, renamed over the target (an atomic step on POSIX), and then the
@@ -27,20 +28,25 @@ def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
     not against a power cut. Only for seeding benchmarks and bulk imports.
     """
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     try:
-        try:
-            _write_all(fd, data)
-            if durable:
-                os.fsync(fd)
-        finally:
-            os.close(fd)
+        write_new(tmp, data, durable=durable)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     if durable:
         fsync_dir(path.parent)
+
+
+def write_new(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Create ``path`` (it must not exist, owner-only), write ``data``, flush it to disk."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    try:
+        _write_all(fd, data)
+        if durable:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def fsync_dir(directory: Path) -> None:

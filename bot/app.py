@@ -1,0 +1,180 @@
+"""Wiring: builds the assistant from its configuration and runs it.
+
+One cycle = take in the mailbox, then carry out what is due in the outbox. `run_once` does one
+cycle and prints what waits for a handler; `run_forever` repeats it on an APScheduler interval job
+(rebuilt at every start, never trusted to persist) and, at a terminal, lets the handler answer.
+SIGTERM or SIGINT stops it gracefully: the cycle in hand finishes, the scheduler stops, the store
+is closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.config import Config, FilesOutbox, MaildirMailbox
+from bot.directory import actor, handlers
+from bot.intake import Intake
+from bot.runner import EffectRunner
+from bot.service import CaseService
+from bot.terminal import Conversation, TerminalChat, render, waiting
+from mail.maildir import MaildirInbox
+from mail.outbox import FileOutbox
+from store.store import Store
+
+log = logging.getLogger("jointly")
+Clock = Callable[[], datetime]
+EXAMPLES = Path(__file__).parent / "examples"
+
+
+class NotAvailable(Exception):
+    """A configured part this version cannot run yet; the message names the setting."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Assistant:
+    def __init__(self, config: Config, store: Store, out: TextIO, clock: Clock = utc_now) -> None:
+        if not isinstance(config.mailbox, MaildirMailbox):
+            raise NotAvailable(f"mailbox.kind = '{config.mailbox.kind}' is not available in this version")
+        outbox = config.outbox
+        if not isinstance(outbox, FilesOutbox):
+            raise NotAvailable(f"outbox.kind = '{outbox.kind}' is not available in this version")
+        if config.chat.kind != "terminal":
+            raise NotAvailable(f"chat.kind = '{config.chat.kind}' is not available in this version")
+        self.config = config
+        self.clock = clock
+        self.out = out
+        self.service = CaseService(store)
+        self.inbox = MaildirInbox(config.mailbox.path)
+        self.intake = Intake(config, self.service, self.inbox)
+        self.outbox_path = outbox.path
+        self.runner = EffectRunner(config, self.service, FileOutbox(self.outbox_path), TerminalChat(out))
+        self._cycle_lock = asyncio.Lock()
+        people = handlers(config, config.service.home_organisation)
+        self.handler = actor(people[0]) if people else None
+
+    def deliver_examples(self) -> int:
+        """On a first start with an empty store, put the bundled sample complaints in the inbox."""
+        store = self.service.store
+        if store.summaries() or store.get_cursor("examples") or self.inbox.pending():
+            return 0
+        emails = sorted(EXAMPLES.glob("*.eml"))
+        for sample in emails:
+            self.inbox.deliver(sample.read_bytes(), self.clock())
+        store.set_cursor("examples", {"delivered": len(emails)})
+        log.info("first start: %d sample complaints delivered to the local inbox", len(emails))
+        return len(emails)
+
+    async def cycle(self) -> None:
+        async with self._cycle_lock:
+            now = self.clock()
+            opened = await asyncio.to_thread(self.intake.poll, now)
+            sent = await self.runner.run_due(now)
+            if opened or sent:
+                log.info("cycle: %d case(s) opened, %d effect(s) done", len(opened), sent)
+
+    def print_waiting(self) -> None:
+        if self.handler is None:
+            return
+        prompts = waiting(self.service, self.handler, self.clock())
+        if not prompts:
+            print("Nothing is waiting for a handler.", file=self.out)
+        for ref, prompt in prompts:
+            print(render(ref, prompt), file=self.out)
+
+    async def run_once(self) -> None:
+        self.deliver_examples()
+        await self.cycle()
+        self.print_waiting()
+
+    async def run_forever(self, interactive: bool) -> None:
+        self.deliver_examples()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        scheduler.add_job(
+            self.cycle,
+            "interval",
+            seconds=self.config.runner.sweep_seconds,
+            coalesce=True,
+            max_instances=1,
+            next_run_time=self.clock(),
+        )
+        scheduler.start()
+        try:
+            if interactive and self.handler is not None:
+                await _first(self._converse(stop), stop.wait())
+            else:
+                await stop.wait()
+        finally:
+            scheduler.shutdown(wait=False)
+            async with self._cycle_lock:  # let the cycle in hand finish
+                log.info("stopped")
+
+    async def _converse(self, stop: asyncio.Event) -> None:
+        assert self.handler is not None
+        read = _stdin_reader()
+        talk = Conversation(self.config, self.service, self.handler, read, self.out)
+        print(
+            f"Local mode: you are {self.handler.name}. Letters are written to {self.outbox_path}.",
+            file=self.out,
+        )
+        skipped: set[tuple[str, str]] = set()
+        while not stop.is_set():
+            await self.cycle()
+            prompts = waiting(self.service, self.handler, self.clock())
+            ahead = [(ref, p) for ref, p in prompts if (ref, p.id) not in skipped]
+            if not ahead:
+                skipped.clear()
+                print("\nNothing else is waiting. Press Enter to look again, q to quit.", file=self.out)
+                if (await read("> ")).strip().lower() in ("q", "quit"):
+                    return
+                continue
+            ref, prompt = ahead[0]
+            answer = await talk.answer_one(ref, prompt, self.clock())
+            if answer == "quit":
+                return
+            if answer == "skip":
+                skipped.add((ref, prompt.id))
+
+
+async def _first(*aws: Awaitable[object]) -> None:
+    tasks = [asyncio.ensure_future(a) for a in aws]
+    done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()
+    for task in done:
+        task.result()
+
+
+def _stdin_reader() -> Callable[[str], asyncio.Future[str]]:
+    """Reads lines on a daemon thread so a pending input() never holds up shutdown."""
+    loop = asyncio.get_running_loop()
+    lines: asyncio.Queue[str] = asyncio.Queue()
+
+    def pump() -> None:
+        for line in sys.stdin:
+            loop.call_soon_threadsafe(lines.put_nowait, line)
+        loop.call_soon_threadsafe(lines.put_nowait, "q")
+
+    threading.Thread(target=pump, daemon=True, name="stdin").start()
+
+    def read(prompt: str) -> asyncio.Future[str]:
+        print(prompt, end="", flush=True)
+        return asyncio.ensure_future(lines.get())
+
+    return read

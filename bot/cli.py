@@ -1,0 +1,199 @@
+"""The `jointly` command line.
+
+    jointly [--config FILE] [--data-dir DIR] COMMAND
+      run [--once]              run the assistant (local mode when there is no config.toml)
+      cases [--open] [--json]   list cases: reference, status, organisations, lead, next deadline
+      show REF [--json]         a case's timeline: every event with actor and time, letters, deadlines
+      check-config [FILE]       validate a configuration file and exit
+
+Exit codes: 0 done; 1 no such case or bad usage; 2 configuration invalid; 3 store unavailable
+(in use by another process, or a corrupt file); 4 a required secret or part is missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from bot.app import Assistant, NotAvailable
+from bot.config import Config, ConfigError, load_config, local_config, missing_secrets
+from bot.logs import configure
+from bot.service import CaseService
+from flows.codec import to_plain
+from flows.errors import UnknownCase
+from flows.summary import deadlines
+from store.errors import StoreError
+from store.store import Store
+
+EXIT_OK, EXIT_USAGE, EXIT_CONFIG, EXIT_STORE, EXIT_MISSING = 0, 1, 2, 3, 4
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"jointly: {message}\n")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="jointly", description="Coordinates multi-organisation complaints.")
+    p.add_argument("--config", type=Path, help="configuration file (default: ./config.toml if present)")
+    p.add_argument("--data-dir", type=Path, help="where the store, inbox and outbox live (default: var)")
+    sub = p.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run the assistant")
+    run.add_argument("--once", action="store_true", help="one cycle, print what waits, exit")
+    cases = sub.add_parser("cases", help="list cases")
+    cases.add_argument("--open", action="store_true", help="open cases only")
+    cases.add_argument("--json", action="store_true", help="JSON output (stable; see README)")
+    show = sub.add_parser("show", help="a case's timeline")
+    show.add_argument("ref")
+    show.add_argument("--json", action="store_true")
+    check = sub.add_parser("check-config", help="validate a configuration file")
+    check.add_argument("file", nargs="?", type=Path)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        if args.command == "check-config":
+            return check_config(args.file or args.config or Path("config.toml"))
+        config = resolve_config(args.config, args.data_dir)
+        configure(config.service.log_format, config.service.log_level)
+        with Store.open(config.store_dir) as store:
+            if args.command == "run":
+                return run(config, store, args.once)
+            if args.command == "cases":
+                return list_cases(store, args.open, args.json)
+            return show_case(store, args.ref, args.json)
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return EXIT_CONFIG
+    except StoreError as error:
+        print(f"jointly: {error}", file=sys.stderr)
+        return EXIT_STORE
+    except NotAvailable as error:
+        print(f"jointly: {error}", file=sys.stderr)
+        return EXIT_MISSING
+    except UnknownCase as error:
+        print(f"jointly: {error.message}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def resolve_config(path: Path | None, data_dir: Path | None) -> Config:
+    """--config, else ./config.toml, else local mode under --data-dir (default var/)."""
+    if path is None and Path("config.toml").exists():
+        path = Path("config.toml")
+    if path is None:
+        return local_config(data_dir or Path("var"))
+    config = load_config(path)
+    if data_dir is not None:
+        service = config.service.model_copy(update={"data_dir": data_dir})
+        config = config.model_copy(update={"service": service})
+    return config
+
+
+def check_config(path: Path) -> int:
+    config = load_config(path)
+    missing = missing_secrets(config, os.environ)
+    print(f"{path}: valid ({len(config.organisations)} organisations, {len(config.people)} people)")
+    if missing:
+        print("  not set in this environment: " + ", ".join(missing))
+    return EXIT_OK
+
+
+def run(config: Config, store: Store, once: bool) -> int:
+    missing = missing_secrets(config, os.environ)
+    if missing:
+        print("jointly: required secrets are not set: " + ", ".join(missing), file=sys.stderr)
+        return EXIT_MISSING
+    assistant = Assistant(config, store, sys.stdout)
+    if once:
+        asyncio.run(assistant.run_once())
+    else:
+        asyncio.run(assistant.run_forever(interactive=sys.stdin.isatty()))
+    return EXIT_OK
+
+
+def list_cases(store: Store, open_only: bool, as_json: bool) -> int:
+    rows = [
+        s.summary
+        for s in sorted(store.summaries(), key=lambda s: s.stream)
+        if s.stream.startswith("JC-") and (s.summary.get("open") or not open_only)
+    ]
+    listing = [{k: row.get(k) for k in CASE_FIELDS} for row in rows]
+    if as_json:
+        print(json.dumps(listing, indent=2))
+        return EXIT_OK
+    for row in listing:
+        due = row["next_deadline"]
+        print(
+            f"{row['ref']:<18} {row['status']:<17} lead: {row['lead'] or '-':<28} "
+            f"next: {due['on'] + ' ' + due['what'] if due else '-'}"
+        )
+        print(f"{'':18} {', '.join(row['organisations'] or [])}")
+    return EXIT_OK
+
+
+CASE_FIELDS = (
+    "ref",
+    "status",
+    "open",
+    "received_at",
+    "acknowledgement_due",
+    "acknowledged_at",
+    "organisations",
+    "lead",
+    "next_deadline",
+    "deadlines",
+)
+
+
+def show_case(store: Store, ref: str, as_json: bool) -> int:
+    if ref.startswith("Q-") and store.exists(ref):
+        return show_set_aside(store, ref, as_json)
+    service = CaseService(store)
+    case = service.load(ref)
+    events = store.load(ref).events
+    timeline: dict[str, Any] = {
+        "ref": ref,
+        "status": case.status.value,
+        "events": events,
+        "letters": [to_plain(letter) for letter in case.letters.values()],
+        "deadlines": [to_plain(d) for d in deadlines(case)],
+    }
+    if as_json:
+        print(json.dumps(timeline, indent=2))
+        return EXIT_OK
+    print(f"{ref}  {case.status.value}")
+    for event in events:
+        details = ", ".join(f"{k}={_short(v)}" for k, v in event.items() if k not in ("type", "at", "by"))
+        print(f"  {event['at'][:16].replace('T', ' ')}  {event['by']:<12} {event['type']:<24} {details}")
+    for d in deadlines(case):
+        print(f"  due {d.on.isoformat()}  {d.what}")
+    return EXIT_OK
+
+
+def show_set_aside(store: Store, ref: str, as_json: bool) -> int:
+    """A message set aside by intake: when, which mailbox file, and why."""
+    events = store.load(ref).events
+    if as_json:
+        print(json.dumps({"ref": ref, "status": "quarantined", "events": events}, indent=2))
+        return EXIT_OK
+    for event in events:
+        print(f"{ref}  {event['at'][:16].replace('T', ' ')}  message {event['uid']}: {event['reason']}")
+    return EXIT_OK
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value) if not isinstance(value, str) else value
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,131 @@
+"""The effect runner: carries out what the store's outbox says is due, through two small ports.
+
+Effects were written with the events that caused them, so nothing is lost across a crash or a
+restart: whatever is pending runs on the next pass. A letter's Message-ID derives from the
+effect's key, so a repeat after a crash is recognisable (the file outbox and mail programs drop
+it). A failure is recorded and retried with capped exponential backoff; it never blocks the
+effects behind it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from typing import Any, Protocol
+
+from bot.config import Config
+from bot.directory import system_actor
+from bot.service import CaseService
+from bot.wording import notice
+from flows.codec import effect_from_plain
+from flows.commands import RecordLetterFailed, RecordLetterSent
+from flows.effects import Notify, SendLetter
+from mail.errors import LetterError
+from mail.letters import build_message, message_id_for, render_letter
+from mail.ports import Mailer
+from store.records import EffectRecord
+
+log = logging.getLogger("jointly.runner")
+
+
+class Chat(Protocol):
+    """Says something to people in chat: `to` is person ids, or 'handlers'."""
+
+    async def say(self, ref: str, text: str, to: Sequence[str]) -> None: ...
+
+
+class EffectRunner:
+    def __init__(self, config: Config, service: CaseService, mailer: Mailer, chat: Chat) -> None:
+        self.config = config
+        self.service = service
+        self.mailer = mailer
+        self.chat = chat
+
+    async def run_due(self, now: datetime) -> int:
+        """Run every effect due at `now`; return how many succeeded."""
+        done = 0
+        for stream, record in self.service.store.due_effects(now):
+            try:
+                await self._run(stream, record, now)
+            except Exception as error:  # each effect fails alone; it is retried later
+                self._failed(stream, record, error, now)
+                continue
+            done += 1
+        return done
+
+    async def _run(self, stream: str, record: EffectRecord, now: datetime) -> None:
+        effect = effect_from_plain(record.effect)
+        if isinstance(effect, SendLetter):
+            try:
+                message = self.letter(effect, now)
+            except LetterError as error:  # permanent: retrying cannot help, a person must act
+                await self._undeliverable(stream, effect, error, now)
+                return
+            await self.mailer.send(message)
+            sent = RecordLetterSent(
+                actor=system_actor(self.config), key=effect.key, message_id=str(message["Message-ID"])
+            )
+            self.service.complete(stream, record.key, sent, now)
+            log.info("%s letter %s sent", stream, effect.template, extra={"ref": stream})
+        elif isinstance(effect, Notify):
+            await self.chat.say(effect.ref, notice(effect.message, effect.context), self._audience(effect))
+            self.service.complete(stream, record.key, None, now)
+
+    def letter(self, effect: SendLetter, now: datetime) -> EmailMessage:
+        outbox = self.config.outbox
+        rendered = render_letter(effect.template, self._context(effect.context))
+        return build_message(
+            rendered,
+            from_address=outbox.from_address,
+            from_name=outbox.from_name or self.config.home.name,
+            to_address=effect.to.address,
+            to_name=effect.to.name,
+            message_id=message_id_for(effect.key, self.config.service.reply_domain),
+            sent_at=now,
+            automatic=effect.automatic,
+            in_reply_to=effect.in_reply_to or None,
+            references=[effect.in_reply_to] if effect.in_reply_to else (),
+        )
+
+    async def _undeliverable(
+        self, stream: str, effect: SendLetter, error: LetterError, now: datetime
+    ) -> None:
+        reason = error.message
+        failed = RecordLetterFailed(actor=system_actor(self.config), key=effect.key, reason=reason)
+        self.service.complete(stream, effect.key, failed, now)
+        log.error("%s letter %s cannot be sent: %s", stream, effect.template, reason, extra={"ref": stream})
+        text = notice("letter_failed", {"ref": stream, "letter": effect.template.replace("_", " ")})
+        try:
+            await self.chat.say(stream, text, ["handlers"])
+        except Exception:  # the case's prompts still show it; the chat is a courtesy here
+            log.exception("%s could not tell the handlers about the failed letter", stream)
+
+    def _context(self, context: dict[str, Any]) -> dict[str, Any]:
+        """Ombudsman contact details come from configuration, never from the case."""
+        if "ombudsmen" not in context:
+            return context
+        chosen = [getattr(self.config.ombudsmen, name) for name in context["ombudsmen"]]
+        return {**context, "ombudsmen": [o.model_dump() for o in chosen]}
+
+    def _audience(self, effect: Notify) -> list[str]:
+        kind, _, org_id = effect.audience.partition(":")
+        if kind == "senior_managers":
+            return list(self.config.organisation(org_id).senior_managers)
+        return [effect.audience]
+
+    def _failed(self, stream: str, record: EffectRecord, error: Exception, now: datetime) -> None:
+        runner = self.config.runner
+        delay = min(runner.retry_cap_seconds, runner.retry_base_seconds * 2**record.attempts)
+        retry_at = now + timedelta(seconds=delay)
+        self.service.fail(stream, record.key, f"{type(error).__name__}: {error}", retry_at, now)
+        log.warning(
+            "%s effect %s failed (attempt %d), retry at %s: %s",
+            stream,
+            record.key,
+            record.attempts + 1,
+            retry_at.isoformat(),
+            type(error).__name__,
+            extra={"ref": stream},
+        )

@@ -1,0 +1,110 @@
+"""The case service: the one loop every input goes through.
+
+    command -> load the case (fold its events) -> flows.decide -> append the events, the effects
+    and the new summary to the store in one atomic write
+
+It is synchronous and guarded by a lock: the store has a single writer, and async callers reach it
+through `asyncio.to_thread`. Each accepted decision is logged as one line per event, carrying the
+case reference and the actor, never personal details.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import threading
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from flows.calendar import london_date
+from flows.codec import event_from_plain, to_plain
+from flows.commands import Command
+from flows.decide import Decision, decide
+from flows.errors import UnknownCase
+from flows.evolve import fold
+from flows.model import Case
+from flows.summary import summarise
+from store.store import Store
+
+log = logging.getLogger("jointly.cases")
+
+
+class CaseService:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._lock = threading.Lock()
+
+    def load(self, ref: str) -> Case:
+        try:
+            known = ref.startswith("JC-") and self.store.exists(ref)
+        except ValueError:  # not even a possible reference
+            known = False
+        if not known:
+            raise UnknownCase(f"there is no case {ref}", ref=ref)
+        record = self.store.load(ref)
+        return fold(Case(ref=ref), (event_from_plain(e) for e in record.events))
+
+    def execute(self, ref: str, command: Command, now: datetime, keys: Iterable[str] = ()) -> Decision:
+        """Decide `command` on case `ref` (a new case if it does not exist) and store the outcome."""
+        with self._lock:
+            case = self.load(ref) if self.store.exists(ref) else Case(ref=ref)
+            decision = decide(case, command, now)
+            after = fold(case, decision.events)
+            self.store.append(
+                ref,
+                [to_plain(e) for e in decision.events],
+                expected_version=case.version,
+                effects=[to_plain(e) for e in decision.effects],
+                keys=keys,
+                summary=summarise(after),
+                now=now,
+            )
+        for event in decision.events:
+            log.info("%s %s by %s", ref, type(event).__name__, event.by, extra={"ref": ref})
+        return decision
+
+    def record(
+        self,
+        stream: str,
+        event: dict[str, Any],
+        effect: dict[str, Any],
+        key: str,
+        summary: dict[str, Any],
+        now: datetime,
+    ) -> None:
+        """Open a stream that is not a case (a quarantined message) with one event and effect."""
+        with self._lock:
+            self.store.append(
+                stream, [event], expected_version=0, effects=[effect], keys=[key], summary=summary, now=now
+            )
+
+    def complete(self, ref: str, key: str, command: Command | None, now: datetime) -> None:
+        """Mark effect `key` done, recording what `command` (if any) says about it, atomically."""
+        with self._lock:
+            if command is None:
+                self.store.complete_effect(ref, key, now=now)
+                return
+            case = self.load(ref)
+            decision = decide(case, command, now)
+            self.store.complete_effect(
+                ref,
+                key,
+                events=[to_plain(e) for e in decision.events],
+                summary=summarise(fold(case, decision.events)),
+                now=now,
+            )
+
+    def fail(self, ref: str, key: str, error: str, retry_at: datetime, now: datetime) -> None:
+        with self._lock:
+            self.store.fail_effect(ref, key, error=error, retry_at=retry_at, now=now)
+
+    def new_ref(self, received_at: datetime, key: str) -> str:
+        """A short reference people can read out on the phone: JC-YYMMDD-XXXX, derived from `key`."""
+        digest = base64.b32encode(hashlib.sha256(key.encode()).digest()).decode()
+        for length in range(4, len(digest)):
+            ref = f"JC-{london_date(received_at):%y%m%d}-{digest[:length]}"
+            if not self.store.exists(ref):
+                return ref
+        raise RuntimeError("no free case reference")  # unreachable: 52 characters of digest

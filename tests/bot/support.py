@@ -1,0 +1,80 @@
+"""Mail to deliver, ways to read what was sent, and commands built the way the adapters build them.
+
+Times are fixed; nothing here reads the clock.
+"""
+
+from __future__ import annotations
+
+import email
+from datetime import UTC, datetime, timedelta
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+
+from bot.app import EXAMPLES
+from bot.config import Config
+from bot.directory import org_ref, system_actor
+from flows import commands as c
+from flows.model import Channel, Person
+from mail.maildir import MaildirInbox
+
+NOW = datetime(2026, 11, 25, 13, 0, tzinfo=UTC)  # a Wednesday, after the samples' dates
+RECEIVED = NOW - timedelta(hours=3)
+SAMPLES = sorted(EXAMPLES.glob("*.eml"))
+SAMPLE_NAMES = ("Margaret Ellison", "David Okafor", "Siobh", "O'Neill")
+SAMPLE_ADDRESSES = ("margaret.ellison@example.org", "d.okafor@example.com", "siobhan.oneill@example.net")
+
+
+def sample(number: int) -> bytes:
+    """The bytes of bot/examples/0<number>-*.eml."""
+    [path] = [p for p in SAMPLES if p.name.startswith(f"0{number}-")]
+    return path.read_bytes()
+
+
+def complaint(
+    message_id: str = "<hand-1@mail.example.org>",
+    text: str = "The discharge went badly.",
+    subject: str = "A complaint",
+    sender: str = "Pat Example <pat@example.org>",
+    extra: tuple[str, ...] = (),
+) -> bytes:
+    """A plain email as a complainant would send it, with any `extra` header lines."""
+    headers = [f"From: {sender}", "To: complaints@northshire-trust.example", f"Subject: {subject}", *extra]
+    if message_id:
+        headers.append(f"Message-ID: {message_id}")
+    return ("\r\n".join([*headers, "Content-Type: text/plain; charset=utf-8", "", text, ""])).encode()
+
+
+def deliver_samples(inbox: MaildirInbox, first: datetime = RECEIVED) -> list[str]:
+    """The three samples, one minute apart (so they are taken in their file order); their uids."""
+    return [inbox.deliver(sample(n), first + timedelta(minutes=n)) for n in (1, 2, 3)]
+
+
+def files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_file()) if folder.exists() else []
+
+
+def read_eml(path: Path) -> EmailMessage:
+    message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def plain_text(message: EmailMessage) -> str:
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    return str(body.get_content())
+
+
+def receive(config: Config, at: datetime = RECEIVED) -> c.ReceiveComplaint:
+    """What intake would build from an email to the home organisation."""
+    return c.ReceiveComplaint(
+        actor=system_actor(config),
+        channel=Channel.EMAIL,
+        received_at=at,
+        complainant=Person(name="Pat Example", email="pat@example.org"),
+        home_org=org_ref(config, config.service.home_organisation),
+        subject="A complaint",
+        text="The discharge went badly.",
+        message_id="<hand-1@mail.example.org>",
+    )

@@ -1,0 +1,110 @@
+"""The assistant wired for local mode, one cycle at a time on a clock the test sets."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.app import Assistant, NotAvailable
+from bot.config import Chat as ChatSettings
+from bot.config import Config, ImapMailbox, SmtpOutbox
+from bot.service import CaseService
+from flows import commands as c
+from flows.model import Actor
+from mail.maildir import MaildirInbox
+from store.store import Store
+from tests.bot.support import NOW, RECEIVED, complaint, files
+
+QUESTION = "Which organisations does this complaint involve?"
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def case_refs(store: Store) -> list[str]:
+    return sorted(s.stream for s in store.summaries() if s.stream.startswith("JC-"))
+
+
+async def test_a_first_start_takes_in_the_samples_and_acknowledges_them(
+    config: Config, store: Store, inbox: MaildirInbox, outbox_dir: Path
+) -> None:
+    out = io.StringIO()
+
+    await Assistant(config, store, out, clock=Clock(NOW)).run_once()
+
+    refs = case_refs(store)
+    assert len(refs) == 3
+    for ref in refs:
+        case = CaseService(store).load(ref)
+        assert case.received_at == NOW  # delivered at the clock's time
+        assert case.acknowledged_at == NOW
+    assert len(files(outbox_dir)) == 3
+    assert len(files(inbox.path / ".Processed" / "cur")) == 3
+    assert out.getvalue().count("[chat] New complaint") == 3
+    assert out.getvalue().count(QUESTION) == 3
+
+
+async def test_the_samples_are_delivered_on_the_first_start_only(
+    config: Config, store: Store, outbox_dir: Path
+) -> None:
+    clock = Clock(NOW)
+    assistant = Assistant(config, store, io.StringIO(), clock=clock)
+    await assistant.run_once()
+    refs = case_refs(store)
+
+    clock.now = NOW + timedelta(hours=1)
+    assert assistant.deliver_examples() == 0
+    await Assistant(config, store, io.StringIO(), clock=clock).run_once()
+
+    assert case_refs(store) == refs
+    assert len(files(outbox_dir)) == 3
+
+
+async def test_mail_already_waiting_means_no_samples(
+    config: Config, store: Store, inbox: MaildirInbox
+) -> None:
+    inbox.deliver(complaint(), RECEIVED)
+    assistant = Assistant(config, store, io.StringIO(), clock=Clock(NOW))
+
+    await assistant.run_once()
+
+    assert len(case_refs(store)) == 1
+    assert store.get_cursor("examples") is None
+
+
+async def test_with_every_case_closed_it_says_nothing_is_waiting(
+    config: Config, store: Store, handler: Actor
+) -> None:
+    out = io.StringIO()
+    assistant = Assistant(config, store, out, clock=Clock(NOW))
+    await assistant.run_once()
+    for ref in case_refs(store):
+        CaseService(store).execute(ref, c.WithdrawComplaint(actor=handler, note="by phone"), NOW)
+    out.seek(0)
+    out.truncate()
+
+    assistant.print_waiting()
+
+    assert out.getvalue() == "Nothing is waiting for a handler.\n"
+
+
+def test_parts_this_version_cannot_run_are_refused_naming_the_setting(config: Config, store: Store) -> None:
+    imap = ImapMailbox(kind="imap", host="imap.example", username="c", password_env="IMAP_PASSWORD")
+    smtp = SmtpOutbox(kind="smtp", host="smtp.example", from_address="complaints@northshire-trust.example")
+    refused = {
+        "mailbox.kind = 'imap'": config.model_copy(update={"mailbox": imap}),
+        "outbox.kind = 'smtp'": config.model_copy(update={"outbox": smtp}),
+        "chat.kind = 'slack'": config.model_copy(update={"chat": ChatSettings(kind="slack")}),
+    }
+
+    for setting, unavailable in refused.items():
+        with pytest.raises(NotAvailable, match=setting):
+            Assistant(unavailable, store, io.StringIO())

@@ -1,0 +1,263 @@
+"""The `jointly` command as a person runs it: a separate process in a directory with no config.toml,
+no terminal on stdin, and an environment holding nothing of the developer's shell."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.config import SAMPLE_DIRECTORY
+from flows.calendar import acknowledgement_due
+from store.store import Store
+from tests.bot.support import SAMPLE_ADDRESSES, SAMPLE_NAMES, files
+
+JOINTLY = Path(sys.executable).with_name("jointly")
+EXAMPLE_CONFIG = Path(__file__).parents[2] / "config.example.toml"
+ORGANISATIONS_QUESTION = "Which organisations does this complaint involve?"
+README_CASE_KEYS = {
+    "ref", "status", "open", "received_at", "acknowledgement_due", "acknowledged_at",
+    "organisations", "lead", "next_deadline", "deadlines",
+}  # fmt: skip
+IMAP_CONFIG = """
+[service]
+home_organisation = "northshire-trust"
+
+[mailbox]
+kind = "imap"
+host = "imap.northshire-trust.example"
+username = "complaints@northshire-trust.example"
+password_env = "JOINTLY_TEST_IMAP_PASSWORD"
+
+[outbox]
+kind = "files"
+path = "var/outbox"
+from_address = "complaints@northshire-trust.example"
+"""
+
+
+def environment(home: Path, **extra: str) -> dict[str, str]:
+    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "LANG": "C.UTF-8", **extra}
+
+
+def jointly(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(JOINTLY), *args],
+        cwd=cwd,
+        env=environment(cwd, **env),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def listing(cwd: Path) -> list[dict[str, Any]]:
+    result = jointly(cwd, "cases", "--json")
+    assert result.returncode == 0, result.stderr
+    cases: list[dict[str, Any]] = json.loads(result.stdout)
+    return cases
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """A directory after one `jointly run --once` (read only: tests that change it use their own)."""
+    where = tmp_path_factory.mktemp("first-run")
+    return where, jointly(where, "run", "--once")
+
+
+def test_run_once_takes_in_the_samples_and_writes_three_acknowledgements(
+    first_run: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    where, result = first_run
+
+    assert result.returncode == 0, result.stderr
+    letters = files(where / "var" / "outbox")
+    assert len(letters) == 3
+    assert all(p.suffix == ".eml" for p in letters)
+    assert result.stdout.count(ORGANISATIONS_QUESTION) == 3
+    assert result.stdout.count("[chat] New complaint") == 3
+    for personal in (*SAMPLE_NAMES, *SAMPLE_ADDRESSES):
+        assert personal not in result.stdout
+        assert personal not in result.stderr
+
+
+def test_cases_json_lists_the_three_acknowledged_cases(
+    first_run: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    cases = listing(first_run[0])
+
+    assert len(cases) == 3
+    for case in cases:
+        assert set(case) >= README_CASE_KEYS
+        assert case["status"] == "received"
+        assert case["open"] is True
+        due = acknowledgement_due(datetime.fromisoformat(case["received_at"]))
+        assert case["acknowledgement_due"] == due.isoformat()
+        assert case["acknowledged_at"] is not None
+
+
+def test_show_json_gives_the_timeline_with_the_letter_sent(
+    first_run: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    where = first_run[0]
+    ref = listing(where)[0]["ref"]
+
+    result = jointly(where, "show", ref, "--json")
+
+    assert result.returncode == 0, result.stderr
+    timeline = json.loads(result.stdout)
+    assert timeline["ref"] == ref
+    assert [e["type"] for e in timeline["events"]] == ["ComplaintReceived", "LetterQueued", "LetterSent"]
+    assert all(e["at"] and e["by"] for e in timeline["events"])
+    [letter] = timeline["letters"]
+    assert letter["template"] == "acknowledgement"
+    assert letter["message_id"].startswith("<")
+
+
+def test_show_an_unknown_case_exits_1(first_run: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    result = jointly(first_run[0], "show", "NOPE")
+
+    assert result.returncode == 1
+    assert "there is no case NOPE" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_show_a_reference_that_cannot_exist_exits_1_without_a_traceback(
+    first_run: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    result = jointly(first_run[0], "show", "JC 1")
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_show_a_quarantined_message_does_not_crash(tmp_path: Path) -> None:
+    (tmp_path / "var" / "inbox" / "new").mkdir(parents=True)
+    (tmp_path / "var" / "inbox" / "new" / "unreadable").write_bytes(b"")
+    assert jointly(tmp_path, "run", "--once").returncode == 0
+    [stream] = [p.stem for p in (tmp_path / "var" / "store" / "streams").iterdir() if p.name.startswith("Q-")]
+
+    result = jointly(tmp_path, "show", stream)
+
+    assert "Traceback" not in result.stderr
+    assert result.returncode in (0, 1)
+
+
+def test_a_second_run_adds_no_letter_and_no_case(tmp_path: Path) -> None:
+    assert jointly(tmp_path, "run", "--once").returncode == 0
+    before = files(tmp_path / "var" / "outbox")
+
+    again = jointly(tmp_path, "run", "--once")
+
+    assert again.returncode == 0, again.stderr
+    assert files(tmp_path / "var" / "outbox") == before
+    assert len(listing(tmp_path)) == 3
+    assert "New complaint" not in again.stdout
+    assert again.stdout.count(ORGANISATIONS_QUESTION) == 3
+
+
+def test_check_config_accepts_the_example(tmp_path: Path) -> None:
+    result = jointly(tmp_path, "check-config", str(EXAMPLE_CONFIG))
+
+    assert result.returncode == 0, result.stderr
+    assert "valid" in result.stdout
+
+
+def test_check_config_names_a_port_in_quotes(tmp_path: Path) -> None:
+    text = EXAMPLE_CONFIG.read_text()
+    assert "port = 993\n" in text
+    (tmp_path / "bad.toml").write_text(text.replace("port = 993\n", 'port = "abc"\n'))
+
+    result = jointly(tmp_path, "check-config", "bad.toml")
+
+    assert result.returncode == 2
+    assert "mailbox.port: must be a whole number" in result.stderr
+    assert "'abc'" in result.stderr
+
+
+def test_check_config_names_a_person_of_an_unknown_organisation(tmp_path: Path) -> None:
+    text = EXAMPLE_CONFIG.read_text()
+    index = len(tomllib.loads(text)["people"])
+    stranger = '\n[[people]]\nid = "kim"\nname = "Kim"\norganisation = "northshire-trsut"\n'
+    stranger += 'roles = ["handler"]\nemail = "kim@northshire-trust.example"\n'
+    (tmp_path / "bad.toml").write_text(text + stranger)
+
+    result = jointly(tmp_path, "check-config", "bad.toml")
+
+    assert result.returncode == 2
+    assert f"people[{index}].organisation: unknown organisation 'northshire-trsut'" in result.stderr
+
+
+def test_bad_usage_exits_1_as_the_module_docstring_says(tmp_path: Path) -> None:
+    assert jointly(tmp_path, "cses").returncode == 1
+
+
+def test_a_store_held_by_another_process_is_refused_with_exit_3(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "var" / "store"):
+        result = jointly(tmp_path, "cases")
+
+    assert result.returncode == 3
+    assert "in use" in result.stderr
+    assert f"pid {os.getpid()}" in result.stderr
+
+
+def test_run_with_imap_and_no_password_exits_4_naming_the_variable(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text(IMAP_CONFIG + SAMPLE_DIRECTORY.read_text())
+
+    result = jointly(tmp_path, "run", "--once")
+
+    assert result.returncode == 4
+    assert "JOINTLY_TEST_IMAP_PASSWORD" in result.stderr
+    assert not (tmp_path / "var" / "outbox").exists()
+
+
+def test_run_with_imap_configured_says_it_is_not_available_yet(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text(IMAP_CONFIG + SAMPLE_DIRECTORY.read_text())
+
+    result = jointly(tmp_path, "run", "--once", JOINTLY_TEST_IMAP_PASSWORD="secret")
+
+    assert result.returncode == 4
+    assert "mailbox.kind = 'imap' is not available" in result.stderr
+    assert "secret" not in result.stderr
+
+
+def test_run_keeps_going_until_sigterm_then_stops_cleanly(tmp_path: Path) -> None:
+    outbox = tmp_path / "var" / "outbox"
+    process = subprocess.Popen(
+        [str(JOINTLY), "run"],
+        cwd=tmp_path,
+        env=environment(tmp_path),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 10  # waiting for another process, not timing a result
+        while len(files(outbox)) < 3 and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(files(outbox)) == 3
+        assert process.poll() is None, "it should keep running without a terminal"
+
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+    assert process.returncode == 0, err
+    assert "stopped" in err
+    assert "Traceback" not in err
+    assert out.count("[chat] New complaint") == 3
