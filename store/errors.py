@@ -58,8 +58,7 @@ class VersionConflict(StoreError):
         self.expected = expected
         self.actual = actual
         super().__init__(
-            f"stream {stream} is at version {actual}, not {expected}: "
-            "reload it and decide again"
+            f"stream {stream} is at version {actual}, not {expected}: reload it and decide again"
         )
 
 

@@ -70,9 +70,12 @@ class Entry:
 
     def line(self) -> bytes:
         fields = {
-            "stream": self.summary.stream, "version": self.version,
-            "summary": self.summary.summary, "keys": self.keys,
-            "pending": [e.to_json() for e in self.pending], "stat": self.stat,
+            "stream": self.summary.stream,
+            "version": self.version,
+            "summary": self.summary.summary,
+            "keys": self.keys,
+            "pending": [e.to_json() for e in self.pending],
+            "stat": self.stat,
         }
         return (dumps(fields) + "\n").encode()
 
@@ -141,7 +144,7 @@ class Index:
         try:
             view = memoryview(line)
             while view:
-                view = view[os.write(self._journal, view):]
+                view = view[os.write(self._journal, view) :]
         except OSError as exc:
             # The write itself succeeded; a missing line only means a re-read at the next open.
             log.error("could not append to %s (%s); the next open will re-read", JOURNAL, exc)
@@ -160,8 +163,11 @@ def _replay(path: Path, entries: dict[str, Entry]) -> tuple[int, int]:
                 parsed = _parse_line(raw) if raw.endswith(b"\n") else None
                 if parsed is None:
                     defects += 1
-                    log.warning("%s line %d is not a whole index entry; "
-                                "the stream files will be read instead", path, lines)
+                    log.warning(
+                        "%s line %d is not a whole index entry; the stream files will be read instead",
+                        path,
+                        lines,
+                    )
                 else:
                     entries[parsed[0]] = parsed[1]
     except FileNotFoundError:
@@ -178,9 +184,13 @@ def _parse_line(raw: bytes) -> tuple[str, Entry] | None:
     except (ValueError, TypeError, KeyError):
         return None
     if (
-        type(version) is not int or not isinstance(summary, dict)
-        or not isinstance(keys, list) or not all(isinstance(k, str) for k in keys)
-        or not isinstance(stat, list) or len(stat) != 3 or not all(type(n) is int for n in stat)
+        type(version) is not int
+        or not isinstance(summary, dict)
+        or not isinstance(keys, list)
+        or not all(isinstance(k, str) for k in keys)
+        or not isinstance(stat, list)
+        or len(stat) != 3
+        or not all(type(n) is int for n in stat)
     ):
         return None
     fingerprint = (stat[0], stat[1], stat[2])

@@ -75,9 +75,14 @@ class EffectRecord:
         if (status == "done") != (done_at is not None):
             raise ValueError(f"effect {key!r} is {status} but done_at is {raw['done_at']!r}")
         return cls(
-            key, effect, status, attempts,
+            key,
+            effect,
+            status,
+            attempts,
             parse_time(raw["next_attempt_at"], "next_attempt_at"),
-            last_error, parse_time(raw["created_at"], "created_at"), done_at,
+            last_error,
+            parse_time(raw["created_at"], "created_at"),
+            done_at,
         )
 
 

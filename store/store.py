@@ -99,15 +99,23 @@ class Store:
         return self
 
     def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None,
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
         self.close()
 
     def append(
-        self, stream: str, events: Sequence[Mapping[str, Any]], *, expected_version: int,
-        effects: Sequence[Mapping[str, Any]] = (), keys: Iterable[str] = (),
-        summary: Mapping[str, Any] | None = None, now: datetime,
+        self,
+        stream: str,
+        events: Sequence[Mapping[str, Any]],
+        *,
+        expected_version: int,
+        effects: Sequence[Mapping[str, Any]] = (),
+        keys: Iterable[str] = (),
+        summary: Mapping[str, Any] | None = None,
+        now: datetime,
     ) -> int:
         """Add events (at least one), pending effects and consumed keys in one write.
 
@@ -188,8 +196,13 @@ class Store:
         return sorted(due, key=lambda item: (item[1].next_attempt_at, item[1].created_at))
 
     def complete_effect(
-        self, stream: str, key: str, *, events: Sequence[Mapping[str, Any]] = (),
-        summary: Mapping[str, Any] | None = None, now: datetime,
+        self,
+        stream: str,
+        key: str,
+        *,
+        events: Sequence[Mapping[str, Any]] = (),
+        summary: Mapping[str, Any] | None = None,
+        now: datetime,
     ) -> int:
         """Mark an effect done and append its events in one write; done already: no-op."""
         check_id(stream)
@@ -208,7 +221,13 @@ class Store:
             return self._commit(stream, write)
 
     def fail_effect(
-        self, stream: str, key: str, *, error: str, retry_at: datetime, now: datetime,
+        self,
+        stream: str,
+        key: str,
+        *,
+        error: str,
+        retry_at: datetime,
+        now: datetime,
     ) -> None:
         """Count a failed attempt and set when to retry (the caller chose the backoff)."""
         check_id(stream)
@@ -222,7 +241,10 @@ class Store:
             if record.status == "done":
                 raise ValueError(f"effect {key!r} of stream {stream} is done; it cannot fail")
             failed = replace(
-                record, attempts=record.attempts + 1, last_error=error, next_attempt_at=retry_at,
+                record,
+                attempts=record.attempts + 1,
+                last_error=error,
+                next_attempt_at=retry_at,
             )
             write.replace_effect(failed)
             self._commit(stream, write)
@@ -272,8 +294,10 @@ def _check_matches(path: Path, on_disk: int | None, entry: Entry | None) -> None
     elif on_disk is None:
         problem = f"the file is missing, though the index records version {entry.version}"
     elif on_disk != entry.version:
-        problem = (f"the file holds version {on_disk} but the store wrote version "
-                   f"{entry.version}; was it changed while the store was open?")
+        problem = (
+            f"the file holds version {on_disk} but the store wrote version "
+            f"{entry.version}; was it changed while the store was open?"
+        )
     else:
         return
     raise StoreCorrupt(path=path, problem=problem)

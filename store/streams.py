@@ -131,8 +131,11 @@ class StreamWrite:
         """Write meta from the state, flush every table in one storage write."""
         state = self.state
         meta = {
-            "format": FORMAT, "stream": state.stream, "version": state.version,
-            "keys": state.keys, "summary": state.summary,
+            "format": FORMAT,
+            "stream": state.stream,
+            "version": state.version,
+            "keys": state.keys,
+            "summary": state.summary,
         }
         table = self._db.table("meta")
         if self.existed:
