@@ -1,0 +1,302 @@
+"""What to ask from receipt to the named contact (DOMAIN.md section 2, steps 1 to 6).
+
+Each ask is `ask(case, actor, today) -> list[Prompt]`, empty when it has nothing to ask now.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flows import commands as c
+from flows.calendar import (
+    add_working_days,
+    end_of_next_working_day,
+    london_date,
+    time_limit_check,
+)
+from flows.conversation import Choice, Field, FieldKind, Prompt
+from flows.model import (
+    Actor,
+    Case,
+    Channel,
+    ConsentMethod,
+    ConsentState,
+    LeadCriterion,
+    Status,
+)
+
+DEFAULT_UPDATE_EVERY = 20
+
+CRITERIA_WORDING = {
+    LeadCriterion.GREATEST_RESPONSIBILITY: "has the greatest responsibility for the care complained about",
+    LeadCriterion.BEST_RELATIONSHIP: "has the best relationship with the person",
+    LeadCriterion.MOST_RESOURCE: "has the most complaint-handling resource",
+    LeadCriterion.MAIN_COMMISSIONER: "is the main commissioner (several NHS bodies involved)",
+}
+
+
+def acknowledge(case: Case, actor: Actor, today: date) -> list[Prompt]:
+    if case.acknowledged_at:
+        return []
+    letters = [x for x in case.letters.values() if x.template in ("acknowledgement", "written_record")]
+    if any(not x.failed for x in letters):
+        return []
+    why = (
+        f"The acknowledgement could not be emailed ({letters[-1].failed})"
+        if letters
+        else "We have no email address"
+    )
+    cmd = c.RecordAcknowledgement(actor=actor, method=ConsentMethod.PHONE, on=today)
+    fields = (method_field(), Field("on", "On", FieldKind.DATE, default=today))
+    choice = Choice("Record how it was acknowledged", cmd, fields)
+    return [Prompt("acknowledge", f"{why}: acknowledge by phone or post.", (choice,))]
+
+
+def time_limit(case: Case, actor: Actor, today: date) -> list[Prompt]:
+    assert case.received_at is not None
+    check = time_limit_check(london_date(case.received_at), case.happened_on, case.aware_on)
+    if check.within is not False or case.out_of_time is not None:
+        return []
+    reasons = Field("reasons", "Reasons", FieldKind.TEXT)
+    return [
+        Prompt(
+            "out_of_time",
+            "This complaint may be outside the 12-month time limit. Investigate it anyway?",
+            (
+                Choice(
+                    "Yes: good reason, and a fair investigation is possible",
+                    c.DecideOutOfTime(actor=actor, accept=True, reasons=""),
+                    (reasons,),
+                ),
+                Choice("No", c.DecideOutOfTime(actor=actor, accept=False, reasons=""), (reasons,)),
+            ),
+            detail=check.reason,
+        )
+    ]
+
+
+def organisations(case: Case, actor: Actor, today: date) -> list[Prompt]:
+    if case.orgs_identified:
+        return []
+    home = case.orgs[case.home_org]
+    suggested = tuple(dict.fromkeys((*case.suggested_orgs, case.home_org)))
+    pick = Field("orgs", "Organisations involved", FieldKind.ORGANISATIONS, default=suggested)
+    choices = [
+        Choice("Choose the organisations", c.IdentifyOrganisations(actor=actor, orgs=()), (pick,)),
+        Choice(f"Only {home.name}", c.IdentifyOrganisations(actor=actor, orgs=(home,))),
+    ]
+    if case.channel in (Channel.PHONE, Channel.IN_PERSON) and today <= end_of_next_working_day(
+        received_at(case)
+    ):
+        note = Field("note", "How it was resolved", FieldKind.TEXT)
+        choices.append(
+            Choice(
+                "Resolved to their satisfaction already", c.ResolveInformally(actor=actor, note=""), (note,)
+            )
+        )
+    return [Prompt("organisations", "Which organisations does this complaint involve?", tuple(choices))]
+
+
+def consent(case: Case, actor: Actor, today: date) -> list[Prompt]:
+    if not case.orgs_identified or case.lead is not None:
+        return []
+    waiting = tuple(o for o in case.others if not case.consent_active(o) and not is_refused(case, o))
+    prompts = []
+    if waiting:
+        names = ", ".join(case.orgs[o].name for o in waiting)
+        given = c.RecordConsent(
+            actor=actor, org_ids=waiting, method=ConsentMethod.PHONE, given_on=today, capacity_confirmed=True
+        )
+        fields = (
+            method_field(),
+            Field("given_on", "Given on", FieldKind.DATE, default=today),
+            Field("capacity_confirmed", "You are satisfied they can consent", FieldKind.BOOL, default=True),
+        )
+        choices = [Choice("Consent given", given, fields)]
+        if not any(consent_state(case, o) is ConsentState.REQUESTED for o in waiting):
+            choices.append(
+                Choice("Send the consent request letter", c.RequestConsent(actor=actor, org_ids=waiting))
+            )
+        choices.append(Choice("Consent refused", c.RecordConsentRefused(actor=actor, org_ids=waiting)))
+        prompts.append(
+            Prompt(
+                "consent",
+                f"Has the person consented to sharing with {names}?",
+                tuple(choices),
+                detail="Consent covers sharing their details and learning, so the "
+                "complaint is handled together, with one contact and one response.",
+            )
+        )
+    refused = tuple(o for o in case.others if is_refused(case, o))
+    if refused:
+        names = ", ".join(case.orgs[o].name for o in refused)
+        prompts.append(
+            Prompt(
+                "signpost",
+                f"Consent refused for {names}: tell the person how to contact them directly.",
+                (Choice("Send the signposting letter", c.Signpost(actor=actor, org_ids=refused)),),
+            )
+        )
+    if not case.ours:
+        for org_id in case.others:
+            if case.consent_active(org_id) and org_id not in case.passed_on:
+                prompts.append(
+                    Prompt(
+                        f"pass_on:{org_id}",
+                        "This is not ours: pass it on to "
+                        f"{case.orgs[org_id].name} with the person's consent?",
+                        (Choice("Pass it on", c.PassOn(actor=actor, org_id=org_id)),),
+                    )
+                )
+    return prompts
+
+
+def lead(case: Case, actor: Actor, today: date) -> list[Prompt]:
+    if case.status is not Status.AGREEING_LEAD or not case.ours:
+        return []
+    proposal = case.proposal
+    objected = proposal and any(not r.agrees for r in proposal.responses.values())
+    if proposal is None or objected:
+        criteria = Field(
+            "criteria",
+            "Why",
+            FieldKind.MULTI_CHOICE,
+            options=tuple((k.value, v) for k, v in CRITERIA_WORDING.items()),
+        )
+        reason = Field("reason", "Anything to add", FieldKind.TEXT, required=False, default="")
+        choices = tuple(
+            Choice(
+                f"Propose {case.orgs[o].name}",
+                c.ProposeLead(actor=actor, org_id=o, criteria=()),
+                (criteria, reason),
+            )
+            for o in case.involved
+        )
+        question = (
+            "Which organisation should lead?"
+            if not objected
+            else ("The proposed lead was not agreed. Propose again, or raise an impasse.")
+        )
+        return [
+            Prompt(
+                "propose_lead",
+                question,
+                choices,
+                detail="The guide's criteria: " + "; ".join(CRITERIA_WORDING.values()),
+            )
+        ]
+    prompts = [p for o in case.involved if o not in proposal.responses for p in lead_answer(case, actor, o)]
+    if not case.complainant_lead_view:
+        view = Field("view", "Their view", FieldKind.TEXT)
+        prompts.append(
+            Prompt(
+                "complainant_view",
+                "What does the person think of the proposed lead?",
+                (Choice("Record their view", c.RecordComplainantView(actor=actor, view=""), (view,)),),
+            )
+        )
+    return prompts
+
+
+def lead_answer(case: Case, actor: Actor, org_id: str) -> list[Prompt]:
+    proposal = case.proposal
+    if case.status is not Status.AGREEING_LEAD or proposal is None or org_id in proposal.responses:
+        return []
+    reason = Field("reason", "Why", FieldKind.TEXT)
+    lead = case.orgs[proposal.org_id].name
+    return [
+        Prompt(
+            f"lead_answer:{org_id}",
+            f"Does {case.orgs[org_id].name} agree that {lead} leads?",
+            (
+                Choice("Agree", c.RespondToLead(actor=actor, org_id=org_id, agrees=True)),
+                Choice("Object", c.RespondToLead(actor=actor, org_id=org_id, agrees=False), (reason,)),
+            ),
+            detail="Proposed because it " + "; ".join(CRITERIA_WORDING[k] for k in proposal.criteria),
+        )
+    ]
+
+
+def named_contact(case: Case, actor: Actor, today: date) -> list[Prompt]:
+    if case.status is not Status.NAMING_CONTACT:
+        return []
+    prompts = []
+    if case.update_every is None:
+        every = Field("working_days", "Every (working days)", FieldKind.INT, default=DEFAULT_UPDATE_EVERY)
+        prompts.append(
+            Prompt(
+                "update_every",
+                "How often will the person be updated?",
+                (
+                    Choice(
+                        "Set the update frequency",
+                        c.SetUpdateFrequency(actor=actor, working_days=DEFAULT_UPDATE_EVERY),
+                        (every,),
+                    ),
+                ),
+            )
+        )
+    fields = (
+        Field("name", "Name", FieldKind.TEXT, default=actor.name),
+        Field("email", "Email", FieldKind.TEXT),
+        Field("phone", "Phone", FieldKind.TEXT, required=False, default=""),
+    )
+    cmd = c.SetNamedContact(actor=actor, name=actor.name, email="")
+    prompts.append(
+        Prompt(
+            "named_contact",
+            "Who is the person's named contact?",
+            (Choice("Name the contact", cmd, fields),),
+            detail="The letter gives their details, how the person will be kept "
+            "informed, and the local advocacy service.",
+        )
+    )
+    return prompts
+
+
+def response_period(case: Case, actor: Actor, today: date) -> list[Prompt]:
+    if case.response_period is not None or case.status not in (Status.NAMING_CONTACT, Status.PLANNING):
+        return []
+    due = Field("due", "Response by", FieldKind.DATE, default=add_working_days(today, 30))
+    return [
+        Prompt(
+            "response_period",
+            "What response period was agreed with the person?",
+            (
+                Choice(
+                    "Agreed with them",
+                    c.SetResponsePeriod(actor=actor, due=today, agreed_with_complainant=True),
+                    (due,),
+                ),
+                Choice(
+                    "They declined to discuss it: set it and tell them",
+                    c.SetResponsePeriod(actor=actor, due=today, agreed_with_complainant=False),
+                    (due,),
+                ),
+            ),
+        )
+    ]
+
+
+def method_field() -> Field:
+    return Field(
+        "method",
+        "How",
+        FieldKind.CHOICE,
+        options=tuple((m.value, m.value.replace("_", " ")) for m in ConsentMethod),
+        default=ConsentMethod.PHONE,
+    )
+
+
+def consent_state(case: Case, org_id: str) -> ConsentState | None:
+    consent = case.consents.get(org_id)
+    return consent.state if consent else None
+
+
+def is_refused(case: Case, org_id: str) -> bool:
+    return consent_state(case, org_id) in (ConsentState.REFUSED, ConsentState.WITHDRAWN)
+
+
+def received_at(case: Case) -> datetime:
+    assert case.received_at is not None
+    return case.received_at

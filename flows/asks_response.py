@@ -1,0 +1,179 @@
+"""What to ask from the plan to closure (DOMAIN.md section 2, steps 7 to 13)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flows import commands as c
+from flows.asks_intake import received_at
+from flows.calendar import (
+    add_working_days,
+    london_date,
+    response_due,
+)
+from flows.conversation import Choice, Field, FieldKind, Prompt
+from flows.model import (
+    Actor,
+    Case,
+    Outcome,
+    Status,
+)
+
+
+def plan(case: Case, actor: Actor, today: date) -> list[Prompt]:
+    if case.status is not Status.PLANNING:
+        return []
+    orgs = tuple((o, case.orgs[o].name) for o in case.involved)
+    fields = (
+        Field("org_id", "Organisation", FieldKind.CHOICE, options=orgs),
+        Field("matters", "Matters it looks into", FieldKind.TEXT),
+        Field("target", "Target date for its response", FieldKind.DATE, default=add_working_days(today, 15)),
+    )
+    add = Choice("Add a strand", c.AddStrand(actor=actor, org_id="", matters="", target=today), fields)
+    prompts = [Prompt("plan", "Build the investigation plan: who looks into what, by when.", (add,))]
+    if case.strands:
+        prompts.extend(
+            Prompt(
+                f"plan_agreed:{o}",
+                f"Has {case.orgs[o].name} agreed the plan?",
+                (Choice("Agreed", c.AgreePlan(actor=actor, org_id=o)),),
+            )
+            for o in case.involved
+            if o not in case.plan_agreed_by
+        )
+    return prompts
+
+
+def progress(case: Case, actor: Actor, today: date) -> list[Prompt]:
+    if case.status is not Status.INVESTIGATING:
+        return []
+    summary = Field("summary", "What they found", FieldKind.TEXT)
+    waiting = [s for s in case.strands.values() if s.contribution is None]
+    if waiting:
+        return [
+            Prompt(
+                f"contribution:{s.id}",
+                f"{case.orgs[s.org_id].name}'s response on {s.id} is due {s.target:%d %b %Y}.",
+                (
+                    Choice(
+                        "Record it", c.RecordContribution(actor=actor, strand_id=s.id, summary=""), (summary,)
+                    ),
+                ),
+            )
+            for s in waiting
+        ]
+    text = Field("text", "Draft joint response", FieldKind.TEXT)
+    return [
+        Prompt(
+            "draft",
+            "Every organisation has responded: draft the joint response.",
+            (Choice("Record the draft", c.RecordDraft(actor=actor, text=""), (text,)),),
+        )
+    ]
+
+
+def drafting(case: Case, actor: Actor, today: date) -> list[Prompt]:
+    draft = case.draft
+    if case.status is not Status.DRAFTING or draft is None:
+        return []
+    contributors = [o for o in case.involved if o != case.coordinator]
+    if contributors and draft.comment_by is None:
+        by = Field("comment_by", "Comments by", FieldKind.DATE, default=add_working_days(today, 5))
+        cmd = c.OpenCommentRound(actor=actor, comment_by=today)
+        return [
+            Prompt(
+                "comment_round",
+                "Send the draft to every contributing organisation for comment.",
+                (Choice("Send for comment", cmd, (by,)),),
+            )
+        ]
+    comment = Field("comment", "Their comment", FieldKind.TEXT)
+    prompts = [
+        Prompt(
+            f"comment:{o}",
+            f"Comments from {case.orgs[o].name}?",
+            (Choice("Record them", c.RecordComment(actor=actor, org_id=o, comment=""), (comment,)),),
+        )
+        for o in contributors
+        if o not in draft.comments
+    ]
+    if draft.shared_with_complainant_at is None:
+        prompts.append(
+            Prompt(
+                "share_draft",
+                "Share the draft with the person?",
+                (Choice("Share it", c.ShareDraftWithComplainant(actor=actor)),),
+            )
+        )
+    fields = (
+        Field("body", "Final response", FieldKind.TEXT, default=draft.text),
+        Field("signed_by", "Signed by (responsible person)", FieldKind.TEXT),
+        Field("signed_role", "Their role", FieldKind.TEXT, default="Chief Executive"),
+    )
+    send = c.SendFinalResponse(actor=actor, body=draft.text, signed_by="", signed_role="")
+    prompts.append(
+        Prompt(
+            "final_response",
+            "Send the final joint response when comments are reflected.",
+            (Choice("Send the final response", send, fields),),
+        )
+    )
+    return prompts
+
+
+def impasse(case: Case, actor: Actor, today: date) -> list[Prompt]:
+    impasse = case.impasse
+    if impasse is None or impasse.resolved_at is not None or today <= impasse.resolve_by:
+        return []
+    fields = (
+        Field("answered", "What could be answered", FieldKind.TEXT),
+        Field("not_possible", "Where and why a full response was not possible", FieldKind.TEXT),
+        Field("why_no_agreement", "Why agreement was not reached", FieldKind.TEXT),
+    )
+    cmd = c.SendPartialResponse(actor=actor, answered="", not_possible="", why_no_agreement="")
+    return [
+        Prompt(
+            "partial_response",
+            f"Senior managers did not resolve '{impasse.matter}' by "
+            f"{impasse.resolve_by:%d %b %Y}: respond as far as possible.",
+            (Choice("Write the partial response", cmd, fields),),
+        )
+    ]
+
+
+def closing(case: Case, actor: Actor, today: date) -> list[Prompt]:
+    if case.status is not Status.RESPONDED or any(a.completed_at is None for a in case.actions.values()):
+        return []
+    outcome = Field(
+        "outcome",
+        "Outcome",
+        FieldKind.CHOICE,
+        options=tuple((o.value, o.value.replace("_", " ")) for o in Outcome),
+    )
+    return [
+        Prompt(
+            "close",
+            "The response is sent and every action is done: close the case.",
+            (Choice("Close", c.CloseCase(actor=actor, outcome=Outcome.UPHELD), (outcome,)),),
+        )
+    ]
+
+
+def overdue(case: Case, actor: Actor, today: date) -> list[Prompt]:
+    if case.status is Status.RESPONDED or case.delay_letter_at is not None:
+        return []
+    due = response_due(london_date(received_at(case)), case.longer_period_until, case.longer_period_agreed_on)
+    if today <= due:
+        return []
+    fields = (
+        Field("reasons", "Why it is late", FieldKind.TEXT),
+        Field("expected_by", "Expected by", FieldKind.DATE, default=add_working_days(today, 20)),
+    )
+    cmd = c.SendDelayLetter(actor=actor, reasons="", expected_by=today)
+    return [
+        Prompt(
+            "delay",
+            f"No response by {due:%d %b %Y}: the law requires a letter explaining why.",
+            (Choice("Write the delay letter", cmd, fields),),
+        )
+    ]
