@@ -105,6 +105,9 @@ def drafting(case: Case, actor: Actor, today: date) -> list[Prompt]:
                 (Choice("Share it", c.ShareDraftWithComplainant(actor=actor)),),
             )
         )
+    awaiting_comments = len(prompts) > 0 and (draft.comment_by is None or today <= draft.comment_by)
+    if awaiting_comments or draft.shared_with_complainant_at is None:
+        return prompts
     fields = (
         Field("body", "Final response", FieldKind.TEXT, default=draft.text),
         Field("signed_by", "Signed by (responsible person)", FieldKind.TEXT),
@@ -142,8 +145,25 @@ def impasse(case: Case, actor: Actor, today: date) -> list[Prompt]:
 
 
 def closing(case: Case, actor: Actor, today: date) -> list[Prompt]:
-    if case.status is not Status.RESPONDED or any(a.completed_at is None for a in case.actions.values()):
+    if case.status is not Status.RESPONDED:
         return []
+    open_actions = [a for a in case.actions.values() if a.completed_at is None]
+    if open_actions:
+        evidence = Field("evidence", "Evidence it was done", FieldKind.TEXT)
+        return [
+            Prompt(
+                f"action:{a.id}",
+                f"Action {a.id} for {case.orgs[a.owner_org].name} is due {a.due:%d %b %Y}: {a.description}",
+                (
+                    Choice(
+                        "Record it done",
+                        c.CompleteAction(actor=actor, action_id=a.id, evidence=""),
+                        (evidence,),
+                    ),
+                ),
+            )
+            for a in open_actions
+        ]
     outcome = Field(
         "outcome",
         "Outcome",

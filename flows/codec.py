@@ -25,7 +25,10 @@ def _subclasses(module: types.ModuleType, base: type) -> dict[str, type]:
     return {
         name: obj
         for name, obj in vars(module).items()
-        if isinstance(obj, type) and issubclass(obj, base) and dataclasses.is_dataclass(obj)
+        if isinstance(obj, type)
+        and issubclass(obj, base)
+        and obj is not base
+        and dataclasses.is_dataclass(obj)
     }
 
 

@@ -63,11 +63,15 @@ class Out:
         )
         return self
 
-    def notify(self, message: str, audience: str = "handlers", **context: Any) -> Out:
+    def notify(
+        self, message: str, audience: str = "handlers", discloses_to: str | None = None, **context: Any
+    ) -> Out:
+        """Tell people in chat; `discloses_to` names another organisation that will read it."""
         self.effects.append(
             Notify(
                 key=self.key("notify-" + message, audience),
                 ref=self.case.ref,
+                discloses_to=discloses_to,
                 audience=audience,
                 message=message,
                 context={"ref": self.case.ref, **context},

@@ -241,6 +241,9 @@ def named_contact(case: Case, cmd: c.SetNamedContact, now: datetime) -> Out:
     require_coordinator(case, cmd.actor)
     require_text(cmd.name, "the named contact's name")
     require_text(cmd.email, "the named contact's email")
+    local, at, domain = cmd.email.strip().partition("@")
+    if not (local and at and "." in domain) or " " in cmd.email.strip():
+        raise InvalidCommand(f"'{cmd.email}' is not an email address", field="email")
     advocacy = next((case.orgs[o].advocacy for o in case.involved if case.orgs[o].advocacy), None)
     every = f"every {case.update_every} working days" if case.update_every else ""
     return (

@@ -239,9 +239,12 @@ def raise_impasse(case: Case, cmd: c.RaiseImpasse, now: datetime) -> Out:
         ev.ImpasseRaised, matter=cmd.matter, reason=cmd.reason, resolve_by=cmd.resolve_by
     )
     for org_id in case.involved:
+        if not case.consent_active(org_id):
+            continue  # consent withdrawn: that organisation hears nothing more of the case
         out.notify(
             "impasse_alert",
             audience=f"senior_managers:{org_id}",
+            discloses_to=org_id,
             matter=cmd.matter,
             resolve_by=cmd.resolve_by.isoformat(),
         )

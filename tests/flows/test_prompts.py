@@ -171,13 +171,15 @@ def test_every_offered_choice_answered_sensibly_is_accepted(stage: Callable[[], 
         decide(run.case, fill(ch, sensible(ch)), run.now)  # raises if refused
 
 
-def test_the_final_response_is_offered_early_but_waits_for_comments() -> None:
+def test_the_final_response_is_offered_only_once_comments_are_in_and_the_draft_shared() -> None:
     run = drafting()
     answer(run, "comment_round", "Send for comment")
+    assert {p.id for p in next_prompts(run.case, H, NOW)} == {"comment:council", "share_draft"}
+    answer(run, "comment:council", "Record them", comment="Fine")
+    assert "final_response" not in {p.id for p in next_prompts(run.case, H, NOW)}
+    answer(run, "share_draft", "Share it")
     send = choice(prompt(run, "final_response"), "Send")
     assert dict(sensible(send))["body"] == run.case.draft.text  # type: ignore[union-attr]
-    answer(run, "comment:council", "Record them", comment="Fine")
-    answer(run, "share_draft", "Share it")
     answer(run, "final_response", "Send", signed_by="Chris Chief")
     assert run.case.status is Status.RESPONDED and [p.id for p in next_prompts(run.case, H, NOW)] == ["close"]
 
