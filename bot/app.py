@@ -45,7 +45,9 @@ def utc_now() -> datetime:
 
 
 class Assistant:
-    def __init__(self, config: Config, store: Store, out: TextIO, clock: Clock = utc_now) -> None:
+    def __init__(
+        self, config: Config, store: Store, out: TextIO, clock: Clock = utc_now, local: bool = False
+    ) -> None:
         if not isinstance(config.mailbox, MaildirMailbox):
             raise NotAvailable(f"mailbox.kind = '{config.mailbox.kind}' is not available in this version")
         outbox = config.outbox
@@ -54,6 +56,7 @@ class Assistant:
         if config.chat.kind != "terminal":
             raise NotAvailable(f"chat.kind = '{config.chat.kind}' is not available in this version")
         self.config = config
+        self.local = local
         self.clock = clock
         self.out = out
         self.service = CaseService(store)
@@ -66,9 +69,9 @@ class Assistant:
         self.handler = actor(people[0]) if people else None
 
     def deliver_examples(self) -> int:
-        """On a first start with an empty store, put the bundled sample complaints in the inbox."""
+        """In local mode, on a first start with an empty store, put the sample complaints in the inbox."""
         store = self.service.store
-        if store.summaries() or store.get_cursor("examples") or self.inbox.pending():
+        if not self.local or store.summaries() or store.get_cursor("examples") or self.inbox.pending():
             return 0
         emails = sorted(EXAMPLES.glob("*.eml"))
         for sample in emails:

@@ -63,11 +63,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "check-config":
             return check_config(args.file or args.config or Path("config.toml"))
-        config = resolve_config(args.config, args.data_dir)
+        config, local = resolve_config(args.config, args.data_dir)
         configure(config.service.log_format, config.service.log_level)
         with Store.open(config.store_dir) as store:
             if args.command == "run":
-                return run(config, store, args.once)
+                return run(config, store, args.once, local)
             if args.command == "cases":
                 return list_cases(store, args.open, args.json)
             return show_case(store, args.ref, args.json)
@@ -85,17 +85,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
 
 
-def resolve_config(path: Path | None, data_dir: Path | None) -> Config:
-    """--config, else ./config.toml, else local mode under --data-dir (default var/)."""
+def resolve_config(path: Path | None, data_dir: Path | None) -> tuple[Config, bool]:
+    """--config, else ./config.toml, else local mode under --data-dir (default var/); and whether
+    it is local mode."""
     if path is None and Path("config.toml").exists():
         path = Path("config.toml")
     if path is None:
-        return local_config(data_dir or Path("var"))
+        return local_config(data_dir or Path("var")), True
     config = load_config(path)
     if data_dir is not None:
         service = config.service.model_copy(update={"data_dir": data_dir})
         config = config.model_copy(update={"service": service})
-    return config
+    return config, False
 
 
 def check_config(path: Path) -> int:
@@ -107,16 +108,22 @@ def check_config(path: Path) -> int:
     return EXIT_OK
 
 
-def run(config: Config, store: Store, once: bool) -> int:
+def run(config: Config, store: Store, once: bool, local: bool) -> int:
+    """Run the assistant. In local mode without a terminal nobody can answer and nothing outside
+    can arrive, so it runs one cycle and exits; with a configuration it runs as a service."""
     missing = missing_secrets(config, os.environ)
     if missing:
         print("jointly: required secrets are not set: " + ", ".join(missing), file=sys.stderr)
         return EXIT_MISSING
-    assistant = Assistant(config, store, sys.stdout)
+    assistant = Assistant(config, store, sys.stdout, local=local)
+    interactive = sys.stdin.isatty()
+    if local and not interactive and not once:
+        print("Local mode with no terminal to answer from: one cycle, then exit.")
+        once = True
     if once:
         asyncio.run(assistant.run_once())
     else:
-        asyncio.run(assistant.run_forever(interactive=sys.stdin.isatty()))
+        asyncio.run(assistant.run_forever(interactive))
     return EXIT_OK
 
 

@@ -38,7 +38,7 @@ async def test_a_first_start_takes_in_the_samples_and_acknowledges_them(
 ) -> None:
     out = io.StringIO()
 
-    await Assistant(config, store, out, clock=Clock(NOW)).run_once()
+    await Assistant(config, store, out, clock=Clock(NOW), local=True).run_once()
 
     refs = case_refs(store)
     assert len(refs) == 3
@@ -56,23 +56,29 @@ async def test_the_samples_are_delivered_on_the_first_start_only(
     config: Config, store: Store, outbox_dir: Path
 ) -> None:
     clock = Clock(NOW)
-    assistant = Assistant(config, store, io.StringIO(), clock=clock)
+    assistant = Assistant(config, store, io.StringIO(), clock=clock, local=True)
     await assistant.run_once()
     refs = case_refs(store)
 
     clock.now = NOW + timedelta(hours=1)
     assert assistant.deliver_examples() == 0
-    await Assistant(config, store, io.StringIO(), clock=clock).run_once()
+    await Assistant(config, store, io.StringIO(), clock=clock, local=True).run_once()
 
     assert case_refs(store) == refs
     assert len(files(outbox_dir)) == 3
+
+
+async def test_with_a_configuration_no_samples_are_ever_delivered(config: Config, store: Store) -> None:
+    await Assistant(config, store, io.StringIO(), clock=Clock(NOW)).run_once()
+
+    assert case_refs(store) == []
 
 
 async def test_mail_already_waiting_means_no_samples(
     config: Config, store: Store, inbox: MaildirInbox
 ) -> None:
     inbox.deliver(complaint(), RECEIVED)
-    assistant = Assistant(config, store, io.StringIO(), clock=Clock(NOW))
+    assistant = Assistant(config, store, io.StringIO(), clock=Clock(NOW), local=True)
 
     await assistant.run_once()
 
@@ -84,7 +90,7 @@ async def test_with_every_case_closed_it_says_nothing_is_waiting(
     config: Config, store: Store, handler: Actor
 ) -> None:
     out = io.StringIO()
-    assistant = Assistant(config, store, out, clock=Clock(NOW))
+    assistant = Assistant(config, store, out, clock=Clock(NOW), local=True)
     await assistant.run_once()
     for ref in case_refs(store):
         CaseService(store).execute(ref, c.WithdrawComplaint(actor=handler, note="by phone"), NOW)

@@ -16,8 +16,10 @@ from typing import Any
 
 import pytest
 
+from bot.app import EXAMPLES
 from bot.config import SAMPLE_DIRECTORY
 from flows.calendar import acknowledgement_due
+from mail.maildir import MaildirInbox
 from store.store import Store
 from tests.bot.support import SAMPLE_ADDRESSES, SAMPLE_NAMES, files
 
@@ -232,7 +234,34 @@ def test_run_with_imap_configured_says_it_is_not_available_yet(tmp_path: Path) -
     assert "secret" not in result.stderr
 
 
-def test_run_keeps_going_until_sigterm_then_stops_cleanly(tmp_path: Path) -> None:
+SERVICE_CONFIG = """
+[service]
+home_organisation = "northshire-trust"
+
+[mailbox]
+kind = "maildir"
+path = "var/inbox"
+
+[outbox]
+kind = "files"
+path = "var/outbox"
+from_address = "complaints@northshire-trust.example"
+"""
+
+
+def test_local_mode_without_a_terminal_runs_one_cycle_and_exits(tmp_path: Path) -> None:
+    result = jointly(tmp_path, "run")
+
+    assert result.returncode == 0, result.stderr
+    assert len(files(tmp_path / "var" / "outbox")) == 3
+    assert "no terminal" in result.stdout
+
+
+def test_run_with_a_config_keeps_going_until_sigterm_then_stops_cleanly(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text(SERVICE_CONFIG + SAMPLE_DIRECTORY.read_text())
+    inbox = MaildirInbox(tmp_path / "var" / "inbox")
+    for sample in sorted(EXAMPLES.glob("*.eml")):
+        inbox.deliver(sample.read_bytes())
     outbox = tmp_path / "var" / "outbox"
     process = subprocess.Popen(
         [str(JOINTLY), "run"],
