@@ -59,7 +59,7 @@ def summarise(case: Case) -> dict[str, Any]:
         "received_at": received.isoformat() if received else None,
         "acknowledgement_due": acknowledgement_due(received).isoformat() if received else None,
         "acknowledged_at": case.acknowledged_at.isoformat() if case.acknowledged_at else None,
-        "organisations": [case.orgs[o].name for o in case.involved],
+        "organisations": [case.orgs[o].name for o in case.involved] if case.orgs_identified else [],
         "lead": case.orgs[case.lead].name if case.lead else None,
         "deadlines": [{"on": d.on.isoformat(), "what": d.what} for d in due],
         "next_deadline": {"on": due[0].on.isoformat(), "what": due[0].what} if due else None,
