@@ -20,11 +20,13 @@ lint: $(STAMP)
 bench: $(STAMP)
 	@$(BIN)/python -m bench
 
+# Set-up messages go to stderr so that `make bench` prints nothing but JSON on stdout.
 $(STAMP): pyproject.toml
-	@test -n "$(PYTHON)" || { echo "Python 3.11 is needed (python3.11 or python3 on PATH)"; exit 1; }
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	@test -n "$(PYTHON)" || { echo "Python 3.11 is needed (python3.11 or python3 on PATH)" >&2; exit 1; }
+	@echo "setting up $(VENV) with $(PYTHON)" >&2
+	@$(PYTHON) -m venv $(VENV) >&2
+	@$(BIN)/pip install --quiet --upgrade pip >&2
+	@$(BIN)/pip install --quiet -e '.[dev]' >&2
 	@touch $@
 
 clean:

@@ -29,6 +29,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.cli import case_rows
+from flows import commands as c
+from flows.decide import decide
+from flows.evolve import fold
+from flows.model import Actor, Case, Channel, ConsentMethod, LeadCriterion, OrgRef, Person, Role, Sector
+from flows.summary import summarise
 from store import Store
 from store.streams import StreamWrite, stream_file
 
@@ -51,29 +57,39 @@ def make_event(n: int, seq: int) -> dict[str, Any]:
 
 
 def make_summary(n: int) -> dict[str, Any]:
-    start = date(2026, 12, 1) + timedelta(days=n % 90)
-    return {
-        "status": "awaiting_responses", "open": n < OPEN_CASES, "title": f"Complaint {n}",
-        "orgs": ["Trust A", "ICB B"],
-        "deadlines": [
-            {"on": (start + timedelta(days=d)).isoformat(), "what": what}
-            for d, what in ((14, "response due"), (0, "acknowledge"), (40, "ombudsman window"))
-        ],
-    }
+    """A real summary (`flows.summary.summarise`) of a two-organisation case, dates spread out."""
+    shift = timedelta(days=n % 90)
+    summary = json.loads(json.dumps(TEMPLATE))
+    summary["ref"] = case_id(n)
+    summary["open"] = n < OPEN_CASES
+    for deadline in [*summary["deadlines"], summary["next_deadline"]]:
+        deadline["on"] = (date.fromisoformat(deadline["on"]) + shift).isoformat()
+    return summary
 
 
-def open_with_next_deadline(store: Store) -> list[tuple[str, str]]:
-    """The caller's listing: (next deadline, case) for every open case, soonest first.
+def template_summary() -> dict[str, Any]:
+    trust = OrgRef("trust", "Northshire Hospitals NHS Foundation Trust", Sector.HEALTH, "nhs_trust",
+                   email="complaints@trust.example")
+    council = OrgRef("council", "Northshire County Council", Sector.SOCIAL_CARE, "local_authority",
+                     email="complaints@council.example")
+    handler = Actor("asha", "trust", frozenset({Role.HANDLER}), "Asha")
+    case = Case(ref=case_id(0))
+    for command in (
+        c.ReceiveComplaint(actor=handler, channel=Channel.PHONE, received_at=NOW, complainant=Person("P"),
+                           home_org=trust),
+        c.IdentifyOrganisations(actor=handler, orgs=(trust, council)),
+        c.RecordConsent(actor=handler, org_ids=("council",), method=ConsentMethod.PHONE,
+                        given_on=NOW.date(), capacity_confirmed=True),
+        c.ProposeLead(actor=handler, org_id="trust", criteria=(LeadCriterion.GREATEST_RESPONSIBILITY,)),
+        c.RespondToLead(actor=handler, org_id="council", agrees=True),
+        c.SetNamedContact(actor=handler, name="Asha", email="asha@trust.example"),
+        c.AddStrand(actor=handler, org_id="council", matters="Care package", target=date(2026, 12, 15)),
+    ):
+        case = fold(case, decide(case, command, NOW).events)
+    return summarise(case)
 
-    It lives here, not in the store, because the summary's contents are the caller's.
-    """
-    found = []
-    for entry in store.summaries():
-        summary = entry.summary
-        if summary.get("open"):
-            found.append((min([d["on"] for d in summary["deadlines"]]), entry.stream))
-    found.sort()
-    return found
+
+TEMPLATE = template_summary()
 
 
 def seed(root: Path, count: int) -> float:
@@ -123,11 +139,11 @@ def measure(root: Path, count: int, rng: random.Random) -> dict[str, Any]:
         fresh = [timed(lambda n=n: append_one(store, case_id(n), 0, n))
                  for n in range(count, count + SAMPLES)]
         loads = [timed(lambda n=n: store.load(case_id(n))) for n in rng.sample(range(count), 200)]
-        listings = [timed(lambda: open_with_next_deadline(store)) for _ in range(5)]
+        listings = [timed(lambda: case_rows(store, open_only=True)) for _ in range(5)]
         result["write_existing"] = percentiles(existing)
         result["write_new"] = percentiles(fresh)
         result["load_p50_ms"] = round(statistics.median(loads), 3)
-        result["open_cases"] = len(open_with_next_deadline(store))
+        result["open_cases"] = len(case_rows(store, open_only=True))
         result["list_open_ms"] = round(statistics.median(listings), 2)
         result["due_effects_ms"] = round(timed(lambda: store.due_effects(NOW)), 2)
         result["pending_effects"] = len(store.due_effects(NOW))
@@ -148,7 +164,7 @@ def rss_probe(root: Path) -> dict[str, Any]:
     started = time.perf_counter()
     with Store.open(root) as store:
         opened = time.perf_counter() - started
-        listed = len(open_with_next_deadline(store))
+        listed = len(case_rows(store, open_only=True))
         for n in range(10):
             store.load(case_id(n))
             append_one(store, case_id(n), store.load(case_id(n)).version, n)

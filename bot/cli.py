@@ -64,7 +64,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "check-config":
             return check_config(args.file or args.config or Path("config.toml"))
         config, local = resolve_config(args.config, args.data_dir)
-        configure(config.service.log_format, config.service.log_level)
+        chatting = local and args.command == "run" and not args.once and sys.stdin.isatty()
+        log_file = config.service.data_dir / "jointly.log" if chatting else None
+        if log_file:
+            log_file.parent.mkdir(parents=True, exist_ok=True)
+        configure(config.service.log_format, config.service.log_level, log_file)
         with Store.open(config.store_dir) as store:
             if args.command == "run":
                 return run(config, store, args.once, local)
@@ -127,13 +131,24 @@ def run(config: Config, store: Store, once: bool, local: bool) -> int:
     return EXIT_OK
 
 
-def list_cases(store: Store, open_only: bool, as_json: bool) -> int:
+def case_rows(store: Store, open_only: bool) -> list[dict[str, Any]]:
+    """Case summaries from the store's index (no case file is opened; read-only): open ones first,
+    soonest deadline first, then by reference. Their keys are `flows.summary.summarise`'s."""
     rows = [
         s.summary
-        for s in sorted(store.summaries(), key=lambda s: s.stream)
+        for s in store.summaries()
         if s.stream.startswith("JC-") and (s.summary.get("open") or not open_only)
     ]
-    listing = [{k: row.get(k) for k in CASE_FIELDS} for row in rows]
+    return sorted(rows, key=_by_urgency)
+
+
+def _by_urgency(row: dict[str, Any]) -> tuple[bool, str, str]:
+    due = row["next_deadline"]
+    return (not row["open"], due["on"] if due else "9999", row["ref"])
+
+
+def list_cases(store: Store, open_only: bool, as_json: bool) -> int:
+    listing = case_rows(store, open_only)
     if as_json:
         print(json.dumps(listing, indent=2))
         return EXIT_OK
@@ -146,19 +161,6 @@ def list_cases(store: Store, open_only: bool, as_json: bool) -> int:
         print(f"{'':18} {', '.join(row['organisations'] or [])}")
     return EXIT_OK
 
-
-CASE_FIELDS = (
-    "ref",
-    "status",
-    "open",
-    "received_at",
-    "acknowledgement_due",
-    "acknowledged_at",
-    "organisations",
-    "lead",
-    "next_deadline",
-    "deadlines",
-)
 
 
 def show_case(store: Store, ref: str, as_json: bool) -> int:
@@ -198,7 +200,12 @@ def show_set_aside(store: Store, ref: str, as_json: bool) -> int:
 
 
 def _short(value: Any) -> str:
-    text = json.dumps(value) if not isinstance(value, str) else value
+    """One line, at most 40 characters: names stand for records, lists are joined."""
+    if isinstance(value, dict):
+        value = value.get("name") or value.get("id") or json.dumps(value)
+    if isinstance(value, list):
+        value = "; ".join(_short(v) for v in value)
+    text = " ".join(str(value).split()) if value is not None else "-"
     return text if len(text) <= 40 else text[:37] + "..."
 
 

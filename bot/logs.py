@@ -9,6 +9,7 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 
 class JsonFormatter(logging.Formatter):
@@ -26,8 +27,9 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line)
 
 
-def configure(log_format: str, level: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+def configure(log_format: str, level: str, path: Path | None = None) -> None:
+    """Log to stderr, or to `path` (a person chatting in this terminal should not see log lines)."""
+    handler: logging.Handler = logging.FileHandler(path) if path else logging.StreamHandler(sys.stderr)
     if log_format == "json":
         handler.setFormatter(JsonFormatter())
     else:

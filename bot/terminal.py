@@ -163,6 +163,8 @@ def _shown(default: Any, options: tuple[tuple[str, str], ...]) -> str:
     if default is None or default == "":
         return ""
     labels = dict(options)
+    if isinstance(default, bool):
+        return "y" if default else "n"
     if isinstance(default, tuple | list):
-        return ", ".join(labels.get(str(v), str(v)) for v in default)
+        return "; ".join(labels.get(str(v), str(v)) for v in default)
     return labels.get(str(default), str(to_plain(default)))

@@ -138,7 +138,7 @@ async def test_sample_02_from_organisations_to_named_contact(
 async def test_enter_accepts_the_organisations_spotted_in_the_complaint(desk: Desk) -> None:
     await desk.answer("organisations", "1", "")
 
-    assert "Northshire County Council, Adult Social Care, Meadowbank Care Home" in desk.script.asked[-1]
+    assert "Northshire County Council, Adult Social Care; Meadowbank Care Home" in desk.script.asked[-1]
     assert set(desk.service.load(desk.ref).involved) == {TRUST, COUNCIL, MEADOWBANK}
 
 
