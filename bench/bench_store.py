@@ -57,17 +57,18 @@ def make_event(n: int, seq: int) -> dict[str, Any]:
 
 
 def make_summary(n: int) -> dict[str, Any]:
-    """A real summary (`flows.summary.summarise`) of a two-organisation case, dates spread out."""
+    """A real summary (`flows.summary.summarise`) of a two-organisation case, open or closed,
+    with its dates spread out."""
     shift = timedelta(days=n % 90)
-    summary = json.loads(json.dumps(TEMPLATE))
+    summary = json.loads(json.dumps(OPEN_TEMPLATE if n < OPEN_CASES else CLOSED_TEMPLATE))
     summary["ref"] = case_id(n)
-    summary["open"] = n < OPEN_CASES
-    for deadline in [*summary["deadlines"], summary["next_deadline"]]:
+    deadlines = [*summary["deadlines"], summary["next_deadline"]] if summary["open"] else []
+    for deadline in deadlines:
         deadline["on"] = (date.fromisoformat(deadline["on"]) + shift).isoformat()
     return summary
 
 
-def template_summary() -> dict[str, Any]:
+def template_summary(closed: bool) -> dict[str, Any]:
     trust = OrgRef("trust", "Northshire Hospitals NHS Foundation Trust", Sector.HEALTH, "nhs_trust",
                    email="complaints@trust.example")
     council = OrgRef("council", "Northshire County Council", Sector.SOCIAL_CARE, "local_authority",
@@ -86,10 +87,14 @@ def template_summary() -> dict[str, Any]:
         c.AddStrand(actor=handler, org_id="council", matters="Care package", target=date(2026, 12, 15)),
     ):
         case = fold(case, decide(case, command, NOW).events)
+    if closed:
+        withdraw = c.WithdrawComplaint(actor=handler, note="resolved")
+        case = fold(case, decide(case, withdraw, NOW).events)
     return summarise(case)
 
 
-TEMPLATE = template_summary()
+OPEN_TEMPLATE = template_summary(closed=False)
+CLOSED_TEMPLATE = template_summary(closed=True)
 
 
 def seed(root: Path, count: int) -> float:

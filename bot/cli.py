@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from bot.app import Assistant, NotAvailable
-from bot.config import Config, ConfigError, load_config, local_config, missing_secrets
+from bot.config import Config, load_config, local_config, missing_secrets
+from bot.config_errors import ConfigError
 from bot.logs import configure
 from bot.service import CaseService
 from flows.codec import to_plain
@@ -134,11 +135,11 @@ def run(config: Config, store: Store, once: bool, local: bool) -> int:
 def case_rows(store: Store, open_only: bool) -> list[dict[str, Any]]:
     """Case summaries from the store's index (no case file is opened; read-only): open ones first,
     soonest deadline first, then by reference. Their keys are `flows.summary.summarise`'s."""
-    rows = [
-        s.summary
-        for s in store.summaries()
-        if s.stream.startswith("JC-") and (s.summary.get("open") or not open_only)
-    ]
+    summaries = [s.summary for s in store.summaries()]
+    if open_only:  # only cases are ever open; set-aside mail is not
+        rows = [x for x in summaries if x.get("open")]
+    else:
+        rows = [x for x in summaries if x.get("status") != "quarantined"]
     return sorted(rows, key=_by_urgency)
 
 

@@ -2,11 +2,12 @@
 
 `load_config` reads the file with `tomllib` and validates it with the pydantic models below. Every
 problem is reported at its exact key (``mailbox.port``, ``people[2].organisation``) in one
-`ConfigError`, the only exception this module raises. Secrets never appear in the file: settings
-ending in ``_env`` name the environment variable that holds them, and `missing_secrets` lists those
-a configuration needs that the environment lacks. `local_config` is the built-in configuration for
-local mode (no accounts anywhere), with fictional sample organisations; `config.example.toml`
-documents every setting and uses the same organisations and people.
+`bot.config_errors.ConfigError`, the only exception this module raises. Secrets never appear in
+the file: settings ending in ``_env`` name the environment variable that holds them, and
+`missing_secrets` lists those a configuration needs that the environment lacks. `local_config` is
+the built-in configuration for local mode (no accounts anywhere), with fictional sample
+organisations; `config.example.toml` documents every setting and uses the same organisations and
+people.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from __future__ import annotations
 import re
 import shlex
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Annotated, Any, Literal, NamedTuple, get_args
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -30,44 +31,7 @@ from pydantic import (
     model_validator,
 )
 
-# --- errors -------------------------------------------------------------------------------------
-
-
-class Problem(NamedTuple):
-    """One thing wrong with a configuration, at a key such as ``organisations[1].sector``."""
-
-    key: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.key}: {self.message}"
-
-
-class ConfigError(Exception):
-    """The configuration cannot be used; `str()` is the whole message for the person starting us."""
-
-    def __init__(self, path: Path, summary: str, problems: Sequence[Problem] = ()) -> None:
-        super().__init__(path, summary, tuple(problems))
-        self.path = path
-        self.summary = summary
-        self.problems = tuple(problems)
-
-    def __str__(self) -> str:
-        return "\n".join([f"{self.path}: {self.summary}", *(f"  {p}" for p in self.problems)])
-
-
-class _Located(ValueError):
-    """Raised by a model validator: problems at keys below the model (pydantic gives it no key)."""
-
-    def __init__(self, problems: Sequence[tuple[tuple[str | int, ...], str]]) -> None:
-        super().__init__("; ".join(f"{_dotted(loc)}: {msg}" for loc, msg in problems))
-        self.problems = tuple(problems)
-
-
-def _raise_if(problems: list[tuple[tuple[str | int, ...], str]]) -> None:
-    if problems:
-        raise _Located(problems)
-
+from bot.config_errors import ConfigError, Located, problems_of, raise_if, syntax_problem
 
 # --- value types --------------------------------------------------------------------------------
 
@@ -191,16 +155,16 @@ class ImapMailbox(_Model):
     def _auth_is_complete(self) -> ImapMailbox:
         if self.auth == "password":
             if self.password_env is None:
-                raise _Located([(("password_env",), "required when auth is 'password'")])
+                raise Located([(("password_env",), "required when auth is 'password'")])
             return self
         trio = ("oauth2_tenant_id", "oauth2_client_id", "oauth2_client_secret_env")
         given = [name for name in trio if getattr(self, name) is not None]
         if self.oauth2_token_command is not None and given:
-            raise _Located([((given[0],), "give oauth2_token_command or this, not both")])
+            raise Located([((given[0],), "give oauth2_token_command or this, not both")])
         if self.oauth2_token_command is None:
             missing = [name for name in trio if name not in given]
             wanted = "required when auth is 'xoauth2' and there is no oauth2_token_command"
-            _raise_if([((name,), wanted) for name in missing])
+            raise_if([((name,), wanted) for name in missing])
         return self
 
 
@@ -224,9 +188,9 @@ class SmtpOutbox(_Model):
     @model_validator(mode="after")
     def _login_is_complete(self) -> SmtpOutbox:
         if self.username is not None and self.password_env is None:
-            raise _Located([(("password_env",), "required when username is set")])
+            raise Located([(("password_env",), "required when username is set")])
         if self.password_env is not None and self.username is None:
-            raise _Located([(("username",), "required when password_env is set")])
+            raise Located([(("username",), "required when password_env is set")])
         return self
 
 
@@ -264,7 +228,7 @@ class Runner(_Model):
     @model_validator(mode="after")
     def _cap_is_above_base(self) -> Runner:
         if self.retry_cap_seconds < self.retry_base_seconds:
-            raise _Located([(("retry_cap_seconds",), "must not be less than retry_base_seconds")])
+            raise Located([(("retry_cap_seconds",), "must not be less than retry_base_seconds")])
         return self
 
 
@@ -319,7 +283,7 @@ class Organisation(_Model):
         expected = _SECTOR_OF_KIND.get(self.kind, self.sector)
         if self.sector != expected:
             message = f"must be {expected} for kind {self.kind!r} (got {self.sector!r})"
-            raise _Located([(("sector",), message)])
+            raise Located([(("sector",), message)])
         return self
 
 
@@ -352,7 +316,7 @@ class Config(_Model):
         problems = _duplicates(self) + _references(self)
         if self.chat.kind == "slack" and self.slack is None:
             problems.append((("slack",), "a [slack] section is required when chat.kind is 'slack'"))
-        _raise_if(problems)
+        raise_if(problems)
         return self
 
     @property
@@ -390,12 +354,6 @@ class Config(_Model):
 
 
 _Problems = list[tuple[tuple[str | int, ...], str]]
-_SECTIONS = {
-    "service": "[service]",
-    "mailbox": "[mailbox]",
-    "outbox": "[outbox]",
-    "organisations": "[[organisations]]",
-}
 
 
 def _tags(union: Any) -> str:
@@ -469,107 +427,13 @@ def load_config(path: Path) -> Config:
     except UnicodeDecodeError:
         raise ConfigError(path, "is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(path, "is not valid TOML", [_syntax_problem(text, error)]) from None
+        raise ConfigError(path, "is not valid TOML", [syntax_problem(text, error)]) from None
     try:
         return Config.model_validate(raw)
     except ValidationError as error:
-        problems = _problems(error, raw)
+        problems = problems_of(error, raw, _KINDS)
         count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
         raise ConfigError(path, f"invalid configuration ({count})", problems) from None
-
-
-def _syntax_problem(text: str, error: tomllib.TOMLDecodeError) -> Problem:
-    """Python 3.11's tomllib puts the position only in the message: "... (at line 3, column 8)"."""
-    found = re.fullmatch(r"(.*?)\s*\(at (?:line (\d+), column (\d+)|(end of document))\)", str(error))
-    if found is None:
-        return Problem("file", str(error))
-    message = found.group(1)[:1].lower() + found.group(1)[1:]
-    if found.group(4):
-        return Problem("end of file", message)
-    line, lines = int(found.group(2)), text.splitlines()
-    if 0 < line <= len(lines) and lines[line - 1].strip():
-        message += f"; the line reads: {lines[line - 1].strip()}"
-    return Problem(f"line {line}, column {found.group(3)}", message)
-
-
-def _problems(error: ValidationError, raw: Mapping[str, Any]) -> list[Problem]:
-    problems = []
-    for detail in error.errors():
-        loc, ctx = tuple(detail["loc"]), detail.get("ctx", {})
-        if isinstance(ctx.get("error"), _Located):
-            for below, message in ctx["error"].problems:
-                problems.append(Problem(_key(loc + below, raw), message))
-        else:
-            extra, message = _describe(detail)
-            problems.append(Problem(_key(loc + extra, raw), message))
-    return problems
-
-
-def _key(loc: tuple[str | int, ...], raw: Any) -> str:
-    """``organisations[1].sector`` for a pydantic loc, leaving out the ``kind`` tags it adds."""
-    key, node = "", raw
-    for part in loc:
-        if isinstance(part, int):
-            key += f"[{part}]"
-            node = node[part] if isinstance(node, list) and part < len(node) else None
-            continue
-        if isinstance(node, dict) and part not in node and node.get("kind") == part:
-            continue  # the tag of a discriminated union, not a key in the file
-        key += f".{part}" if key else part
-        node = node.get(part) if isinstance(node, dict) else None
-    return key or "file"
-
-
-def _describe(detail: Any) -> tuple[tuple[str, ...], str]:
-    """Extra loc parts and a friendly message for one pydantic error."""
-    kind, ctx = detail["type"], detail.get("ctx", {})
-    secret = any(re.search(r"(_env|secret|password|token)$", str(p)) for p in detail["loc"])
-    got = "" if secret else f" (got {_show(detail['input'])})"
-    if kind in ("union_tag_invalid", "union_tag_not_found"):
-        tag = ctx["discriminator"].strip("'")
-        if kind == "union_tag_not_found":
-            kinds = _KINDS.get(str(detail["loc"][-1]))
-            return (tag,), f"required (one of {kinds})" if kinds else "required"
-        return (tag,), f"must be one of {_choices(ctx['expected_tags'])} (got {ctx['tag']!r})"
-    messages = {
-        "missing": "required",
-        "extra_forbidden": "unknown setting (check the spelling against config.example.toml)",
-        "literal_error": f"must be one of {_choices(ctx.get('expected', ''))}{got}",
-        "int_type": f"must be a whole number, without quotes{got}",
-        "int_parsing": f"must be a whole number, without quotes{got}",
-        "bool_type": f"must be true or false, without quotes{got}",
-        "string_type": f"must be text in quotes{got}",
-        "tuple_type": f'must be a list, like ["a", "b"]{got}',
-        "model_type": f"must be a table{got}",
-        "string_too_short": "must not be empty",
-        "too_short": f"must have at least {ctx.get('min_length')} item(s)",
-        "greater_than": f"must be more than {ctx.get('gt')}{got}",
-        "greater_than_equal": f"must be at least {ctx.get('ge')}{got}",
-        "less_than_equal": f"must be at most {ctx.get('le')}{got}",
-        "value_error": str(ctx.get("error", "")),
-    }
-    if kind == "missing" and len(detail["loc"]) == 1 and detail["loc"][0] in _SECTIONS:
-        return (), f"missing section: add {_SECTIONS[detail['loc'][0]]} (see config.example.toml)"
-    message = messages.get(kind) or detail["msg"][:1].lower() + detail["msg"][1:] + got
-    return (), message
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return "a list"
-    return repr(value)
-
-
-def _choices(expected: str) -> str:
-    return ", ".join(re.findall(r"'([^']*)'", expected))
-
-
-def _dotted(loc: tuple[str | int, ...]) -> str:
-    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
 
 
 # --- secrets ------------------------------------------------------------------------------------

@@ -39,7 +39,7 @@ from pathlib import Path
 
 from .atomic import FILE_MODE, atomic_write
 from .errors import StoreCorrupt
-from .records import EffectRecord, Summary, check_id, dumps
+from .records import EffectRecord, Summary, check_id, dumps, shared
 from .streams import Fingerprint, StreamState, read_stream, stream_file, stream_of
 
 SNAPSHOT = "index.snapshot.jsonl"
@@ -65,7 +65,7 @@ class Entry:
     @classmethod
     def of(cls, state: StreamState, stat: Fingerprint) -> Entry:
         pending = tuple(e for e in state.effects if e.status == "pending")
-        summary = Summary(state.stream, state.version, state.summary)
+        summary = Summary(state.stream, state.version, shared(state.summary))
         return cls(summary, tuple(state.keys), pending, stat)
 
     def line(self) -> bytes:
@@ -194,7 +194,7 @@ def _parse_line(raw: bytes) -> tuple[str, Entry] | None:
     ):
         return None
     fingerprint = (stat[0], stat[1], stat[2])
-    return stream, Entry(Summary(stream, version, summary), tuple(keys), pending, fingerprint)
+    return stream, Entry(Summary(stream, version, shared(summary)), tuple(keys), pending, fingerprint)
 
 
 def _reconcile(streams: Path, entries: dict[str, Entry]) -> int:

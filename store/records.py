@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -176,3 +177,18 @@ def json_copy(value: Mapping[str, Any]) -> dict[str, Any]:
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def shared(value: Any) -> Any:
+    """The same JSON-able value with its short strings interned.
+
+    Summaries of tens of thousands of cases repeat the same few strings (statuses, organisation
+    names, what is due); sharing one copy of each keeps the in-memory index small.
+    """
+    if isinstance(value, str):
+        return sys.intern(value) if len(value) <= 80 else value
+    if isinstance(value, dict):
+        return {sys.intern(k): shared(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [shared(v) for v in value]
+    return value

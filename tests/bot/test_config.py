@@ -11,13 +11,13 @@ from pydantic import BaseModel
 import bot.config as config_module
 from bot.config import (
     Config,
-    ConfigError,
     ImapMailbox,
     SmtpOutbox,
     load_config,
     local_config,
     missing_secrets,
 )
+from bot.config_errors import ConfigError
 
 EXAMPLE = Path(__file__).parents[2] / "config.example.toml"
 
