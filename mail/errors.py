@@ -58,5 +58,13 @@ class LetterContextError(LetterError):
     """The template needs a value that the context does not give."""
 
 
+class SendError(MailError):
+    """The mail server did not take a letter. `permanent` when retrying cannot help (SMTP 5xx)."""
+
+    def __init__(self, message: str, *, permanent: bool, **context: object) -> None:
+        super().__init__(message, **context)
+        self.permanent = permanent
+
+
 class OutboxError(MailError):
     """A message cannot be written to the outbox."""

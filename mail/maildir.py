@@ -46,6 +46,7 @@ class RawMail:
     uid: str
     data: bytes
     received_at: datetime
+    over_limit: int = 0  # when set: the size in bytes of a message too large to download (data empty)
 
 
 class MaildirInbox:
@@ -75,6 +76,11 @@ class MaildirInbox:
         os.rename(staged, self.path / "new" / uid)
         fsync_dir(self.path / "new")
         return uid
+
+    def wait(self, timeout: float) -> bool:
+        """A local Maildir has no push: the caller polls (see `mail.ports.Inbox.wait`)."""
+        time.sleep(timeout)
+        return False
 
     def pending(self) -> list[RawMail]:
         """Messages in the inbox's new/ and cur/ (not its folders), oldest receipt first."""
