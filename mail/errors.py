@@ -11,6 +11,7 @@ text, so logs say what was being handled without parsing the message::
      +-- LetterError            a letter cannot be rendered or built
      |    +-- UnknownTemplateError     no such letter template (template=...)
      |    +-- LetterContextError       the context lacks a value the template needs
+     +-- SendError              the mail server did not take a letter (permanent=True for 5xx)
      +-- OutboxError            a message cannot be written out (e.g. it has no Message-ID)
 """
 
