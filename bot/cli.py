@@ -163,7 +163,6 @@ def list_cases(store: Store, open_only: bool, as_json: bool) -> int:
     return EXIT_OK
 
 
-
 def show_case(store: Store, ref: str, as_json: bool) -> int:
     if ref.startswith("Q-") and store.exists(ref):
         return show_set_aside(store, ref, as_json)

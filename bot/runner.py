@@ -20,14 +20,16 @@ from bot.directory import system_actor
 from bot.service import CaseService
 from bot.wording import notice
 from flows.codec import effect_from_plain
-from flows.commands import RecordLetterFailed, RecordLetterSent
-from flows.effects import Notify, SendLetter
-from mail.errors import LetterError
+from flows.commands import ReceiveMessage, RecordLetterFailed, RecordLetterSent
+from flows.effects import CarryMessage, Notify, SendLetter
+from flows.model import Sender
+from mail.errors import LetterError, SendError
 from mail.letters import build_message, message_id_for, render_letter
 from mail.ports import Mailer
 from store.records import EffectRecord
 
 log = logging.getLogger("jointly.runner")
+SENT_KEY = "sent:"
 
 
 class Chat(Protocol):
@@ -58,20 +60,53 @@ class EffectRunner:
     async def _run(self, stream: str, record: EffectRecord, now: datetime) -> None:
         effect = effect_from_plain(record.effect)
         if isinstance(effect, SendLetter):
-            try:
-                message = self.letter(effect, now)
-            except LetterError as error:  # permanent: retrying cannot help, a person must act
-                await self._undeliverable(stream, effect, error, now)
-                return
-            await self.mailer.send(message)
-            sent = RecordLetterSent(
-                actor=system_actor(self.config), key=effect.key, message_id=str(message["Message-ID"])
-            )
-            self.service.complete(stream, record.key, sent, now)
-            log.info("%s letter %s sent", stream, effect.template, extra={"ref": stream})
+            await self._send(stream, effect, now)
         elif isinstance(effect, Notify):
             await self.chat.say(effect.ref, notice(effect.message, effect.context), self._audience(effect))
             self.service.complete(stream, record.key, None, now)
+        elif isinstance(effect, CarryMessage):
+            self._carry(stream, effect, now)
+
+    async def _send(self, stream: str, effect: SendLetter, now: datetime) -> None:
+        """Send a letter. A letter that can never go (it cannot be built, or the server refused it
+        for good) is recorded as failed on its case, whose handlers are told and asked to act."""
+        try:
+            message = self.letter(effect, now)
+            await self.mailer.send(message)
+        except (LetterError, SendError) as error:
+            if isinstance(error, SendError) and not error.permanent:
+                raise  # retried with backoff
+            failed = RecordLetterFailed(actor=system_actor(self.config), key=effect.key, reason=error.message)
+            self.service.complete(stream, effect.key, failed, now)
+            log.error(
+                "%s letter %s cannot be sent: %s",
+                stream,
+                effect.template,
+                error.message,
+                extra={"ref": stream},
+            )
+            return
+        message_id = str(message["Message-ID"])
+        sent = RecordLetterSent(actor=system_actor(self.config), key=effect.key, message_id=message_id)
+        # the Message-ID is kept as a key, so replies and bounces find their case
+        self.service.complete(stream, effect.key, sent, now, keys=[SENT_KEY + message_id])
+        log.info("%s letter %s sent", stream, effect.template, extra={"ref": stream})
+
+    def _carry(self, stream: str, effect: CarryMessage, now: datetime) -> None:
+        """Give the target case the merged case's complaint; the key makes a repeat harmless."""
+        carried = ReceiveMessage(
+            actor=system_actor(self.config),
+            message_id=effect.message_id,
+            sender=Sender.OTHER,
+            from_address=effect.from_address,
+            received_at=effect.received_at,
+            subject=effect.subject,
+            text=effect.text,
+        )
+        key = "carry:" + effect.key
+        if not self.service.store.has_key(key):
+            self.service.execute(effect.target, carried, now, keys=[key])
+        self.service.complete(stream, effect.key, None, now)
 
     def letter(self, effect: SendLetter, now: datetime) -> EmailMessage:
         outbox = self.config.outbox
@@ -88,19 +123,6 @@ class EffectRunner:
             in_reply_to=effect.in_reply_to or None,
             references=[effect.in_reply_to] if effect.in_reply_to else (),
         )
-
-    async def _undeliverable(
-        self, stream: str, effect: SendLetter, error: LetterError, now: datetime
-    ) -> None:
-        reason = error.message
-        failed = RecordLetterFailed(actor=system_actor(self.config), key=effect.key, reason=reason)
-        self.service.complete(stream, effect.key, failed, now)
-        log.error("%s letter %s cannot be sent: %s", stream, effect.template, reason, extra={"ref": stream})
-        text = notice("letter_failed", {"ref": stream, "letter": effect.template.replace("_", " ")})
-        try:
-            await self.chat.say(stream, text, ["handlers"])
-        except Exception:  # the case's prompts still show it; the chat is a courtesy here
-            log.exception("%s could not tell the handlers about the failed letter", stream)
 
     def _context(self, context: dict[str, Any]) -> dict[str, Any]:
         """Ombudsman contact details come from configuration, never from the case."""

@@ -80,11 +80,14 @@ class CaseService:
                 stream, [event], expected_version=0, effects=[effect], keys=[key], summary=summary, now=now
             )
 
-    def complete(self, ref: str, key: str, command: Command | None, now: datetime) -> None:
-        """Mark effect `key` done, recording what `command` (if any) says about it, atomically."""
+    def complete(
+        self, ref: str, key: str, command: Command | None, now: datetime, keys: Iterable[str] = ()
+    ) -> None:
+        """Mark effect `key` done, recording what `command` (if any) says about it and consuming
+        `keys`, atomically."""
         with self._lock:
             if command is None:
-                self.store.complete_effect(ref, key, now=now)
+                self.store.complete_effect(ref, key, keys=keys, now=now)
                 return
             case = self.load(ref)
             decision = decide(case, command, now)
@@ -92,6 +95,8 @@ class CaseService:
                 ref,
                 key,
                 events=[to_plain(e) for e in decision.events],
+                effects=[to_plain(e) for e in decision.effects],
+                keys=keys,
                 summary=summarise(fold(case, decision.events)),
                 now=now,
             )

@@ -13,6 +13,7 @@ NOTICES = {
     "lead_objected": "{ref}: {organisation} objects to the proposed lead.",
     "lead_agreed": "{ref}: {lead} is agreed as the lead organisation. Next: the named contact.",
     "contribution_received": "{ref}: a contribution arrived for strand {strand}.",
+    "message_received": "{ref}: a new email from {who} is on the case{strand_note}.",
     "letter_failed": "{ref}: the {letter} letter could not be sent. The case shows what to do instead.",
     "impasse_alert": "{ref}: the organisations cannot agree on '{matter}'. As a senior manager, "
     "please help resolve it by {resolve_by}.",
@@ -23,6 +24,7 @@ def notice(message: str, context: dict[str, Any]) -> str:
     """The chat text for a `Notify` effect; unknown messages still say something useful."""
     template = NOTICES.get(message, "{ref}: " + message.replace("_", " ") + ".")
     values = {k: ", ".join(v) if isinstance(v, list) else v for k, v in context.items()}
+    values["strand_note"] = f" (strand {values['strand']})" if values.get("strand") else ""
     return template.format_map(_Blank(values))
 
 

@@ -18,6 +18,7 @@ from flows.model import (
     Outcome,
     Person,
     Representative,
+    Sender,
 )
 
 
@@ -38,6 +39,7 @@ class ReceiveComplaint(Command):
     suggested_orgs: tuple[str, ...] = ()
     happened_on: date | None = None
     aware_on: date | None = None
+    related: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -267,6 +269,38 @@ class RecordLetterSent(Command):
 
     key: str
     message_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReceiveMessage(Command):
+    """An email threaded onto this case by intake (reply, contributor answer, carried over)."""
+
+    message_id: str
+    sender: Sender
+    from_address: str
+    received_at: datetime
+    subject: str = ""
+    text: str = ""
+    org_id: str = ""
+    strand_id: str = ""
+    attachments: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class MarkMessageRead(Command):
+    message_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class MergeInto(Command):
+    """This case is part of another: close it and carry its complaint over as a message."""
+
+    target: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DismissRelated(Command):
+    pass
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -24,6 +24,7 @@ from flows.model import Case
 from flows.moves import check_allowed
 from flows.rules import Out, Rule
 from flows.rules_intake import INTAKE_RULES
+from flows.rules_messages import MESSAGE_RULES
 from flows.rules_response import RESPONSE_RULES
 
 
@@ -33,7 +34,7 @@ class Decision:
     effects: tuple[Effect, ...]
 
 
-RULES: dict[type[c.Command], Rule] = {**INTAKE_RULES, **RESPONSE_RULES}
+RULES: dict[type[c.Command], Rule] = {**INTAKE_RULES, **RESPONSE_RULES, **MESSAGE_RULES}
 
 
 def decide(case: Case, command: c.Command, now: datetime) -> Decision:

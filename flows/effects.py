@@ -10,6 +10,7 @@ any such effect unless that organisation's consent is on record.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -44,6 +45,18 @@ class SendLetter(Effect):
     context: dict[str, Any] = field(default_factory=dict)
     automatic: bool = False
     in_reply_to: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CarryMessage(Effect):
+    """Give another case a message (when a handler merges this case into it)."""
+
+    target: str
+    message_id: str
+    from_address: str
+    received_at: datetime
+    subject: str = ""
+    text: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)

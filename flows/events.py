@@ -19,6 +19,7 @@ from flows.model import (
     Outcome,
     Person,
     Representative,
+    Sender,
 )
 
 
@@ -40,6 +41,7 @@ class ComplaintReceived(Event):
     suggested_orgs: tuple[str, ...] = ()
     happened_on: date | None = None
     aware_on: date | None = None
+    related: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -273,6 +275,29 @@ class LetterQueued(Event):
 class LetterSent(Event):
     key: str
     message_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class MessageReceived(Event):
+    message_id: str
+    sender: Sender
+    from_address: str
+    received_at: datetime
+    subject: str = ""
+    text: str = ""
+    org_id: str = ""
+    strand_id: str = ""
+    attachments: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class MessageRead(Event):
+    message_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RelatedDismissed(Event):
+    """A handler decided this case is not part of the cases it seemed related to."""
 
 
 @dataclass(frozen=True, kw_only=True)

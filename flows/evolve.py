@@ -19,6 +19,7 @@ from flows.model import (
     LeadProposal,
     LeadResponse,
     Letter,
+    Message,
     NamedContact,
     ResponsePeriod,
     Strand,
@@ -53,6 +54,8 @@ def _received(case: Case, e: ev.ComplaintReceived) -> Case:
         complainant=e.complainant,
         subject=e.subject,
         text=e.text,
+        message_id=e.message_id,
+        related=e.related,
         happened_on=e.happened_on,
         aware_on=e.aware_on,
         suggested_orgs=e.suggested_orgs,
@@ -180,6 +183,26 @@ def _letter_failed(case: Case, e: ev.LetterFailed) -> Case:
     return replace(case, letters=_with(case.letters, e.key, letter))
 
 
+def _message(case: Case, e: ev.MessageReceived) -> Case:
+    message = Message(
+        message_id=e.message_id,
+        sender=e.sender,
+        from_address=e.from_address,
+        received_at=e.received_at,
+        subject=e.subject,
+        text=e.text,
+        org_id=e.org_id,
+        strand_id=e.strand_id,
+        attachments=e.attachments,
+    )
+    return replace(case, messages=(*case.messages, message))
+
+
+def _message_read(case: Case, e: ev.MessageRead) -> Case:
+    messages = tuple(replace(m, read=True) if m.message_id == e.message_id else m for m in case.messages)
+    return replace(case, messages=messages)
+
+
 _APPLY: dict[type, Callable[[Case, Any], Case]] = {
     ev.ComplaintReceived: _received,
     ev.OrganisationsIdentified: _identified,
@@ -229,4 +252,7 @@ _APPLY: dict[type, Callable[[Case, Any], Case]] = {
     ev.LetterQueued: _letter_queued,
     ev.LetterSent: _letter_sent,
     ev.LetterFailed: _letter_failed,
+    ev.MessageReceived: _message,
+    ev.MessageRead: _message_read,
+    ev.RelatedDismissed: lambda c, e: replace(c, related=()),
 }

@@ -89,7 +89,14 @@ class Outcome(StrEnum):
     NOT_UPHELD = "not_upheld"
 
 
+class Sender(StrEnum):
+    COMPLAINANT = "complainant"
+    CONTRIBUTOR = "contributor"
+    OTHER = "other"
+
+
 class ClosureReason(StrEnum):
+    MERGED = "merged"
     RESPONDED = "responded"
     RESOLVED_INFORMALLY = "resolved_informally"
     PASSED_ON = "passed_on"
@@ -248,6 +255,22 @@ class Letter:
 
 
 @dataclass(frozen=True)
+class Message:
+    """An email that arrived on an open case (the complaint itself is the case's own text)."""
+
+    message_id: str
+    sender: Sender
+    from_address: str
+    received_at: datetime
+    subject: str = ""
+    text: str = ""
+    org_id: str = ""
+    strand_id: str = ""
+    attachments: tuple[str, ...] = ()
+    read: bool = False
+
+
+@dataclass(frozen=True)
 class Draft:
     text: str
     at: datetime
@@ -272,6 +295,7 @@ class Case:
     complainant: Person = Person(name="")
     subject: str = ""
     text: str = ""
+    message_id: str = ""
     happened_on: date | None = None
     aware_on: date | None = None
     suggested_orgs: tuple[str, ...] = ()
@@ -304,6 +328,8 @@ class Case:
     acknowledged_at: datetime | None = None
     delay_letter_at: datetime | None = None
     letters: Mapping[str, Letter] = field(default_factory=_empty)
+    messages: tuple[Message, ...] = ()
+    related: tuple[str, ...] = ()  # cases this one may belong to: a handler decides
     closed_at: datetime | None = None
     closure: ClosureReason | None = None
     outcome: Outcome | None = None

@@ -86,6 +86,10 @@ ALLOWED: dict[type[c.Command], frozenset[Status]] = {
     c.WithdrawComplaint: OPEN_STATUSES,
     c.RecordLetterSent: frozenset(Status),
     c.RecordLetterFailed: frozenset(Status),
+    c.ReceiveMessage: frozenset(Status),
+    c.MarkMessageRead: frozenset(Status),
+    c.MergeInto: frozenset({S.RECEIVED, S.AWAITING_CONSENT}),
+    c.DismissRelated: OPEN_STATUSES,
 }
 
 EDGES: frozenset[tuple[Status, Status]] = frozenset(

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 from flows import asks_intake as i
+from flows import asks_messages as m
 from flows import asks_response as r
 from flows.calendar import london_date
 from flows.conversation import Choice, Field, FieldKind, Prompt, fill
@@ -23,6 +24,8 @@ Ask = Callable[[Case, Actor, date], list[Prompt]]
 
 COORDINATOR_ASKS: tuple[Ask, ...] = (
     r.overdue,
+    m.related,
+    m.messages,
     i.acknowledge,
     i.time_limit,
     i.organisations,

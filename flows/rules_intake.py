@@ -48,6 +48,7 @@ def receive(case: Case, cmd: c.ReceiveComplaint, now: datetime) -> Out:
         suggested_orgs=cmd.suggested_orgs,
         happened_on=cmd.happened_on,
         aware_on=cmd.aware_on,
+        related=cmd.related,
     )
     letter: dict[str, Any] = dict(
         org_name=cmd.home_org.name,
@@ -297,7 +298,8 @@ def letter_sent(case: Case, cmd: c.RecordLetterSent | c.RecordLetterFailed, now:
         raise InvalidCommand(f"no letter {cmd.key} on this case", key=cmd.key)
     out = Out(case, cmd.actor.id, now)
     if isinstance(cmd, c.RecordLetterFailed):
-        return out.event(ev.LetterFailed, key=cmd.key, reason=cmd.reason)
+        out.event(ev.LetterFailed, key=cmd.key, reason=cmd.reason)
+        return out.notify("letter_failed", letter=case.letters[cmd.key].template.replace("_", " "))
     return out.event(ev.LetterSent, key=cmd.key, message_id=cmd.message_id)
 
 

@@ -1,75 +1,96 @@
 """The words of an email body: HTML reduced to text, and the new text split from quoted history.
 
-A complaint is judged on what the person wrote, so HTML-only mail is read as text (never rendered,
-never run through regular expressions) and a reply's quoted history is kept apart from the new
-text, so a handler sees what is new and classification is not misled by our own earlier letter.
+A complaint is judged on what the person wrote, so HTML-only mail is read as text, never rendered,
+and never read with regular expressions: the sanitising library `nh3` (Rust's ammonia, an HTML5
+parser) first reduces the markup to a few attribute-less block tags, dropping scripts, styles and
+other hidden content; those tags become line breaks and '>' quote lines; a second `nh3` pass strips
+anything left; only then are character references decoded, so nothing decoded is read as markup.
+A reply's quoted history is kept apart from the new text, so a handler sees what is new and
+classification is not misled by our own earlier letter.
 """
 
 from __future__ import annotations
 
+import html as html_entities
 import re
-from html.parser import HTMLParser
 
-_SKIPPED = frozenset({"script", "style", "title", "template", "noscript", "svg"})
+import nh3
+
+# Elements whose content is never shown to a reader: removed with everything inside them.
+_HIDDEN = frozenset(
+    {"script", "style", "title", "template", "noscript", "svg", "math", "iframe", "object", "head"}
+)
 # Tags that start a new line, and those that also leave a blank line (a new paragraph).
 _LINES = frozenset({"div", "li", "tr", "dt", "dd", "section", "article", "header", "footer"})
 _PARAGRAPHS = frozenset(
-    {
-        "p",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "ul",
-        "ol",
-        "dl",
-        "table",
-        "pre",
-        "hr",
-        "address",
-    }
+    {"p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "dl", "table", "pre", "hr", "address"}
 )
-# Lines that open the quoted history of a reply.
+_CELLS = frozenset({"td", "th"})
+_KEPT = _LINES | _PARAGRAPHS | _CELLS | {"br", "blockquote"}
+# After the first pass every '<' left is one of these exact, attribute-less tags (text is escaped
+# as '&lt;'), so each can be found by plain string replacement and turned into a token.
+_TOKEN = "\ue000"  # a private-use character, removed from the input first
+_UNSEEN = dict.fromkeys([*range(0x01, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F, ord(_TOKEN)])
+_MAX_QUOTE_DEPTH = 10  # deeper quotes are marked at this depth: '> ' * depth must stay small
+_QUOTE_OPEN, _QUOTE_CLOSE = "\x01", "\x02"
+# Lines that open the quoted history of a reply (plain text, after HTML is gone).
 _ORIGINAL_MESSAGE = re.compile(r"^\s*-{2,}\s*original message\s*-{2,}\s*$", re.IGNORECASE)
 _OUTLOOK_RULE = re.compile(r"^\s*_{10,}\s*$")
 _HEADER_LINE = re.compile(r"^\s*\*?(from|sent|date|to|subject|cc)\s*:\*?", re.IGNORECASE)
 _ON_WROTE_START = re.compile(r"^\s*on\s.+", re.IGNORECASE)
 _WROTE_END = re.compile(r"wrote\s*:\s*$", re.IGNORECASE)
 _TIME_OR_ADDRESS = re.compile(r"\d{1,2}[:.]\d{2}|@")
-_QUOTE_OPEN, _QUOTE_CLOSE = "\x01", "\x02"
 
 
-class _TextCollector(HTMLParser):
-    """Collects the text of an HTML document; blockquotes become '>' lines."""
+def _tokens(html: str) -> list[str]:
+    """Text and tag names, alternating: [text, tag, text, tag, ..., text]; tags as 'p' or '/p'."""
+    kept = nh3.clean(
+        html.translate(_UNSEEN),
+        tags=set(_KEPT),
+        clean_content_tags=set(_HIDDEN),
+        attributes={"*": set()},
+        strip_comments=True,
+    )
+    for tag in _KEPT:
+        kept = kept.replace(f"<{tag}>", f"{_TOKEN}{tag}{_TOKEN}")
+        kept = kept.replace(f"</{tag}>", f"{_TOKEN}/{tag}{_TOKEN}")
+    return nh3.clean(kept, tags=set()).split(_TOKEN)
+
+
+class _TextCollector:
+    """Collects the text of a token stream; blockquotes become '>' lines."""
 
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
         self.chunks: list[str] = []
-        self._skipping = 0
         self._pre = 0
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _SKIPPED:
-            self._skipping += 1
-        elif tag == "br":
+    def feed(self, tokens: list[str]) -> None:
+        for index, token in enumerate(tokens):
+            if index % 2 == 0:
+                self.data(html_entities.unescape(token).translate(_UNSEEN))
+            elif token.startswith("/"):
+                self.end(token[1:])
+            else:
+                self.start(token)
+
+    def start(self, tag: str) -> None:
+        if tag == "br":
             self.chunks.append("\n")
         elif tag == "blockquote":
             self.chunks.append(f"\n{_QUOTE_OPEN}\n")
         elif tag == "li":
             self._end_line(1)
             self.chunks.append("- ")
+        elif tag in _CELLS:
+            self.chunks.append(" ")
         else:
             self._end_line(_breaks(tag))
         self._pre += tag == "pre"
 
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIPPED:
-            self._skipping = max(0, self._skipping - 1)
-        elif tag == "blockquote":
+    def end(self, tag: str) -> None:
+        if tag == "blockquote":
             self.chunks.append(f"\n{_QUOTE_CLOSE}\n")
-        else:
+        elif tag not in _CELLS:
             self._end_line(_breaks(tag))
         if tag == "pre":
             self._pre = max(0, self._pre - 1)
@@ -81,11 +102,9 @@ class _TextCollector(HTMLParser):
         if self.chunks and newlines > have:
             self.chunks.append("\n" * (newlines - have))
 
-    def handle_data(self, data: str) -> None:
-        if self._skipping:
-            return
-        data = data.replace(_QUOTE_OPEN, "").replace(_QUOTE_CLOSE, "")
-        self.chunks.append(data if self._pre else _spaced(data))
+    def data(self, data: str) -> None:
+        if data:
+            self.chunks.append(data if self._pre else _spaced(data))
 
 
 def _breaks(tag: str) -> int:
@@ -106,13 +125,9 @@ def _spaced(data: str) -> str:
 
 
 def html_to_text(html: str) -> str:
-    """Plain text from HTML: data only, scripts and styles skipped, quotes marked with '>'."""
+    """Plain text from HTML: what a reader sees, scripts and styles dropped, quotes marked '>'."""
     collector = _TextCollector()
-    try:
-        collector.feed(html)
-        collector.close()
-    except Exception:  # HTMLParser is lenient; keep whatever was collected before a failure
-        pass
+    collector.feed(_tokens(html))
     lines: list[str] = []
     depth = 0
     for line in "".join(collector.chunks).split("\n"):
@@ -122,7 +137,8 @@ def html_to_text(html: str) -> str:
             depth = max(0, depth - 1)
         else:
             words = " ".join(line.split())
-            lines.append(f"{'> ' * depth}{words}" if words else "")
+            prefix = "> " * min(depth, _MAX_QUOTE_DEPTH)
+            lines.append(f"{prefix}{words}" if words else "")
     return _tidy(lines)
 
 

@@ -201,21 +201,32 @@ class Store:
         key: str,
         *,
         events: Sequence[Mapping[str, Any]] = (),
+        effects: Sequence[Mapping[str, Any]] = (),
+        keys: Iterable[str] = (),
         summary: Mapping[str, Any] | None = None,
         now: datetime,
     ) -> int:
-        """Mark an effect done and append its events in one write; done already: no-op."""
+        """Mark an effect done and append what followed from it (events, new pending effects,
+        consumed keys) in one write; done already: no-op."""
         check_id(stream)
         require_aware(now, "now")
         new_events = check_events(events)
+        records = [EffectRecord.new(effect, now) for effect in effects]
+        new_keys = list(dict.fromkeys(check_key(k) for k in keys))
         new_summary = check_summary(summary)
         with self._mutex:
             write = self._begin(stream, self._entry(stream))
             record = _effect(write, key)
             if record.status == "done":
                 return write.state.version
+            for new_key in new_keys:
+                if (owner := self._index.owner(new_key)) is not None:
+                    raise DuplicateKey(key=new_key, stream=owner)
+            _refuse_taken_effect_keys(write, records)
             write.replace_effect(replace(record, status="done", done_at=now))
             write.add_events(new_events)
+            write.add_effects(records)
+            write.state.keys.extend(new_keys)
             if new_summary is not None:
                 write.state.summary = new_summary
             return self._commit(stream, write)

@@ -140,7 +140,11 @@ def events_of(decision: Decision, cls: type[Event]) -> list[Event]:
 
 
 def received(
-    channel: Channel = Channel.EMAIL, by: Actor = SYSTEM, person: Person = PERSON, home: OrgRef = TRUST
+    channel: Channel = Channel.EMAIL,
+    by: Actor = SYSTEM,
+    person: Person = PERSON,
+    home: OrgRef = TRUST,
+    related: tuple[str, ...] = (),
 ) -> Run:
     run = Run()
     run.do(
@@ -154,6 +158,7 @@ def received(
             text="My father was sent home from Ward 7 and no carers came for a week.",
             message_id="<m1@example.org>" if channel is Channel.EMAIL else "",
             suggested_orgs=(COUNCIL.id,),
+            related=related,
         )
     )
     return run

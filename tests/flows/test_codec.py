@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -27,12 +27,14 @@ from flows.model import (
     Outcome,
     Representative,
     RepresentativeBasis,
+    Sender,
 )
 from tests.flows.builders import (
     COUNCIL,
     COUNCIL_CONTRIBUTOR,
     COUNCIL_MANAGER,
     ICB,
+    NOW,
     SYSTEM,
     TODAY,
     TRUST,
@@ -132,7 +134,39 @@ def passed_on() -> Run:
     return run
 
 
-SCENARIOS = [closed_after_an_action, impasse_to_ombudsman, odds_and_ends, timescales, oral, passed_on]
+def messages() -> Run:
+    run = investigating()
+    at = NOW + timedelta(hours=2)
+    run.do(
+        c.ReceiveMessage(
+            actor=SYSTEM,
+            message_id="<r1@example.org>",
+            sender=Sender.CONTRIBUTOR,
+            from_address="kim@council.example",
+            received_at=at,
+            org_id=COUNCIL.id,
+            strand_id="S2",
+            text="Our findings",
+            attachments=("ab12.pdf",),
+        )
+    )
+    run.do(c.MarkMessageRead(actor=H, message_id="<r1@example.org>"))
+    stranger = received(related=("JC-261101-ABCD",))
+    stranger.do(c.DismissRelated(actor=H))
+    stranger.do(c.MergeInto(actor=H, target="JC-261101-ABCD"))
+    run.decisions.extend(stranger.decisions)
+    return run
+
+
+SCENARIOS = [
+    closed_after_an_action,
+    impasse_to_ombudsman,
+    odds_and_ends,
+    timescales,
+    oral,
+    passed_on,
+    messages,
+]
 
 
 def produced() -> tuple[list[ev.Event], list[Effect]]:

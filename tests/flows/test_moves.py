@@ -42,9 +42,9 @@ def test_every_command_but_receipt_has_its_allowed_statuses_and_a_rule() -> None
     assert all(ALLOWED[cls] for cls in ALLOWED), "a command allowed in no status can never run"
 
 
-def test_nothing_is_allowed_on_a_closed_case_but_recording_what_became_of_a_letter() -> None:
+def test_a_closed_case_only_records_what_became_of_letters_and_mail_that_still_arrives() -> None:
     after_closing = {cls for cls, statuses in ALLOWED.items() if Status.CLOSED in statuses}
-    assert after_closing == {c.RecordLetterSent, c.RecordLetterFailed}
+    assert after_closing == {c.RecordLetterSent, c.RecordLetterFailed, c.ReceiveMessage, c.MarkMessageRead}
 
 
 def test_edges_join_known_statuses_and_every_open_status_can_close() -> None:

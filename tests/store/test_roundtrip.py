@@ -87,6 +87,24 @@ def test_effects_start_pending_and_complete_with_their_events_in_one_write(store
     assert store.load(CASE).version == 2
 
 
+def test_completing_an_effect_can_queue_effects_and_consume_keys_in_the_same_write(
+    store: Store, store_dir: Path
+) -> None:
+    open_case(store, effects=[{"key": "letter-1"}], summary={"open": True})
+    later = NOW + MINUTE
+    store.complete_effect(
+        CASE, "letter-1", events=[event("LetterFailed")], effects=[{"key": "tell-handlers"}],
+        keys=["sent:<a@b>"], now=later,
+    )
+
+    assert [(s, r.key) for s, r in store.due_effects(later)] == [(CASE, "tell-handlers")]
+    assert store.stream_for_key("sent:<a@b>") == CASE
+    open_case(store, stream="JC-OTHER", effects=[{"key": "letter-2"}])
+    with pytest.raises(DuplicateKey):
+        store.complete_effect("JC-OTHER", "letter-2", keys=["sent:<a@b>"], now=later)
+    assert store.load("JC-OTHER").effects[0].status == "pending"  # nothing was written
+
+
 def test_a_failed_attempt_counts_and_moves_the_next_attempt(store: Store) -> None:
     open_case(store, effects=[{"key": "letter-1"}])
     retry = NOW + 10 * MINUTE

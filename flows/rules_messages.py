@@ -1,0 +1,97 @@
+"""Rules for email that arrives on an existing case, and for merging a case into another.
+
+Intake threads a reply onto its case as a `ReceiveMessage` from the assistant. The handler is told
+that something arrived (never what it says: chat carries no personal details) and marks it read,
+or records a contributor's answer as its strand's contribution. A case opened from an email that
+only seemed to belong to another (a stranger quoting a reference) can be merged into it: it closes
+and its complaint is carried over as a message by a `CarryMessage` effect, so a crash between the
+two cases' writes repeats the carry instead of losing it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from flows import commands as c
+from flows import events as ev
+from flows.effects import CarryMessage
+from flows.errors import Forbidden, InvalidCommand
+from flows.model import Case, ClosureReason, Role, Sender
+from flows.rules import Out, Rule, require_coordinator
+
+REFERENCE = re.compile(r"JC-\d{6}-[A-Z2-7]{4,}")
+
+
+def receive_message(case: Case, cmd: c.ReceiveMessage, now: datetime) -> Out:
+    if Role.SYSTEM not in cmd.actor.roles:
+        raise Forbidden("messages are filed by the assistant's intake", actor=cmd.actor.id)
+    if cmd.received_at.tzinfo is None:
+        raise InvalidCommand("the time of receipt must carry its time zone")
+    if any(m.message_id == cmd.message_id for m in case.messages):
+        raise InvalidCommand("this message is already on the case", message_id=cmd.message_id)
+    sender = cmd.sender
+    if sender is Sender.OTHER and cmd.from_address.casefold() == case.complainant.email.casefold():
+        sender = Sender.COMPLAINANT
+    out = Out(case, cmd.actor.id, now).event(
+        ev.MessageReceived,
+        message_id=cmd.message_id,
+        sender=sender,
+        from_address=cmd.from_address,
+        received_at=cmd.received_at,
+        subject=cmd.subject,
+        text=cmd.text,
+        org_id=cmd.org_id,
+        strand_id=cmd.strand_id,
+        attachments=cmd.attachments,
+    )
+    who = case.orgs[cmd.org_id].name if cmd.org_id in case.orgs else _WHO[sender]
+    return out.notify("message_received", who=who, strand=cmd.strand_id)
+
+
+_WHO = {Sender.COMPLAINANT: "the complainant", Sender.CONTRIBUTOR: "a contributor", Sender.OTHER: "someone"}
+
+
+def mark_read(case: Case, cmd: c.MarkMessageRead, now: datetime) -> Out:
+    require_coordinator(case, cmd.actor)
+    if not any(m.message_id == cmd.message_id for m in case.messages):
+        raise InvalidCommand("no such message on this case", message_id=cmd.message_id)
+    return Out(case, cmd.actor.id, now).event(ev.MessageRead, message_id=cmd.message_id)
+
+
+def merge_into(case: Case, cmd: c.MergeInto, now: datetime) -> Out:
+    require_coordinator(case, cmd.actor)
+    if not REFERENCE.fullmatch(cmd.target) or cmd.target == case.ref:
+        raise InvalidCommand(f"'{cmd.target}' is not another case's reference", target=cmd.target)
+    assert case.received_at is not None
+    out = Out(case, cmd.actor.id, now).event(
+        ev.CaseClosed, reason=ClosureReason.MERGED, note=f"merged into {cmd.target}"
+    )
+    out.effects.append(
+        CarryMessage(
+            key=out.key("carry", cmd.target),
+            ref=case.ref,
+            target=cmd.target,
+            message_id=case.message_id or f"<{case.ref}@merged.jointly.invalid>",
+            from_address=case.complainant.email,
+            received_at=case.received_at,
+            subject=case.subject,
+            text=case.text,
+        )
+    )
+    return out
+
+
+def dismiss_related(case: Case, cmd: c.DismissRelated, now: datetime) -> Out:
+    require_coordinator(case, cmd.actor)
+    if not case.related:
+        raise InvalidCommand("this case is not marked as possibly related to another")
+    return Out(case, cmd.actor.id, now).event(ev.RelatedDismissed)
+
+
+MESSAGE_RULES: dict[type[c.Command], Rule] = {
+    c.ReceiveMessage: receive_message,
+    c.MarkMessageRead: mark_read,
+    c.MergeInto: merge_into,
+    c.DismissRelated: dismiss_related,
+}
