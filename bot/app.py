@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import secrets
 import signal
 import sys
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
@@ -44,6 +46,18 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def reply_secret(config: Config, store: Store, environ: Mapping[str, str]) -> bytes:
+    """The key that signs reply addresses: from the configured variable, else one the assistant
+    made on its first start and keeps in its store."""
+    if name := config.service.reply_token_secret_env:
+        return environ[name].encode()
+    saved = store.get_cursor("reply-secret")
+    if saved is None:
+        saved = {"hex": secrets.token_hex(32)}
+        store.set_cursor("reply-secret", saved)
+    return bytes.fromhex(saved["hex"])
+
+
 class Assistant:
     def __init__(
         self, config: Config, store: Store, out: TextIO, clock: Clock = utc_now, local: bool = False
@@ -61,9 +75,12 @@ class Assistant:
         self.out = out
         self.service = CaseService(store)
         self.inbox = MaildirInbox(config.mailbox.path)
-        self.intake = Intake(config, self.service, self.inbox)
+        secret = reply_secret(config, store, os.environ)
+        self.intake = Intake(config, self.service, self.inbox, secret)
         self.outbox_path = outbox.path
-        self.runner = EffectRunner(config, self.service, FileOutbox(self.outbox_path), TerminalChat(out))
+        self.runner = EffectRunner(
+            config, self.service, FileOutbox(self.outbox_path), TerminalChat(out), secret
+        )
         self._cycle_lock = asyncio.Lock()
         people = handlers(config, config.service.home_organisation)
         self.handler = actor(people[0]) if people else None
@@ -83,10 +100,10 @@ class Assistant:
     async def cycle(self) -> None:
         async with self._cycle_lock:
             now = self.clock()
-            opened = await asyncio.to_thread(self.intake.poll, now)
+            taken = await asyncio.to_thread(self.intake.poll, now)
             sent = await self.runner.run_due(now)
-            if opened or sent:
-                log.info("cycle: %d case(s) opened, %d effect(s) done", len(opened), sent)
+            if taken or sent:
+                log.info("cycle: %d message(s) taken in, %d effect(s) done", len(taken), sent)
 
     def print_waiting(self) -> None:
         if self.handler is None:

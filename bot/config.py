@@ -121,6 +121,8 @@ class Service(_Model):
     ] = "INFO"
     show_personal_details_in_chat: Flag = False
     reply_domain: Domain = "jointly.invalid"
+    reply_token_secret_env: EnvName | None = None
+    automatic_letters_per_sender_per_day: Positive = 3
 
 
 class MaildirMailbox(_Model):
@@ -441,7 +443,7 @@ def load_config(path: Path) -> Config:
 
 def missing_secrets(config: Config, environ: Mapping[str, str]) -> list[str]:
     """Names of the environment variables this configuration needs that are unset or empty."""
-    needed: list[str | None] = []
+    needed: list[str | None] = [config.service.reply_token_secret_env]
     mailbox, outbox = config.mailbox, config.outbox
     if isinstance(mailbox, ImapMailbox):
         if mailbox.auth == "password":

@@ -1,74 +1,115 @@
-"""Intake: each message in the mailbox becomes a case exactly once, or is quarantined with a reason.
+"""Intake: each message in the mailbox ends exactly once as a new case, a message threaded onto a
+case, an automatic message that is recorded and never answered, or a quarantined one with a reason.
 
-The mailbox may be the local Maildir or (later) IMAP: both give `RawMail`. A message's
-Message-ID is its de-duplication key, stored in the same atomic write as the case it opened, so a
-crash between storing and moving the message only means it is recognised and moved next time.
-One failing message never blocks the next: errors are caught per message.
+The mailbox may be the local Maildir or IMAP: both give `RawMail`. A message's Message-ID is its
+de-duplication key, stored in the same atomic write as what it caused, so a crash between storing
+and moving the message only means it is recognised and moved next time. One failing message never
+blocks the next: errors are caught per message.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 from bot.config import Config
 from bot.directory import org_ref, spot_organisations, system_actor
 from bot.service import CaseService
+from bot.threads import RECEIVED, SENT, Thread, find_thread
 from flows.codec import to_plain
-from flows.commands import ReceiveComplaint
+from flows.commands import ReceiveComplaint, ReceiveMessage, RecordLetterFailed
 from flows.effects import Notify
 from flows.model import Channel, Person
-from mail.classify import automatic
+from mail.bounce import read_bounce
+from mail.classify import Automatic, Kind, classify
 from mail.errors import MailParseError
 from mail.maildir import RawMail
 from mail.parse import IncomingMail, parse_message
 from mail.ports import Inbox
 
 log = logging.getLogger("jointly.intake")
+RATE_CURSOR = "automatic-letters"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one message: new, threaded, automatic, quarantined or duplicate."""
+
+    uid: str
+    outcome: str
+    ref: str | None = None
+    detail: str = ""
 
 
 class Intake:
-    def __init__(self, config: Config, service: CaseService, inbox: Inbox) -> None:
+    def __init__(self, config: Config, service: CaseService, inbox: Inbox, secret: bytes) -> None:
         self.config = config
         self.service = service
         self.inbox = inbox
+        self.secret = secret
+        self.own = frozenset({config.outbox.from_address.casefold()})
 
-    def poll(self, now: datetime) -> list[str]:
-        """Take every waiting message; return the references of the cases opened."""
-        opened = []
+    def poll(self, now: datetime) -> list[Outcome]:
+        """Take every waiting message, in the order the mailbox gives them."""
+        outcomes = []
         for raw in self.inbox.pending():
             try:
-                ref = self.take(raw, now)
+                outcome = self.take(raw, now)
             except Exception as error:  # one bad message must not block the next
                 log.exception("message %s could not be taken in", raw.uid)
-                self._quarantine(raw, f"could not be processed: {type(error).__name__}", now)
-                continue
-            if ref:
-                opened.append(ref)
-        return opened
+                outcome = self._quarantine(raw, f"could not be processed: {type(error).__name__}", now)
+            outcomes.append(outcome)
+        return outcomes
 
-    def take(self, raw: RawMail, now: datetime) -> str | None:
+    def take(self, raw: RawMail, now: datetime) -> Outcome:
+        if raw.over_limit:
+            size = f"{raw.over_limit / 1_000_000:.1f} MB"
+            return self._quarantine(raw, f"too large to take in automatically ({size})", now)
         try:
             mail = parse_message(raw.data)
         except MailParseError as error:
-            self._quarantine(raw, f"unreadable email: {error.reason}", now)
-            return None
-        machine = automatic(mail)
-        if machine:
-            self._quarantine(raw, f"automatic mail, not acknowledged ({machine})", now)
-            return None
-        key = "mail:" + mail.message_id
+            return self._quarantine(raw, f"unreadable email: {error.reason}", now)
+        key = RECEIVED + mail.message_id
         if self.service.store.has_key(key):
-            log.info("message %s already taken in (case %s)", raw.uid, self.service.store.stream_for_key(key))
             self.inbox.mark_processed(raw.uid)
-            return None
-        ref = self.service.new_ref(raw.received_at, key)
-        self.service.execute(ref, self._receive(mail, raw.received_at), now, keys=[key])
+            return Outcome(raw.uid, "duplicate", self.service.store.stream_for_key(key))
+        machine = classify(mail, self.own, self.config.service.reply_domain)
+        if machine:
+            outcome = self._automatic(raw, mail, machine, key, now)
+        else:
+            outcome = self._file(raw, mail, find_thread(mail, self.service, self.config, self.secret), now)
         self.inbox.mark_processed(raw.uid)
-        return ref
+        return outcome
 
-    def _receive(self, mail: IncomingMail, received_at: datetime) -> ReceiveComplaint:
+    def _file(self, raw: RawMail, mail: IncomingMail, thread: Thread, now: datetime) -> Outcome:
+        key = RECEIVED + mail.message_id
+        if thread.note:
+            log.warning("message %s: %s", raw.uid, thread.note)
+        if thread.ref is None:
+            ref = self.service.new_ref(raw.received_at, key)
+            command = self._receive(mail, raw.received_at, thread.related, now)
+            self.service.execute(ref, command, now, keys=[key])
+            return Outcome(raw.uid, "new", ref, thread.note)
+        message = ReceiveMessage(
+            actor=system_actor(self.config),
+            message_id=mail.message_id,
+            sender=thread.sender,
+            from_address=mail.from_address,
+            received_at=raw.received_at,
+            subject=mail.subject,
+            text=mail.text,
+            org_id=thread.org_id,
+            strand_id=thread.strand_id,
+        )
+        self.service.execute(thread.ref, message, now, keys=[key])
+        return Outcome(raw.uid, "threaded", thread.ref, thread.sender.value)
+
+    def _receive(
+        self, mail: IncomingMail, received_at: datetime, related: tuple[str, ...], now: datetime
+    ) -> ReceiveComplaint:
         home = self.config.service.home_organisation
         return ReceiveComplaint(
             actor=system_actor(self.config),
@@ -80,11 +121,60 @@ class Intake:
             text=mail.text,
             message_id=mail.message_id,
             suggested_orgs=spot_organisations(self.config, f"{mail.subject}\n{mail.text}"),
+            related=related,
+            acknowledge=self._may_answer(mail.from_address, now),
         )
 
-    def _quarantine(self, raw: RawMail, reason: str, now: datetime) -> None:
+    def _may_answer(self, address: str, now: datetime) -> bool:
+        """At most N automatic letters to one address a day: no loop can become a storm."""
+        if not address:
+            return False  # nobody to write to
+        store = self.service.store
+        since = (now - timedelta(days=1)).isoformat()
+        sent: dict[str, list[str]] = {
+            a: [t for t in times if t > since] for a, times in (store.get_cursor(RATE_CURSOR) or {}).items()
+        }
+        recent = sent.get(address.casefold(), [])
+        allowed = len(recent) < self.config.service.automatic_letters_per_sender_per_day
+        if allowed:
+            sent[address.casefold()] = [*recent, now.isoformat()]
+        store.set_cursor(RATE_CURSOR, {a: t for a, t in sent.items() if t})
+        if not allowed:
+            log.warning("automatic letters to one sender are at the daily limit: not acknowledging")
+        return allowed
+
+    def _automatic(
+        self, raw: RawMail, mail: IncomingMail, machine: Automatic, key: str, now: datetime
+    ) -> Outcome:
+        """Never answered. A bounce of our letter is recorded on its case; the rest is noted."""
+        if machine.kind is Kind.BOUNCE and (ref := self._bounced(raw, mail, key, now)):
+            return Outcome(raw.uid, "automatic", ref, machine.kind.value)
+        event = _record("MailIgnored", raw, now, kind=machine.kind.value, reason=machine.reason)
+        summary = {"status": "automatic", "open": False, "kind": machine.kind.value}
+        self.service.record("A-" + _digest(raw.data), event, None, key, summary, now)
+        log.info("message %s is automatic (%s): recorded, not answered", raw.uid, machine.reason)
+        return Outcome(raw.uid, "automatic", None, machine.kind.value)
+
+    def _bounced(self, raw: RawMail, mail: IncomingMail, key: str, now: datetime) -> str | None:
+        bounce = read_bounce(raw.data, mail)
+        for message_id in bounce.message_ids:
+            ref = self.service.store.stream_for_key(SENT + message_id)
+            if ref is None:
+                continue
+            case = self.service.load(ref)
+            letter = next((x for x in case.letters.values() if x.message_id == message_id), None)
+            if letter is None or letter.failed:
+                return None
+            failed = RecordLetterFailed(
+                actor=system_actor(self.config), key=letter.key, reason=f"bounced: {bounce.diagnosis}"
+            )
+            self.service.execute(ref, failed, now, keys=[key])
+            return ref
+        return None
+
+    def _quarantine(self, raw: RawMail, reason: str, now: datetime) -> Outcome:
         """Keep the raw message aside, record why, and tell the handlers (no content in chat)."""
-        stream = "Q-" + hashlib.sha256(raw.data).hexdigest()[:16]
+        stream = "Q-" + _digest(raw.uid.encode() if raw.over_limit else raw.data)
         key = "quarantine:" + stream
         if not self.service.store.has_key(key):
             notice = Notify(
@@ -94,15 +184,24 @@ class Intake:
                 message="mail_quarantined",
                 context={"ref": stream, "reason": reason},
             )
-            event = {
-                "type": "MailQuarantined",
-                "at": now.isoformat(),
-                "by": "jointly",
-                "uid": raw.uid,
-                "reason": reason,
-                "received_at": raw.received_at.isoformat(),
-            }
+            event = _record("MailQuarantined", raw, now, reason=reason)
             summary = {"ref": stream, "status": "quarantined", "open": False, "reason": reason}
             self.service.record(stream, event, to_plain(notice), key, summary, now)
         self.inbox.quarantine(raw.uid, reason)
         log.warning("message %s quarantined as %s: %s", raw.uid, stream, reason)
+        return Outcome(raw.uid, "quarantined", stream, reason)
+
+
+def _record(record_type: str, raw: RawMail, now: datetime, **fields: Any) -> dict[str, Any]:
+    return {
+        "type": record_type,
+        "at": now.isoformat(),
+        "by": "jointly",
+        "uid": raw.uid,
+        "received_at": raw.received_at.isoformat(),
+        **fields,
+    }
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:16]

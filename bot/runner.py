@@ -21,11 +21,12 @@ from bot.service import CaseService
 from bot.wording import notice
 from flows.codec import effect_from_plain
 from flows.commands import ReceiveMessage, RecordLetterFailed, RecordLetterSent
-from flows.effects import CarryMessage, Notify, SendLetter
+from flows.effects import CarryMessage, Notify, RecipientKind, SendLetter
 from flows.model import Sender
 from mail.errors import LetterError, SendError
 from mail.letters import build_message, message_id_for, render_letter
 from mail.ports import Mailer
+from mail.tokens import ReplyToken, reply_address
 from store.records import EffectRecord
 
 log = logging.getLogger("jointly.runner")
@@ -39,8 +40,11 @@ class Chat(Protocol):
 
 
 class EffectRunner:
-    def __init__(self, config: Config, service: CaseService, mailer: Mailer, chat: Chat) -> None:
+    def __init__(
+        self, config: Config, service: CaseService, mailer: Mailer, chat: Chat, secret: bytes
+    ) -> None:
         self.config = config
+        self.secret = secret
         self.service = service
         self.mailer = mailer
         self.chat = chat
@@ -122,7 +126,15 @@ class EffectRunner:
             automatic=effect.automatic,
             in_reply_to=effect.in_reply_to or None,
             references=[effect.in_reply_to] if effect.in_reply_to else (),
+            reply_to=self._reply_to(effect),
         )
+
+    def _reply_to(self, effect: SendLetter) -> str | None:
+        """Another organisation replies to a signed address naming the case, itself and the strand."""
+        if effect.to.kind is not RecipientKind.ORGANISATION:
+            return None
+        token = ReplyToken(effect.ref, effect.to.org_id, str(effect.context.get("strand", "")))
+        return reply_address(self.config.outbox.from_address, self.secret, token)
 
     def _context(self, context: dict[str, Any]) -> dict[str, Any]:
         """Ombudsman contact details come from configuration, never from the case."""

@@ -69,15 +69,16 @@ class CaseService:
         self,
         stream: str,
         event: dict[str, Any],
-        effect: dict[str, Any],
+        effect: dict[str, Any] | None,
         key: str,
         summary: dict[str, Any],
         now: datetime,
     ) -> None:
-        """Open a stream that is not a case (a quarantined message) with one event and effect."""
+        """Open a stream that is not a case (mail set aside) with one event and maybe an effect."""
+        effects = [effect] if effect else []
         with self._lock:
             self.store.append(
-                stream, [event], expected_version=0, effects=[effect], keys=[key], summary=summary, now=now
+                stream, [event], expected_version=0, effects=effects, keys=[key], summary=summary, now=now
             )
 
     def complete(

@@ -40,6 +40,8 @@ class ReceiveComplaint(Command):
     happened_on: date | None = None
     aware_on: date | None = None
     related: tuple[str, ...] = ()
+    attachments: tuple[str, ...] = ()
+    acknowledge: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -42,6 +42,7 @@ class ComplaintReceived(Event):
     happened_on: date | None = None
     aware_on: date | None = None
     related: tuple[str, ...] = ()
+    attachments: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

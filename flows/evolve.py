@@ -56,6 +56,7 @@ def _received(case: Case, e: ev.ComplaintReceived) -> Case:
         text=e.text,
         message_id=e.message_id,
         related=e.related,
+        attachments=e.attachments,
         happened_on=e.happened_on,
         aware_on=e.aware_on,
         suggested_orgs=e.suggested_orgs,

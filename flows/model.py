@@ -296,6 +296,7 @@ class Case:
     subject: str = ""
     text: str = ""
     message_id: str = ""
+    attachments: tuple[str, ...] = ()
     happened_on: date | None = None
     aware_on: date | None = None
     suggested_orgs: tuple[str, ...] = ()

@@ -49,13 +49,14 @@ def receive(case: Case, cmd: c.ReceiveComplaint, now: datetime) -> Out:
         happened_on=cmd.happened_on,
         aware_on=cmd.aware_on,
         related=cmd.related,
+        attachments=cmd.attachments,
     )
     letter: dict[str, Any] = dict(
         org_name=cmd.home_org.name,
         complainant_name=cmd.complainant.name,
         received_on=long_date(london_date(cmd.received_at)),
     )
-    to = complainant(cmd.complainant)
+    to = complainant(cmd.complainant) if cmd.acknowledge else None
     if oral:
         out.letter("written_record", to, summary=cmd.text, **letter)
     else:

@@ -1,32 +1,62 @@
 """Is this message written by a person, or by a machine? Machines are never answered.
 
-Answering automatic mail (out-of-office replies, bounces, mailing lists) with an automatic
-acknowledgement is how mail loops start. The markers are the standard ones: RFC 3834
-`Auto-Submitted`, `Precedence`, Microsoft's `X-Auto-Response-Suppress`/`X-Autoreply`, list
-headers (RFC 2369/2919), delivery status reports (RFC 3464) and system senders.
+Answering automatic mail (out-of-office replies, bounces, mailing lists, our own letters coming
+back) with an automatic acknowledgement is how mail loops start. The markers are the standard
+ones: RFC 3834 `Auto-Submitted`, `Precedence`, Microsoft's `X-Auto-Response-Suppress` and
+`X-Autoreply`, list headers (RFC 2369/2919), delivery status reports (RFC 3464), an empty
+Return-Path, and system senders.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from enum import StrEnum
+
 from mail.parse import IncomingMail
 
-_SYSTEM_SENDERS = ("mailer-daemon@", "postmaster@", "noreply@", "no-reply@", "donotreply@")
-_BULK_PRECEDENCE = frozenset({"bulk", "junk", "list", "auto_reply"})
+_SYSTEM_SENDERS = ("mailer-daemon@", "postmaster@")
+_NO_REPLY = ("noreply@", "no-reply@", "donotreply@", "do-not-reply@")
+_BULK_PRECEDENCE = frozenset({"bulk", "junk", "list"})
 
 
-def automatic(mail: IncomingMail) -> str | None:
-    """Why `mail` looks automatic, or None when a person seems to have written it."""
+class Kind(StrEnum):
+    BOUNCE = "bounce"
+    AUTO_REPLY = "auto_reply"
+    BULK = "bulk"
+    OWN = "own"
+
+
+@dataclass(frozen=True)
+class Automatic:
+    kind: Kind
+    reason: str
+
+
+def classify(mail: IncomingMail, own_addresses: frozenset[str], own_domain: str) -> Automatic | None:
+    """Why `mail` is automatic, or None when a person seems to have written it."""
     headers = mail.headers
+    content_type = headers.get("content-type", "").replace(" ", "").lower()
+    sender = mail.from_address
+    if "report-type=delivery-status" in content_type or sender.startswith(_SYSTEM_SENDERS):
+        return Automatic(Kind.BOUNCE, "delivery status report")
+    if sender in own_addresses or mail.message_id.endswith(f"@{own_domain}>"):
+        return Automatic(Kind.OWN, "our own letter came back")
     submitted = headers.get("auto-submitted", "").strip().lower()
     if submitted and submitted != "no":
-        return f"Auto-Submitted: {submitted}"
-    if headers.get("precedence", "").strip().lower() in _BULK_PRECEDENCE:
-        return f"Precedence: {headers['precedence'].strip().lower()}"
-    for name in ("x-autoreply", "x-autorespond", "list-id", "list-unsubscribe"):
+        return Automatic(Kind.AUTO_REPLY, f"Auto-Submitted: {submitted}")
+    for name in ("x-autoreply", "x-autorespond", "x-auto-response-suppress"):
         if name in headers:
-            return f"{name} header"
-    if "report-type=delivery-status" in headers.get("content-type", "").replace(" ", "").lower():
-        return "delivery status report"
-    if mail.from_address.startswith(_SYSTEM_SENDERS):
-        return "sent by a mail system, not a person"
+            return Automatic(Kind.AUTO_REPLY, f"{name} header")
+    if headers.get("return-path", "").strip() == "<>":
+        return Automatic(Kind.AUTO_REPLY, "empty Return-Path")
+    precedence = headers.get("precedence", "").strip().lower()
+    if precedence == "auto_reply":
+        return Automatic(Kind.AUTO_REPLY, "Precedence: auto_reply")
+    if precedence in _BULK_PRECEDENCE:
+        return Automatic(Kind.BULK, f"Precedence: {precedence}")
+    for name in ("list-id", "list-unsubscribe"):
+        if name in headers:
+            return Automatic(Kind.BULK, f"{name} header")
+    if sender.startswith(_NO_REPLY):
+        return Automatic(Kind.BULK, "sent from a no-reply address")
     return None

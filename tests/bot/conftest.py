@@ -18,6 +18,7 @@ from mail.maildir import MaildirInbox
 from mail.outbox import FileOutbox
 from store.store import Store
 from tests.bot.fakes import RecordingChat, RecordingMailer
+from tests.bot.support import SECRET
 
 
 @pytest.fixture
@@ -44,7 +45,7 @@ def inbox(config: Config) -> MaildirInbox:
 
 @pytest.fixture
 def intake(config: Config, service: CaseService, inbox: MaildirInbox) -> Intake:
-    return Intake(config, service, inbox)
+    return Intake(config, service, inbox, SECRET)
 
 
 @pytest.fixture
@@ -71,7 +72,7 @@ def mailer() -> RecordingMailer:
 @pytest.fixture
 def runner(config: Config, service: CaseService, outbox: FileOutbox, chat: RecordingChat) -> EffectRunner:
     """The runner as local mode has it: letters to .eml files, notices to the chat fake."""
-    return EffectRunner(config, service, outbox, chat)
+    return EffectRunner(config, service, outbox, chat, SECRET)
 
 
 @pytest.fixture

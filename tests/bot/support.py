@@ -14,6 +14,7 @@ from pathlib import Path
 from bot.app import EXAMPLES
 from bot.config import Config
 from bot.directory import org_ref, system_actor
+from bot.intake import Outcome
 from flows import commands as c
 from flows.model import Channel, Person
 from mail.maildir import MaildirInbox
@@ -78,3 +79,10 @@ def receive(config: Config, at: datetime = RECEIVED) -> c.ReceiveComplaint:
         text="The discharge went badly.",
         message_id="<hand-1@mail.example.org>",
     )
+
+SECRET = b"a test secret for reply addresses, 32+ bytes"
+
+
+def opened(outcomes: list[Outcome]) -> list[str]:
+    """The references of the cases a poll opened."""
+    return [o.ref for o in outcomes if o.outcome == "new" and o.ref]

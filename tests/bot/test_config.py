@@ -381,8 +381,9 @@ def test_a_token_command_needs_no_secret_and_terminal_chat_no_slack_tokens(
     assert config.mailbox.oauth2_token_argv == ["get-token", "--for", "complaints box"]
 
 
-def test_the_example_needs_its_oauth2_smtp_and_slack_secrets() -> None:
+def test_the_example_needs_its_oauth2_smtp_slack_and_reply_signing_secrets() -> None:
     assert missing_secrets(load_config(EXAMPLE), {"SMTP_PASSWORD": "x"}) == [
+        "JOINTLY_REPLY_SECRET",
         "IMAP_OAUTH2_CLIENT_SECRET",
         "SLACK_BOT_TOKEN",
         "SLACK_APP_TOKEN",

@@ -14,7 +14,16 @@ from flows.calendar import acknowledgement_due
 from flows.model import Status
 from mail.maildir import MaildirInbox
 from store.store import Store
-from tests.bot.support import NOW, RECEIVED, SAMPLE_ADDRESSES, complaint, deliver_samples, files, sample
+from tests.bot.support import (
+    NOW,
+    RECEIVED,
+    SAMPLE_ADDRESSES,
+    complaint,
+    deliver_samples,
+    files,
+    opened,
+    sample,
+)
 
 
 def processed(inbox: MaildirInbox) -> list[Path]:
@@ -38,11 +47,11 @@ def test_each_sample_becomes_one_case_with_its_acknowledgement_pending(
 ) -> None:
     deliver_samples(inbox)
 
-    opened = intake.poll(NOW)
+    refs = opened(intake.poll(NOW))
 
-    assert len(opened) == 3
-    assert sorted(opened) == cases(store)
-    for minutes, ref in enumerate(opened, 1):
+    assert len(refs) == 3
+    assert sorted(refs) == cases(store)
+    for minutes, ref in enumerate(refs, 1):
         case = service.load(ref)
         assert case.status is Status.RECEIVED
         assert case.received_at == RECEIVED + timedelta(minutes=minutes)
@@ -60,7 +69,7 @@ def test_the_statutory_clock_starts_when_the_mail_arrived_not_when_it_was_read(
 ) -> None:
     inbox.deliver(sample(1), RECEIVED)
 
-    [ref] = intake.poll(NOW + timedelta(days=2))
+    [ref] = opened(intake.poll(NOW + timedelta(days=2)))
 
     summary = store.load(ref).summary
     assert summary["received_at"] == RECEIVED.isoformat()
@@ -71,10 +80,10 @@ def test_the_same_message_delivered_again_opens_no_second_case_and_is_filed(
     intake: Intake, inbox: MaildirInbox, store: Store
 ) -> None:
     inbox.deliver(sample(2), RECEIVED)
-    [ref] = intake.poll(NOW)
+    [ref] = opened(intake.poll(NOW))
     again = inbox.deliver(sample(2), RECEIVED + timedelta(hours=1))
 
-    assert intake.poll(NOW + timedelta(hours=1)) == []
+    assert opened(intake.poll(NOW + timedelta(hours=1))) == []
 
     assert cases(store) == [ref]
     assert store.load(ref).version == 2
@@ -90,7 +99,7 @@ def test_a_message_without_message_id_is_still_taken_in_only_once(
     inbox.deliver(bare, RECEIVED)
     inbox.deliver(bare, RECEIVED + timedelta(minutes=5))
 
-    assert len(intake.poll(NOW)) == 1
+    assert len(opened(intake.poll(NOW))) == 1
 
     assert len(cases(store)) == 1
     assert len(processed(inbox)) == 2
@@ -101,13 +110,13 @@ def test_a_crash_between_storing_and_filing_is_recognised_next_poll(
 ) -> None:
     uid = inbox.deliver(sample(1), RECEIVED)
     [raw] = inbox.pending()
-    ref = intake.take(raw, NOW)
+    ref = intake.take(raw, NOW).ref
     assert ref is not None
     [filed] = processed(inbox)
     filed.rename(inbox.path / "new" / uid)  # as if the process died before the move
     effects = len(store.load(ref).effects)
 
-    assert intake.poll(NOW + timedelta(minutes=1)) == []
+    assert opened(intake.poll(NOW + timedelta(minutes=1))) == []
 
     assert cases(store) == [ref]
     assert len(store.load(ref).effects) == effects
@@ -129,10 +138,10 @@ def test_an_unreadable_message_is_quarantined_and_the_next_is_still_taken(
     bad = inbox.deliver(data, RECEIVED)
     inbox.deliver(sample(1), RECEIVED + timedelta(minutes=1))
 
-    opened = intake.poll(NOW)
+    refs = opened(intake.poll(NOW))
 
-    assert len(opened) == 1
-    assert cases(store) == opened
+    assert len(refs) == 1
+    assert cases(store) == refs
     assert [p.name.split(":")[0] for p in quarantined(inbox)] == [bad]
     assert quarantined(inbox)[0].read_bytes() == data
     assert (inbox.path / ".Quarantine" / "reasons" / f"{bad}.reason.txt").read_text() == reason + "\n"
@@ -156,7 +165,7 @@ def test_the_same_unreadable_bytes_twice_are_both_set_aside_with_one_notice(
     inbox.deliver(b"", RECEIVED)
     inbox.deliver(b"", RECEIVED + timedelta(minutes=1))
 
-    assert intake.poll(NOW) == []
+    assert opened(intake.poll(NOW)) == []
 
     [stream] = quarantine_streams(store)
     assert len(store.load(stream).effects) == 1
@@ -169,7 +178,7 @@ def test_sample_02_suggests_the_council_and_meadowbank(
 ) -> None:
     inbox.deliver(sample(2), RECEIVED)
 
-    [ref] = intake.poll(NOW)
+    [ref] = opened(intake.poll(NOW))
 
     suggested = service.load(ref).suggested_orgs
     assert {"northshire-council", "meadowbank"} <= set(suggested)
@@ -190,7 +199,7 @@ def test_organisations_named_in_subject_or_text_are_suggested_on_the_case(
 ) -> None:
     inbox.deliver(complaint(subject=subject, text=text), RECEIVED)
 
-    [ref] = intake.poll(NOW)
+    [ref] = opened(intake.poll(NOW))
 
     assert set(service.load(ref).suggested_orgs) == expected
 
@@ -200,7 +209,7 @@ def test_a_complaint_without_a_sender_address_is_opened_without_an_acknowledgeme
 ) -> None:
     inbox.deliver(complaint(sender=""), RECEIVED)
 
-    [ref] = intake.poll(NOW)
+    [ref] = opened(intake.poll(NOW))
 
     assert service.load(ref).letters == {}
     assert [r.effect["type"] for r in store.load(ref).effects] == ["Notify"]
@@ -218,7 +227,7 @@ def test_an_automatic_reply_is_not_answered_with_an_automatic_acknowledgement(
     )
     inbox.deliver(out_of_office, RECEIVED)
 
-    intake.poll(NOW)
+    opened(intake.poll(NOW))
 
     assert inbox.pending() == []
     assert [r.effect for _, r in store.due_effects(NOW) if r.effect["type"] == "SendLetter"] == []

@@ -25,9 +25,11 @@ from tests.bot.support import (
     RECEIVED,
     SAMPLE_ADDRESSES,
     SAMPLE_NAMES,
+    SECRET,
     complaint,
     deliver_samples,
     files,
+    opened,
     plain_text,
     read_eml,
     sample,
@@ -38,7 +40,7 @@ SECOND = timedelta(seconds=1)
 
 def open_one(inbox: MaildirInbox, intake: Intake) -> str:
     inbox.deliver(sample(1), RECEIVED)
-    [ref] = intake.poll(NOW)
+    [ref] = opened(intake.poll(NOW))
     return ref
 
 
@@ -57,7 +59,7 @@ async def test_due_letters_are_written_as_eml_and_recorded_as_sent(
     outbox_dir: Path,
 ) -> None:
     deliver_samples(inbox)
-    refs = intake.poll(NOW)
+    refs = opened(intake.poll(NOW))
 
     assert await runner.run_due(NOW) == 6
 
@@ -84,7 +86,7 @@ async def test_notices_carry_the_reference_and_never_the_complainant(
     runner: EffectRunner, intake: Intake, inbox: MaildirInbox, chat: RecordingChat
 ) -> None:
     deliver_samples(inbox)
-    refs = intake.poll(NOW)
+    refs = opened(intake.poll(NOW))
 
     await runner.run_due(NOW)
 
@@ -101,7 +103,7 @@ async def test_a_quarantined_message_is_announced_with_its_stream_and_reason(
     runner: EffectRunner, intake: Intake, inbox: MaildirInbox, chat: RecordingChat, store: Store
 ) -> None:
     inbox.deliver(b"", RECEIVED)
-    intake.poll(NOW)
+    opened(intake.poll(NOW))
 
     assert await runner.run_due(NOW) == 1
 
@@ -122,7 +124,7 @@ async def test_a_failing_mailer_is_retried_with_doubling_backoff_then_succeeds(
 ) -> None:
     ref = open_one(inbox, intake)
     mailer = RecordingMailer(failures=2)
-    runner = EffectRunner(config, service, mailer, chat)
+    runner = EffectRunner(config, service, mailer, chat, SECRET)
     base = timedelta(seconds=config.runner.retry_base_seconds)
 
     assert await runner.run_due(NOW) == 1  # the notice went; the letter did not
@@ -163,7 +165,7 @@ async def test_the_retry_delay_is_capped(
     capped = config.model_copy(update={"runner": Runner(retry_base_seconds=30, retry_cap_seconds=100)})
     ref = open_one(inbox, intake)
     mailer = RecordingMailer(failures=4)
-    runner = EffectRunner(capped, service, mailer, chat)
+    runner = EffectRunner(capped, service, mailer, chat, SECRET)
     at = NOW
 
     for delay in (30, 60, 100, 100):
@@ -186,7 +188,7 @@ async def test_a_failing_chat_holds_up_neither_the_letter_nor_its_own_retry(
 ) -> None:
     open_one(inbox, intake)
     chat = RecordingChat(failures=1)
-    runner = EffectRunner(config, service, mailer, chat)
+    runner = EffectRunner(config, service, mailer, chat, SECRET)
 
     assert await runner.run_due(NOW) == 1
     assert len(mailer.sent) == 1
@@ -204,13 +206,13 @@ async def test_pending_effects_survive_a_restart_and_run_exactly_once(
 
     with Store.open(config.store_dir) as reopened:
         mailer, chat = RecordingMailer(), RecordingChat()
-        runner = EffectRunner(config, CaseService(reopened), mailer, chat)
+        runner = EffectRunner(config, CaseService(reopened), mailer, chat, SECRET)
         assert await runner.run_due(NOW + SECOND) == 2
         assert await runner.run_due(NOW + timedelta(hours=1)) == 0
 
     with Store.open(config.store_dir) as again:
         mailer_after, chat_after = RecordingMailer(), RecordingChat()
-        runner = EffectRunner(config, CaseService(again), mailer_after, chat_after)
+        runner = EffectRunner(config, CaseService(again), mailer_after, chat_after, SECRET)
         assert await runner.run_due(NOW + timedelta(days=1)) == 0
         assert CaseService(again).load(ref).acknowledged_at == NOW + SECOND
 
@@ -227,13 +229,13 @@ async def test_a_backoff_survives_a_restart(
     chat: RecordingChat,
 ) -> None:
     ref = open_one(inbox, intake)
-    await EffectRunner(config, service, RecordingMailer(failures=1), chat).run_due(NOW)
+    await EffectRunner(config, service, RecordingMailer(failures=1), chat, SECRET).run_due(NOW)
     store.close()
     base = timedelta(seconds=config.runner.retry_base_seconds)
 
     with Store.open(config.store_dir) as reopened:
         mailer = RecordingMailer()
-        runner = EffectRunner(config, CaseService(reopened), mailer, RecordingChat())
+        runner = EffectRunner(config, CaseService(reopened), mailer, RecordingChat(), SECRET)
         assert await runner.run_due(NOW + base - SECOND) == 0
         assert await runner.run_due(NOW + base) == 1
         assert letter_record(reopened, ref).attempts == 1
@@ -280,7 +282,7 @@ async def test_a_letter_that_can_never_be_built_is_reported_to_the_handlers(
     runner: EffectRunner, inbox: MaildirInbox, intake: Intake, chat: RecordingChat, store: Store
 ) -> None:
     inbox.deliver(complaint(sender="Bo <bøb@example.org>"), RECEIVED)  # a non-ASCII mailbox name
-    [ref] = intake.poll(NOW)
+    [ref] = opened(intake.poll(NOW))
 
     for hours in (0, 1, 2, 3):
         await runner.run_due(NOW + timedelta(hours=hours))

@@ -22,7 +22,7 @@ from mail.maildir import MaildirInbox
 from mail.outbox import FileOutbox
 from store.store import Store
 from tests.bot.fakes import RecordingChat
-from tests.bot.support import NOW, RECEIVED, SAMPLE_NAMES, files, plain_text, read_eml, sample
+from tests.bot.support import NOW, RECEIVED, SAMPLE_NAMES, SECRET, files, opened, plain_text, read_eml, sample
 
 LATER = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)  # the Monday after the impasse deadline
 RESOLVE_BY = date(2026, 11, 27)
@@ -111,11 +111,12 @@ class Office:
 
     def open(self, number: int) -> str:
         self.inbox.deliver(sample(number), RECEIVED)
-        [ref] = self.intake.poll(NOW)
+        [ref] = opened(self.intake.poll(NOW))
         return ref
 
     async def run(self, at: datetime, config: Config | None = None) -> None:
-        runner = EffectRunner(config or self.config, self.service, FileOutbox(self.outbox_dir), self.chat)
+        outbox = FileOutbox(self.outbox_dir)
+        runner = EffectRunner(config or self.config, self.service, outbox, self.chat, SECRET)
         await runner.run_due(at)
 
     def letter_text(self, ref: str, template: str) -> str:

@@ -19,7 +19,7 @@ from bot.terminal import Conversation, TerminalChat, parse_day, waiting
 from flows import commands as c
 from flows.model import Actor, ConsentMethod, ConsentState, LeadCriterion, Status
 from mail.maildir import MaildirInbox
-from tests.bot.support import NOW, RECEIVED, files, plain_text, read_eml, sample
+from tests.bot.support import NOW, RECEIVED, files, opened, plain_text, read_eml, sample
 
 TRUST, COUNCIL, MEADOWBANK = "northshire-trust", "northshire-council", "meadowbank"
 
@@ -72,7 +72,7 @@ class Desk:
 @pytest.fixture
 def desk(config: Config, service: CaseService, inbox: MaildirInbox, intake: Intake, handler: Actor) -> Desk:
     inbox.deliver(sample(2), RECEIVED)
-    [ref] = intake.poll(NOW)
+    [ref] = opened(intake.poll(NOW))
     script, out = Script(), io.StringIO()
     return Desk(service, handler, ref, script, out, Conversation(config, service, handler, script, out))
 
@@ -231,7 +231,7 @@ def test_waiting_lists_the_prompts_of_each_open_case_for_the_handler(
 ) -> None:
     for number in (1, 2, 3):
         inbox.deliver(sample(number), RECEIVED)
-    refs = sorted(intake.poll(NOW))
+    refs = sorted(opened(intake.poll(NOW)))
 
     assert [(r, p.id) for r, p in waiting(service, handler, NOW)] == [(r, "organisations") for r in refs]
 
@@ -250,7 +250,7 @@ def test_waiting_puts_the_oldest_case_first_as_its_docstring_says(
 ) -> None:
     for number in (1, 2, 3):  # received in this order, on the same day
         inbox.deliver(sample(number), RECEIVED + timedelta(minutes=number))
-    refs = intake.poll(NOW)  # taken in order of receipt
+    refs = opened(intake.poll(NOW))  # taken in order of receipt
 
     assert [r for r, _ in waiting(service, handler, NOW)] == refs
 

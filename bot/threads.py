@@ -1,0 +1,92 @@
+"""Which case does an email belong to? Several signals, strongest first, and a handler when they
+disagree.
+
+1. a signed reply token in the address it was sent to (a contributor answering our letter):
+   names the case, the organisation and the strand, and cannot be forged;
+2. In-Reply-To / References naming a message we sent (kept as ``sent:`` keys) or received
+   (``mail:`` keys);
+3. a case reference in the subject: trusted only from someone the case knows (its complainant,
+   or a contact of an organisation involved). From anyone else it opens a new case marked as
+   possibly related, for a handler to merge: a stranger typing a reference must never add mail to
+   someone else's complaint.
+
+When two signals name different cases, the message opens a new case related to all of them and
+a handler decides.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.config import Config
+from bot.service import CaseService
+from flows.model import Case, Sender
+from mail.parse import IncomingMail
+from mail.tokens import read_token
+
+REFERENCE = re.compile(r"\bJC-\d{6}-[A-Z2-7]{4,}\b", re.IGNORECASE)
+SENT, RECEIVED = "sent:", "mail:"
+_ADDRESSED_TO = ("cc", "delivered-to", "x-original-to", "envelope-to")
+
+
+@dataclass(frozen=True)
+class Thread:
+    ref: str | None = None  # the case it goes on; None: a new case
+    sender: Sender = Sender.OTHER
+    org_id: str = ""
+    strand_id: str = ""
+    related: tuple[str, ...] = ()  # for a new case: cases a handler should look at
+    note: str = ""
+
+
+def find_thread(mail: IncomingMail, service: CaseService, config: Config, secret: bytes) -> Thread:
+    addressed = [*mail.to, *(mail.headers[h] for h in _ADDRESSED_TO if h in mail.headers)]
+    token, forged = read_token(secret, addressed)
+    note = "a reply address with a forged signature was ignored" if forged else ""
+    by_token = token.ref if token and service.store.exists(token.ref) else None
+    by_header = _by_headers(mail, service)
+    by_subject = [
+        r
+        for r in dict.fromkeys(m.upper() for m in REFERENCE.findall(mail.subject))
+        if service.store.exists(r)
+    ]
+    named = list(dict.fromkeys(r for r in (by_token, by_header, *by_subject) if r))
+    strong = [r for r in (by_token, by_header) if r]
+    if len(set(strong)) > 1 or (strong and by_subject and by_subject[0] not in strong):
+        return Thread(related=tuple(named), note=note or "its signals name different cases")
+    if token and by_token:
+        return Thread(by_token, Sender.CONTRIBUTOR, token.org_id, token.strand_id, note=note)
+    if by_header:
+        return _known_sender(service.load(by_header), mail, config, note)
+    if by_subject:
+        thread = _known_sender(service.load(by_subject[0]), mail, config, note)
+        if thread.sender is not Sender.OTHER:
+            return thread
+        return Thread(related=tuple(by_subject), note="a case reference from an unknown sender")
+    return Thread(note=note)
+
+
+def _by_headers(mail: IncomingMail, service: CaseService) -> str | None:
+    for message_id in (mail.in_reply_to, *reversed(mail.references)):
+        if not message_id:
+            continue
+        for prefix in (SENT, RECEIVED):
+            ref = service.store.stream_for_key(prefix + message_id)
+            if ref and ref.startswith("JC-"):
+                return ref
+    return None
+
+
+def _known_sender(case: Case, mail: IncomingMail, config: Config, note: str) -> Thread:
+    """Who, of the people the case knows, wrote this (OTHER when nobody it knows)."""
+    sender = mail.from_address.casefold()
+    if sender and sender == case.complainant.email.casefold():
+        return Thread(case.ref, Sender.COMPLAINANT, note=note)
+    person = config.person_by_email(sender)
+    if person and person.organisation in case.involved:
+        return Thread(case.ref, Sender.CONTRIBUTOR, person.organisation, note=note)
+    for org_id in case.involved:
+        if sender and sender == case.orgs[org_id].email.casefold():
+            return Thread(case.ref, Sender.CONTRIBUTOR, org_id, note=note)
+    return Thread(case.ref, Sender.OTHER, note=note)

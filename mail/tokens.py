@@ -1,0 +1,54 @@
+"""Signed reply addresses: a contributor's answer lands on its case and strand, a forged one not.
+
+Letters to another organisation carry a Reply-To such as
+``complaints+jc-261124-uap6.northshire-council.s1.k3m9x2pq7r@trust.example`` (plus-addressing:
+the mailbox still receives it). The last part is an HMAC-SHA256 of the rest under a secret only
+this assistant holds, so a reply can be trusted to name the case, organisation and strand, and
+guessing another case's address gets nowhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Iterable
+from dataclasses import dataclass
+from email.utils import getaddresses
+
+_MAC_CHARS = 16
+
+
+@dataclass(frozen=True)
+class ReplyToken:
+    ref: str
+    org_id: str
+    strand_id: str
+
+
+def reply_address(base: str, secret: bytes, token: ReplyToken) -> str:
+    local, _, domain = base.partition("@")
+    payload = f"{token.ref}.{token.org_id}.{token.strand_id or '-'}".lower()
+    return f"{local}+{payload}.{_mac(secret, payload)}@{domain}"
+
+
+def read_token(secret: bytes, addresses: Iterable[str]) -> tuple[ReplyToken | None, bool]:
+    """The first valid token among `addresses`, and whether a forged one was seen."""
+    forged = False
+    for _, address in getaddresses(list(addresses)):
+        local = address.partition("@")[0]
+        if "+" not in local:
+            continue
+        payload, _, mac = local.partition("+")[2].rpartition(".")
+        parts = payload.split(".")
+        if len(parts) != 3 or not hmac.compare_digest(mac.lower(), _mac(secret, payload.lower())):
+            forged = True
+            continue
+        ref, org_id, strand = parts
+        return ReplyToken(ref.upper(), org_id, "" if strand == "-" else strand.upper()), forged
+    return None, forged
+
+
+def _mac(secret: bytes, payload: str) -> str:
+    digest = hmac.new(secret, payload.encode(), hashlib.sha256).digest()
+    return base64.b32encode(digest).decode().lower()[:_MAC_CHARS]
