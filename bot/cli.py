@@ -4,6 +4,7 @@
       run [--once]              run the assistant (local mode when there is no config.toml)
       cases [--open] [--json]   list cases: reference, status, organisations, lead, next deadline
       show REF [--json]         a case's timeline: every event with actor and time, letters, deadlines
+      import PATH... [--json]   take in .eml files, mbox files or Maildir folders
       check-config [FILE]       validate a configuration file and exit
 
 Exit codes: 0 done; 1 no such case or bad usage; 2 configuration invalid; 3 store unavailable
@@ -17,13 +18,16 @@ import asyncio
 import json
 import os
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from bot.app import Assistant, NotAvailable
+from bot.app import Assistant, NotAvailable, reply_secret, utc_now
 from bot.config import Config, load_config, local_config, missing_secrets
 from bot.config_errors import ConfigError
+from bot.importer import ImportInbox
+from bot.intake import Intake, Outcome
 from bot.logs import configure
 from bot.service import CaseService
 from flows.codec import to_plain
@@ -54,6 +58,9 @@ def parser() -> argparse.ArgumentParser:
     show = sub.add_parser("show", help="a case's timeline")
     show.add_argument("ref")
     show.add_argument("--json", action="store_true")
+    take = sub.add_parser("import", help="take in .eml files, mbox files or Maildir folders")
+    take.add_argument("paths", nargs="+", type=Path)
+    take.add_argument("--json", action="store_true", help="JSON output (stable; see README)")
     check = sub.add_parser("check-config", help="validate a configuration file")
     check.add_argument("file", nargs="?", type=Path)
     return p
@@ -75,6 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return run(config, store, args.once, local)
             if args.command == "cases":
                 return list_cases(store, args.open, args.json)
+            if args.command == "import":
+                return import_mail(config, store, args.paths, args.json)
             return show_case(store, args.ref, args.json)
     except ConfigError as error:
         print(error, file=sys.stderr)
@@ -146,6 +155,37 @@ def case_rows(store: Store, open_only: bool) -> list[dict[str, Any]]:
 def _by_urgency(row: dict[str, Any]) -> tuple[bool, str, str]:
     due = row["next_deadline"]
     return (not row["open"], due["on"] if due else "9999", row["ref"])
+
+
+def import_mail(config: Config, store: Store, paths: list[Path], as_json: bool) -> int:
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        print("jointly: no such file or folder: " + ", ".join(missing), file=sys.stderr)
+        return EXIT_USAGE
+    inbox = ImportInbox(paths)
+    service = CaseService(store)
+    outcomes = Intake(config, service, inbox, reply_secret(config, store, os.environ)).poll(utc_now())
+    messages = [_imported(inbox.sources[o.uid], o) for o in outcomes]
+    totals = dict(Counter(m["outcome"] for m in messages))
+    if as_json:
+        print(json.dumps({"messages": messages, "totals": totals}, indent=2))
+        return EXIT_OK
+    for m in messages:
+        why = m.get("kind") or m.get("reason") or ""
+        print(f"{m['outcome']:<12} {m.get('ref') or '-':<18} {why}  {m['source']}")
+    print(", ".join(f"{count} {outcome}" for outcome, count in totals.items()) or "no messages")
+    if totals.get("new"):
+        print("Acknowledgements are queued: they are sent by the next `jointly run`.")
+    return EXIT_OK
+
+
+def _imported(source: str, outcome: Outcome) -> dict[str, Any]:
+    entry: dict[str, Any] = {"source": source, "outcome": outcome.outcome, "ref": outcome.ref}
+    if outcome.outcome == "automatic":
+        entry["kind"] = outcome.detail
+    elif outcome.outcome == "quarantined":
+        entry["reason"] = outcome.detail
+    return entry
 
 
 def list_cases(store: Store, open_only: bool, as_json: bool) -> int:
