@@ -4,14 +4,25 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean servers
 
 run: $(STAMP)
 	$(BIN)/jointly run
 
-test: $(STAMP) lint
+test: $(STAMP) servers lint
 	@$(BIN)/pytest -q; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$rc
+
+# The tests talk to real servers: Dovecot for IMAP (aiosmtpd comes with the dev dependencies).
+# Installed here when running as root; otherwise those tests skip, saying how to install it.
+servers:
+	@command -v dovecot >/dev/null || test -x /usr/sbin/dovecot || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing dovecot for the IMAP tests" >&2; \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      --no-install-recommends dovecot-imapd dovecot-core >/dev/null; } \
+	    || echo "could not install dovecot: the IMAP tests will be skipped" >&2; \
+	  else echo "IMAP tests will be skipped: apt-get install dovecot-imapd dovecot-core" >&2; fi; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -14,6 +14,7 @@ import logging
 import os
 import secrets
 import signal
+import ssl
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Mapping
@@ -29,13 +30,19 @@ from bot.intake import Intake
 from bot.runner import EffectRunner
 from bot.service import CaseService
 from bot.terminal import Conversation, TerminalChat, render, waiting
+from mail.errors import MailError
+from mail.imap import ImapInbox
 from mail.maildir import MaildirInbox
 from mail.outbox import FileOutbox
+from mail.ports import Inbox, Mailer
+from mail.smtp import SmtpMailer
 from store.store import Store
 
 log = logging.getLogger("jointly")
 Clock = Callable[[], datetime]
 EXAMPLES = Path(__file__).parent / "examples"
+POLL_SECONDS = 1.0  # a local Maildir is cheap to look at
+IDLE_SECONDS = 10.0  # an IMAP IDLE is renewed this often (and shutdown waits for it at most this long)
 
 
 class NotAvailable(Exception):
@@ -58,15 +65,37 @@ def reply_secret(config: Config, store: Store, environ: Mapping[str, str]) -> by
     return bytes.fromhex(saved["hex"])
 
 
+def mailbox_and_mailer(config: Config, store: Store, environ: Mapping[str, str]) -> tuple[Inbox, Mailer]:
+    """The configured mailbox and mailer: local folders, or IMAP and SMTP with their secrets."""
+    box, out = config.mailbox, config.outbox
+    inbox: Inbox
+    if isinstance(box, MaildirMailbox):
+        inbox = MaildirInbox(box.path)
+    else:
+        secret_env = box.password_env if box.auth == "password" else box.oauth2_client_secret_env
+        secret = environ.get(secret_env) if secret_env else None
+        inbox = ImapInbox(box, secret, store, ssl_context=_trusting(box.ca_file))
+    if isinstance(out, FilesOutbox):
+        return inbox, FileOutbox(out.path)
+    password = environ.get(out.password_env) if out.password_env else None
+    return inbox, SmtpMailer(out, password, tls_context=_trusting(out.ca_file))
+
+
+def _trusting(ca_file: Path | None) -> ssl.SSLContext:
+    """Certificate checks always on; a private authority's file only adds to what is trusted."""
+    return ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+
+
 class Assistant:
     def __init__(
-        self, config: Config, store: Store, out: TextIO, clock: Clock = utc_now, local: bool = False
+        self,
+        config: Config,
+        store: Store,
+        out: TextIO,
+        clock: Clock = utc_now,
+        local: bool = False,
+        environ: Mapping[str, str] = os.environ,
     ) -> None:
-        if not isinstance(config.mailbox, MaildirMailbox):
-            raise NotAvailable(f"mailbox.kind = '{config.mailbox.kind}' is not available in this version")
-        outbox = config.outbox
-        if not isinstance(outbox, FilesOutbox):
-            raise NotAvailable(f"outbox.kind = '{outbox.kind}' is not available in this version")
         if config.chat.kind != "terminal":
             raise NotAvailable(f"chat.kind = '{config.chat.kind}' is not available in this version")
         self.config = config
@@ -74,21 +103,26 @@ class Assistant:
         self.clock = clock
         self.out = out
         self.service = CaseService(store)
-        self.inbox = MaildirInbox(config.mailbox.path)
-        secret = reply_secret(config, store, os.environ)
+        self.inbox, mailer = mailbox_and_mailer(config, store, environ)
+        secret = reply_secret(config, store, environ)
         self.intake = Intake(config, self.service, self.inbox, secret)
-        self.outbox_path = outbox.path
-        self.runner = EffectRunner(
-            config, self.service, FileOutbox(self.outbox_path), TerminalChat(out), secret
-        )
+        self.runner = EffectRunner(config, self.service, mailer, TerminalChat(out), secret)
         self._cycle_lock = asyncio.Lock()
+        self.mailbox_error: MailError | None = None
+        self._listen_seconds = IDLE_SECONDS if isinstance(self.inbox, ImapInbox) else POLL_SECONDS
         people = handlers(config, config.service.home_organisation)
         self.handler = actor(people[0]) if people else None
 
     def deliver_examples(self) -> int:
         """In local mode, on a first start with an empty store, put the sample complaints in the inbox."""
         store = self.service.store
-        if not self.local or store.summaries() or store.get_cursor("examples") or self.inbox.pending():
+        if (
+            not self.local
+            or not isinstance(self.inbox, MaildirInbox)
+            or store.summaries()
+            or store.get_cursor("examples")
+            or self.inbox.pending()
+        ):
             return 0
         emails = sorted(EXAMPLES.glob("*.eml"))
         for sample in emails:
@@ -100,7 +134,12 @@ class Assistant:
     async def cycle(self) -> None:
         async with self._cycle_lock:
             now = self.clock()
-            taken = await asyncio.to_thread(self.intake.poll, now)
+            try:
+                taken = await asyncio.to_thread(self.intake.poll, now)
+                self.mailbox_error = None
+            except MailError as error:  # unreachable: nothing is lost, the next cycle tries again
+                log.warning("the mailbox could not be read: %s", error)
+                taken, self.mailbox_error = [], error
             sent = await self.runner.run_due(now)
             if taken or sent:
                 log.info("cycle: %d message(s) taken in, %d effect(s) done", len(taken), sent)
@@ -116,8 +155,13 @@ class Assistant:
 
     async def run_once(self) -> None:
         self.deliver_examples()
-        await self.cycle()
+        try:
+            await self.cycle()
+        finally:
+            await asyncio.to_thread(self.inbox.close)
         self.print_waiting()
+        if self.mailbox_error is not None:
+            raise NotAvailable(f"the mailbox could not be reached: {self.mailbox_error}")
 
     async def run_forever(self, interactive: bool) -> None:
         self.deliver_examples()
@@ -136,21 +180,35 @@ class Assistant:
         )
         scheduler.start()
         try:
+            waits = [self._listen(stop), stop.wait()]
             if interactive and self.handler is not None:
-                await _first(self._converse(stop), stop.wait())
-            else:
-                await stop.wait()
+                waits.append(self._converse(stop))
+            await _first(*waits)
         finally:
             scheduler.shutdown(wait=False)
             async with self._cycle_lock:  # let the cycle in hand finish
+                await asyncio.to_thread(self.inbox.close)
                 log.info("stopped")
+
+    async def _listen(self, stop: asyncio.Event) -> None:
+        """Take mail in as it arrives: IMAP IDLE tells us at once; a Maildir is looked at every
+        second. The scheduler's cycle still runs the outbox and retries on its interval."""
+        while not stop.is_set():
+            try:
+                changed = await asyncio.to_thread(self.inbox.wait, self._listen_seconds)
+            except MailError as error:  # the mailbox reconnects with backoff on its next call
+                log.warning("mailbox: %s", error)
+                changed = False
+            if changed or isinstance(self.inbox, MaildirInbox):
+                await self.cycle()
 
     async def _converse(self, stop: asyncio.Event) -> None:
         assert self.handler is not None
         read = _stdin_reader()
         talk = Conversation(self.config, self.service, self.handler, read, self.out)
+        letters = getattr(self.config.outbox, "path", "the SMTP server")
         print(
-            f"Local mode: you are {self.handler.name}. Letters are written to {self.outbox_path}.",
+            f"Local mode: you are {self.handler.name}. Letters are written to {letters}.",
             file=self.out,
         )
         skipped: set[tuple[str, str]] = set()

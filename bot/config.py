@@ -135,6 +135,7 @@ class ImapMailbox(_Model):
     host: Text
     port: Port = 993
     security: Literal["tls", "starttls"] = "tls"
+    ca_file: Path | None = None
     username: Text
     auth: Literal["password", "xoauth2"] = "password"
     password_env: EnvName | None = None
@@ -182,6 +183,7 @@ class SmtpOutbox(_Model):
     host: Text
     port: Port = 587
     security: Literal["starttls", "tls", "none"] = "starttls"
+    ca_file: Path | None = None
     username: Text | None = None
     password_env: EnvName | None = None
     from_address: Email

@@ -41,6 +41,9 @@ class ImportInbox:
     def wait(self, timeout: float) -> bool:
         return False
 
+    def close(self) -> None:
+        """Nothing to let go of."""
+
     def _messages(self) -> Iterator[tuple[str, bytes, datetime]]:
         for path in self.paths:
             modified = datetime.fromtimestamp(path.stat().st_mtime, UTC)

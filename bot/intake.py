@@ -22,7 +22,8 @@ from bot.threads import RECEIVED, SENT, Thread, find_thread
 from flows.codec import to_plain
 from flows.commands import ReceiveComplaint, ReceiveMessage, RecordLetterFailed
 from flows.effects import Notify
-from flows.model import Channel, Person
+from flows.model import Attachment, Channel, Person
+from mail.attachments import AttachmentStore
 from mail.bounce import read_bounce
 from mail.classify import Automatic, Kind, classify
 from mail.errors import MailParseError
@@ -32,6 +33,7 @@ from mail.ports import Inbox
 
 log = logging.getLogger("jointly.intake")
 RATE_CURSOR = "automatic-letters"
+MAX_TEXT = 100_000
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,8 @@ class Intake:
         self.inbox = inbox
         self.secret = secret
         self.own = frozenset({config.outbox.from_address.casefold()})
+        self.files = AttachmentStore(config.service.data_dir / "attachments")
+        self.files = AttachmentStore(config.service.data_dir / "attachments")
 
     def poll(self, now: datetime) -> list[Outcome]:
         """Take every waiting message, in the order the mailbox gives them."""
@@ -100,9 +104,10 @@ class Intake:
             from_address=mail.from_address,
             received_at=raw.received_at,
             subject=mail.subject,
-            text=mail.text,
+            text=_bounded(mail.text),
             org_id=thread.org_id,
             strand_id=thread.strand_id,
+            attachments=self._keep(mail),
         )
         self.service.execute(thread.ref, message, now, keys=[key])
         return Outcome(raw.uid, "threaded", thread.ref, thread.sender.value)
@@ -118,12 +123,21 @@ class Intake:
             complainant=Person(name=mail.from_name, email=mail.from_address),
             home_org=org_ref(self.config, home),
             subject=mail.subject,
-            text=mail.text,
+            text=_bounded(mail.text),
             message_id=mail.message_id,
             suggested_orgs=spot_organisations(self.config, f"{mail.subject}\n{mail.text}"),
             related=related,
+            attachments=self._keep(mail),
             acknowledge=self._may_answer(mail.from_address, now),
         )
+
+    def _keep(self, mail: IncomingMail) -> tuple[Attachment, ...]:
+        """Store the files under generated names; the case records name, sender's filename, type, size."""
+        kept = []
+        for part in mail.attachments:
+            stored = self.files.save(part.data, filename=part.filename, content_type=part.content_type)
+            kept.append(Attachment(stored.name, stored.original_filename, stored.content_type, stored.size))
+        return tuple(kept)
 
     def _may_answer(self, address: str, now: datetime) -> bool:
         """At most N automatic letters to one address a day: no loop can become a storm."""
@@ -174,7 +188,8 @@ class Intake:
 
     def _quarantine(self, raw: RawMail, reason: str, now: datetime) -> Outcome:
         """Keep the raw message aside, record why, and tell the handlers (no content in chat)."""
-        stream = "Q-" + _digest(raw.uid.encode() if raw.over_limit else raw.data)
+        oversize = f"{raw.uid}/{raw.received_at.isoformat()}/{raw.over_limit}".encode()
+        stream = "Q-" + _digest(oversize if raw.over_limit else raw.data)
         key = "quarantine:" + stream
         if not self.service.store.has_key(key):
             notice = Notify(
@@ -201,6 +216,13 @@ def _record(record_type: str, raw: RawMail, now: datetime, **fields: Any) -> dic
         "received_at": raw.received_at.isoformat(),
         **fields,
     }
+
+
+def _bounded(text: str) -> str:
+    """The case record keeps the first MAX_TEXT characters; the whole email stays in the mailbox."""
+    if len(text) <= MAX_TEXT:
+        return text
+    return text[:MAX_TEXT] + f"\n[... {len(text) - MAX_TEXT} more characters: see the original email]"
 
 
 def _digest(data: bytes) -> str:

@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 from flows.model import (
     Actor,
+    Attachment,
     Channel,
     ConsentMethod,
     LeadCriterion,
@@ -40,7 +41,7 @@ class ReceiveComplaint(Command):
     happened_on: date | None = None
     aware_on: date | None = None
     related: tuple[str, ...] = ()
-    attachments: tuple[str, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
     acknowledge: bool = True
 
 
@@ -285,7 +286,7 @@ class ReceiveMessage(Command):
     text: str = ""
     org_id: str = ""
     strand_id: str = ""
-    attachments: tuple[str, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

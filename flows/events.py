@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flows.model import (
+    Attachment,
     Channel,
     ClosureReason,
     ConsentMethod,
@@ -42,7 +43,7 @@ class ComplaintReceived(Event):
     happened_on: date | None = None
     aware_on: date | None = None
     related: tuple[str, ...] = ()
-    attachments: tuple[str, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -288,7 +289,7 @@ class MessageReceived(Event):
     text: str = ""
     org_id: str = ""
     strand_id: str = ""
-    attachments: tuple[str, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

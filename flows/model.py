@@ -255,6 +255,17 @@ class Letter:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file that came with an email, kept under a generated `name`; `filename` is the sender's
+    (for display only, never a path)."""
+
+    name: str
+    filename: str
+    content_type: str
+    size: int
+
+
+@dataclass(frozen=True)
 class Message:
     """An email that arrived on an open case (the complaint itself is the case's own text)."""
 
@@ -266,7 +277,7 @@ class Message:
     text: str = ""
     org_id: str = ""
     strand_id: str = ""
-    attachments: tuple[str, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
     read: bool = False
 
 
@@ -296,7 +307,7 @@ class Case:
     subject: str = ""
     text: str = ""
     message_id: str = ""
-    attachments: tuple[str, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
     happened_on: date | None = None
     aware_on: date | None = None
     suggested_orgs: tuple[str, ...] = ()

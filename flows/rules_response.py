@@ -74,7 +74,7 @@ def add_strand(case: Case, cmd: c.AddStrand, now: datetime) -> Out:
     require_text(cmd.matters, "the matters this organisation looks into")
     _require_target(cmd.target, now)
     strand_id = f"S{len(case.strands) + 1}"
-    return Out(case, cmd.actor.id, now).event(
+    out = Out(case, cmd.actor.id, now).event(
         ev.StrandAdded,
         strand_id=strand_id,
         org_id=cmd.org_id,
@@ -82,6 +82,18 @@ def add_strand(case: Case, cmd: c.AddStrand, now: datetime) -> Out:
         target=cmd.target,
         milestones=cmd.milestones,
     )
+    if cmd.org_id != case.coordinator:  # the contributor learns what is asked of it, and by when
+        out.letter(
+            "contributor_request",
+            organisation(case, cmd.org_id),
+            to_org_name=case.orgs[cmd.org_id].name,
+            strand=strand_id,
+            matters=cmd.matters,
+            target=long_date(cmd.target),
+            reply_hint=f"reply to this email: your reply is filed on strand {strand_id} automatically",
+            **_letterhead(case),
+        )
+    return out
 
 
 def change_target(case: Case, cmd: c.ChangeTargetDate, now: datetime) -> Out:

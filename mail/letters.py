@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,6 +42,7 @@ TEMPLATE_DIR = Path(__file__).parent / "templates"
 _SUFFIX = ".txt.j2"
 _HTML_FRAME = "_letter.html.j2"
 _LETTER_NAME = re.compile(r"[a-z][a-z0-9_]*")
+_MESSAGE_ID = re.compile(r"<[^<>\s]+@[^<>\s]+>")
 _BAD_DOMAIN_CHARS = frozenset("<>@()[]\\,;:\"' \t\r\n")
 
 
@@ -117,6 +119,12 @@ def _paragraphs(text: str) -> list[list[str]]:
     return [block.split("\n") for block in text.strip("\n").split("\n\n") if block.strip()]
 
 
+def _one_line(value: str) -> str:
+    """`value` on one line, and never read as an RFC 2047 encoded word that could hide a break."""
+    flat = " ".join("".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in value).split())
+    return flat.replace("=?", "= ?")
+
+
 def message_id_for(key: str, domain: str) -> str:
     """A Message-ID that is the same every time for the same key: '<hash@domain>'."""
     if not domain or _BAD_DOMAIN_CHARS & set(domain):
@@ -138,22 +146,32 @@ def build_message(
     references: Sequence[str] = (),
     reply_to: str | None = None,
 ) -> EmailMessage:
-    """An email with the letter as text/plain and text/html alternatives."""
+    """An email with the letter as text/plain and text/html alternatives.
+
+    Names and the subject may come from a complainant's own email: any line break or control
+    character in them becomes a space, and ``=?`` never starts an encoded word, so no text can
+    start a header of its own or decode into a line break. Message-IDs we
+    only echo (In-Reply-To, References) are dropped unless they have the plain ``<id>`` form.
+    """
     if sent_at.utcoffset() is None:
         raise LetterError("sent_at must be timezone-aware", sent_at=sent_at)
+    if not _MESSAGE_ID.fullmatch(message_id):
+        raise LetterError("not a Message-ID", message_id=message_id)
     message = EmailMessage(policy=policy.default)
+    reply = (in_reply_to or "").strip()
+    refs = [r.strip() for r in references if _MESSAGE_ID.fullmatch(r.strip())]
     try:
-        message["From"] = Address(display_name=from_name, addr_spec=from_address)
-        message["To"] = Address(display_name=to_name, addr_spec=to_address)
+        message["From"] = Address(display_name=_one_line(from_name), addr_spec=from_address)
+        message["To"] = Address(display_name=_one_line(to_name), addr_spec=to_address)
         if reply_to:
             message["Reply-To"] = Address(addr_spec=reply_to)
-        message["Subject"] = letter.subject
+        message["Subject"] = _one_line(letter.subject)
         message["Date"] = sent_at
         message["Message-ID"] = message_id
-        if in_reply_to:
-            message["In-Reply-To"] = in_reply_to
-        if references:
-            message["References"] = " ".join(references)
+        if _MESSAGE_ID.fullmatch(reply):
+            message["In-Reply-To"] = reply
+        if refs:
+            message["References"] = " ".join(refs)
         if automatic:
             # RFC 3834, and Microsoft's header asking Exchange not to answer with out-of-office.
             message["Auto-Submitted"] = "auto-replied"

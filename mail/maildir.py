@@ -77,6 +77,9 @@ class MaildirInbox:
         fsync_dir(self.path / "new")
         return uid
 
+    def close(self) -> None:
+        """Nothing to let go of: the folder is read afresh each time."""
+
     def wait(self, timeout: float) -> bool:
         """A local Maildir has no push: the caller polls (see `mail.ports.Inbox.wait`)."""
         time.sleep(timeout)

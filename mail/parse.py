@@ -1,10 +1,16 @@
 """Raw email bytes to an `IncomingMail`: the one intake path for the Maildir and IMAP readers.
 
 Any email to the shared mailbox may be a complaint, so parsing degrades instead of failing: odd
-charsets, broken encoded-words, a missing Message-ID or a bad Date still give a usable value, and
-`MailParseError` is raised only when the bytes hold no email at all. Attachments are kept as data;
-a sender's filename is never used as a path. Structure comes from the stdlib `email` package with
-`policy.default`; text decoding is done by `mail.decode`, which never raises.
+charsets, broken encoded-words, an unknown transfer encoding, a missing Message-ID or a bad Date
+still give a usable value, and `MailParseError` is raised only when the bytes hold no email at all.
+A header given more than once (two Subjects, two Message-IDs) counts by its first value. A
+multipart part without a boundary cannot be split, so its body (up to 1 MB) is read as plain
+text rather than hidden in an attachment. Attachments are kept as data; a sender's filename is
+never used as a path (`mail.attachments` stores files under generated names).
+
+Structure comes from the stdlib `email` package with the `compat32` policy: header values are read
+raw and decoded by `mail.decode`, which never raises, so the `default` policy's header objects would
+only add cost (it re-parses a header at each access: 5,000 tiny parts took over a second).
 """
 
 from __future__ import annotations
@@ -15,7 +21,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
-from email.message import EmailMessage, Message
+from email.errors import NoBoundaryInMultipartDefect
+from email.message import Message
 from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
 from types import MappingProxyType
@@ -26,6 +33,7 @@ from mail.text import html_to_text, split_quoted
 
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 _BODY_TYPES = ("text/plain", "text/html")
+_MAX_UNSPLIT_TEXT = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -45,8 +53,9 @@ class IncomingMail:
 
     `message_id` is synthesised from the bytes' hash when missing, so duplicates still match;
     `text` is the new text (plain preferred, else HTML read as text) and `quoted` the reply
-    history cut from it; `headers` holds the first value of each header, names lower-cased,
-    for classifying auto-replies and lists later; `size` is the raw length in bytes.
+    history cut from it; `headers` holds the first value of each header (a repeated header's
+    later values are ignored), names lower-cased, for classifying auto-replies and lists later;
+    `size` is the raw length in bytes.
     """
 
     message_id: str
@@ -96,11 +105,11 @@ def parse_message(raw: bytes) -> IncomingMail:
 def _structure(raw: bytes) -> Message:
     """The parsed message; if its MIME structure defeats the parser, its headers alone."""
     try:
-        return message_from_bytes(raw, policy=policy.default)
+        return message_from_bytes(raw, policy=policy.compat32)
     except Exception:  # e.g. RecursionError on hostile nesting; the body is then kept as data
         pass
     try:
-        return BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
+        return BytesParser(policy=policy.compat32).parsebytes(raw, headersonly=True)
     except Exception as exc:
         raise MailParseError(reason="unparseable", error=repr(exc)) from exc
 
@@ -146,7 +155,9 @@ def _body(message: Message) -> tuple[str, tuple[Attachment, ...]]:
     for part in _leaves(message):
         content_type = _content_type(part)
         filename = _filename(part)
-        if content_type in _BODY_TYPES and not filename and not _is_attachment(part):
+        if _unsplittable(part):
+            plain.append(_text_of(part))
+        elif content_type in _BODY_TYPES and not filename and not _is_attachment(part):
             (plain if content_type == "text/plain" else html).append(_text_of(part))
         else:
             attachments.append(_attachment(part, content_type, filename))
@@ -167,6 +178,16 @@ def _leaves(message: Message) -> Iterator[Message]:
             yield part
 
 
+def _unsplittable(part: Message) -> bool:
+    """A multipart that names no boundary, small enough to read as text (a large one is a file)."""
+    payload = part.get_payload()
+    return (
+        isinstance(payload, str)
+        and len(payload) <= _MAX_UNSPLIT_TEXT
+        and any(isinstance(defect, NoBoundaryInMultipartDefect) for defect in part.defects)
+    )
+
+
 def _content_type(part: Message) -> str:
     try:
         return part.get_content_type()
@@ -184,7 +205,7 @@ def _filename(part: Message) -> str:
 
 def _is_attachment(part: Message) -> bool:
     try:
-        return isinstance(part, EmailMessage) and part.is_attachment()
+        return part.get_content_disposition() == "attachment"
     except Exception:
         return False
 

@@ -27,6 +27,10 @@ class Inbox(Protocol):
 
     def quarantine(self, uid: str, reason: str) -> None: ...
 
+    def close(self) -> None:
+        """Let go of any connection (a no-op for local folders)."""
+        ...
+
     def wait(self, timeout: float) -> bool:
         """Block until new mail may be waiting (IMAP IDLE) or `timeout` seconds pass; True if
         something changed. A mailbox without push simply returns False after the timeout."""

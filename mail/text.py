@@ -3,8 +3,9 @@
 A complaint is judged on what the person wrote, so HTML-only mail is read as text, never rendered,
 and never read with regular expressions: the sanitising library `nh3` (Rust's ammonia, an HTML5
 parser) first reduces the markup to a few attribute-less block tags, dropping scripts, styles and
-other hidden content; those tags become line breaks and '>' quote lines; a second `nh3` pass strips
-anything left; only then are character references decoded, so nothing decoded is read as markup.
+other hidden content with everything inside them; those tags become line breaks and '>' quote
+lines (any other tag left, none expected, is stripped by a second `nh3` pass); only then are
+character references decoded, so nothing decoded can be read as markup.
 A reply's quoted history is kept apart from the new text, so a handler sees what is new and
 classification is not misled by our own earlier letter.
 """
@@ -32,6 +33,12 @@ _KEPT = _LINES | _PARAGRAPHS | _CELLS | {"br", "blockquote"}
 _TOKEN = "\ue000"  # a private-use character, removed from the input first
 _UNSEEN = dict.fromkeys([*range(0x01, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F, ord(_TOKEN)])
 _MAX_QUOTE_DEPTH = 10  # deeper quotes are marked at this depth: '> ' * depth must stay small
+# The HTML parser's time grows with the square of nesting depth and of '&' in one text run, so
+# hostile HTML is cut to these bounds first. New text comes first in a reply; what a cut loses is
+# old quoted history, and an end cut mid-tag or mid-script is safe (the parser drops the rest).
+_MAX_HTML_CHARS = 2_000_000
+_MAX_OPEN_TAGS = 20_000
+_MAX_AMPERSANDS = 100_000
 _QUOTE_OPEN, _QUOTE_CLOSE = "\x01", "\x02"
 # Lines that open the quoted history of a reply (plain text, after HTML is gone).
 _ORIGINAL_MESSAGE = re.compile(r"^\s*-{2,}\s*original message\s*-{2,}\s*$", re.IGNORECASE)
@@ -42,10 +49,31 @@ _WROTE_END = re.compile(r"wrote\s*:\s*$", re.IGNORECASE)
 _TIME_OR_ADDRESS = re.compile(r"\d{1,2}[:.]\d{2}|@")
 
 
+def _bounded(html: str) -> str:
+    """The HTML, cut short if it is large or shaped to make the parser slow."""
+    html = html[:_MAX_HTML_CHARS]
+    ends = (_nth(html, "<", _MAX_OPEN_TAGS, skip="/"), _nth(html, "&", _MAX_AMPERSANDS))
+    end = min(ends + (_nth(html, "\xa0", _MAX_AMPERSANDS),))
+    return html[:end]
+
+
+def _nth(text: str, char: str, limit: int, skip: str = "") -> int:
+    """Index of the `limit`-th `char` (not followed by `skip`), or len(text) if there are fewer."""
+    if text.count(char) < limit:
+        return len(text)
+    seen, index = 0, text.find(char)
+    while index >= 0:
+        seen += not (skip and text.startswith(skip, index + 1))
+        if seen >= limit:
+            return index
+        index = text.find(char, index + 1)
+    return len(text)
+
+
 def _tokens(html: str) -> list[str]:
     """Text and tag names, alternating: [text, tag, text, tag, ..., text]; tags as 'p' or '/p'."""
     kept = nh3.clean(
-        html.translate(_UNSEEN),
+        _bounded(html).translate(_UNSEEN),
         tags=set(_KEPT),
         clean_content_tags=set(_HIDDEN),
         attributes={"*": set()},
@@ -54,7 +82,10 @@ def _tokens(html: str) -> list[str]:
     for tag in _KEPT:
         kept = kept.replace(f"<{tag}>", f"{_TOKEN}{tag}{_TOKEN}")
         kept = kept.replace(f"</{tag}>", f"{_TOKEN}/{tag}{_TOKEN}")
-    return nh3.clean(kept, tags=set()).split(_TOKEN)
+    tokens = kept.split(_TOKEN)
+    # Every tag was allowed, attribute-less and tokenised, so text holds no '<'; should a future
+    # nh3 serialise a tag differently, a second pass strips it rather than let it read as text.
+    return [nh3.clean(t, tags=set()) if "<" in t else t for t in tokens]
 
 
 class _TextCollector:

@@ -14,7 +14,9 @@ from bot.config import Config, ImapMailbox, SmtpOutbox
 from bot.service import CaseService
 from flows import commands as c
 from flows.model import Actor
+from mail.imap import ImapInbox
 from mail.maildir import MaildirInbox
+from mail.smtp import SmtpMailer
 from store.store import Store
 from tests.bot.support import NOW, RECEIVED, complaint, files
 
@@ -102,15 +104,18 @@ async def test_with_every_case_closed_it_says_nothing_is_waiting(
     assert out.getvalue() == "Nothing is waiting for a handler.\n"
 
 
-def test_parts_this_version_cannot_run_are_refused_naming_the_setting(config: Config, store: Store) -> None:
+def test_slack_chat_is_refused_naming_the_setting_until_it_arrives(config: Config, store: Store) -> None:
+    slack = config.model_copy(update={"chat": ChatSettings(kind="slack")})
+    with pytest.raises(NotAvailable, match="chat.kind = 'slack'"):
+        Assistant(slack, store, io.StringIO())
+
+
+def test_imap_and_smtp_settings_build_the_real_mailbox_and_mailer(config: Config, store: Store) -> None:
     imap = ImapMailbox(kind="imap", host="imap.example", username="c", password_env="IMAP_PASSWORD")
     smtp = SmtpOutbox(kind="smtp", host="smtp.example", from_address="complaints@northshire-trust.example")
-    refused = {
-        "mailbox.kind = 'imap'": config.model_copy(update={"mailbox": imap}),
-        "outbox.kind = 'smtp'": config.model_copy(update={"outbox": smtp}),
-        "chat.kind = 'slack'": config.model_copy(update={"chat": ChatSettings(kind="slack")}),
-    }
+    real = config.model_copy(update={"mailbox": imap, "outbox": smtp})
 
-    for setting, unavailable in refused.items():
-        with pytest.raises(NotAvailable, match=setting):
-            Assistant(unavailable, store, io.StringIO())
+    assistant = Assistant(real, store, io.StringIO(), environ={"IMAP_PASSWORD": "x"})
+
+    assert isinstance(assistant.inbox, ImapInbox) and isinstance(assistant.runner.mailer, SmtpMailer)
+    assert assistant.deliver_examples() == 0  # never samples into a real mailbox

@@ -36,7 +36,8 @@ home_organisation = "northshire-trust"
 
 [mailbox]
 kind = "imap"
-host = "imap.northshire-trust.example"
+host = "127.0.0.1"
+port = 9  # nothing listens here: the mailbox is unreachable
 username = "complaints@northshire-trust.example"
 password_env = "JOINTLY_TEST_IMAP_PASSWORD"
 
@@ -224,13 +225,14 @@ def test_run_with_imap_and_no_password_exits_4_naming_the_variable(tmp_path: Pat
     assert not (tmp_path / "var" / "outbox").exists()
 
 
-def test_run_with_imap_configured_says_it_is_not_available_yet(tmp_path: Path) -> None:
+def test_run_once_with_an_unreachable_mailbox_says_so_and_exits_4(tmp_path: Path) -> None:
     (tmp_path / "config.toml").write_text(IMAP_CONFIG + SAMPLE_DIRECTORY.read_text())
 
     result = jointly(tmp_path, "run", "--once", JOINTLY_TEST_IMAP_PASSWORD="secret")
 
     assert result.returncode == 4
-    assert "mailbox.kind = 'imap' is not available" in result.stderr
+    assert "the mailbox could not be reached" in result.stderr
+    assert "Traceback" not in result.stderr
     assert "secret" not in result.stderr
 
 

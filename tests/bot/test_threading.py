@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from email.message import EmailMessage
 from pathlib import Path
 
 from bot.config import Config
@@ -192,3 +193,24 @@ def test_automatic_letters_to_one_sender_are_limited_per_day(
     assert acknowledged == [True] * limit + [False, False]
     later = take(intake, inbox, complaint("<loop-late@example.org>", "Next day", "Hi", PAT), 60 * 25)
     assert any(e["type"] == "LetterQueued" for e in store.load(later.ref or "").events)
+
+
+def test_attachments_are_kept_under_generated_names_and_recorded_with_type_and_size(
+    intake: Intake, inbox: MaildirInbox, service: CaseService, config: Config
+) -> None:
+    letter = EmailMessage()
+    letter["From"], letter["To"], letter["Subject"] = PAT, "complaints@northshire-trust.example", "Photos"
+    letter["Message-ID"] = "<att-1@example.org>"
+    letter.set_content("Please see the attached discharge letter.")
+    letter.add_attachment(
+        b"%PDF-1.4 discharge letter", maintype="application", subtype="pdf", filename="../../etc/passwd"
+    )
+
+    outcome = take(intake, inbox, letter.as_bytes())
+
+    [kept] = service.load(outcome.ref or "").attachments
+    assert (kept.filename, kept.content_type, kept.size) == ("passwd", "application/pdf", 25)
+    stored = config.service.data_dir / "attachments"
+    [path] = [p for p in stored.rglob("*") if p.is_file()]
+    assert path.name == kept.name and path.name.endswith(".pdf") and "passwd" not in str(path)
+    assert path.read_bytes() == b"%PDF-1.4 discharge letter"

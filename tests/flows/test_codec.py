@@ -21,6 +21,7 @@ from flows.codec import (
 )
 from flows.effects import Effect
 from flows.model import (
+    Attachment,
     Channel,
     ConsentMethod,
     LeadCriterion,
@@ -147,7 +148,7 @@ def messages() -> Run:
             org_id=COUNCIL.id,
             strand_id="S2",
             text="Our findings",
-            attachments=("ab12.pdf",),
+            attachments=(Attachment("ab12.pdf", "findings.pdf", "application/pdf", 2048),),
         )
     )
     run.do(c.MarkMessageRead(actor=H, message_id="<r1@example.org>"))

@@ -19,6 +19,9 @@ OMBUDSMEN = [
     },
 ]
 
+# What must never be left in a rendered letter: template syntax, Python values, notes to self.
+LEFTOVERS = ("{{", "}}", "{%", "%}", "None", "[", "]", "TODO", "Undefined")
+
 COMMON: dict[str, Any] = {
     "ref": "NHT-2026-0042",
     "org_name": "Northshire Hospitals NHS Foundation Trust",
@@ -50,8 +53,7 @@ SPECIFIC: dict[str, dict[str, Any]] = {
     "lead_proposal": {
         "to_org_name": "Northshire County Council",
         "lead_org_name": "Northshire Hospitals NHS Foundation Trust",
-        "criteria": ["greatest responsibility for the care complained about",
-                     "best relationship with the person"],
+        "criteria": ["greatest_responsibility", "best_relationship"],
         "summary": "Discharge from hospital and the home care package that followed.",
         "consent_on": "Wednesday 25 November 2026",
     },
@@ -65,6 +67,19 @@ SPECIFIC: dict[str, dict[str, Any]] = {
                      "website": "https://advocacy.example"},
     },
     "response_period": {"response_due": "Friday 26 February 2027"},
+    "progress_update": {
+        "summary_of_progress": "The hospital has finished its review of your father's discharge. "
+        "The council is still checking why the care visits did not start.",
+        "next_update": "Tuesday 22 December 2026",
+        "expected_by": "Friday 29 January 2027",
+    },
+    "contributor_request": {
+        "to_org_name": "Northshire County Council",
+        "strand": "S2",
+        "matters": "Why the home care package did not start after discharge on 12 November.",
+        "target": "Tuesday 15 December 2026",
+        "reply_hint": "reply to this email; your reply is filed on strand S2 automatically.",
+    },
     "delay": {
         "reasons": "We are still waiting for one organisation's findings.",
         "expected_by": "Friday 4 June 2027",

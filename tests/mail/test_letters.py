@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import email
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from email import policy
 from email.message import EmailMessage
 from typing import Any
 
@@ -26,7 +28,7 @@ TRUST = "Northshire Hospitals NHS Foundation Trust"
 
 def test_every_letter_of_the_brief_has_a_template() -> None:
     assert set(template_names()) == set(SPECIFIC)
-    assert len(template_names()) == 15
+    assert len(template_names()) == 17
 
 
 @pytest.mark.parametrize("name", sorted(SPECIFIC))
@@ -93,7 +95,7 @@ def test_named_contact_without_phone_frequency_or_advocacy_provider() -> None:
     letter = render_letter("named_contact", context)
     assert "Telephone:" not in letter.text
     assert "We will keep you updated on progress" in letter.text
-    assert "Your contact can give you details" in letter.text
+    assert "Your contact can give you the details" in letter.text
     full = render_letter("named_contact", context_for("named_contact")).text
     assert "every 20 working days" in full and "Northshire Advocacy" in full
 
@@ -200,7 +202,6 @@ def test_built_message_round_trips_through_the_parser() -> None:
 
 
 @pytest.mark.parametrize("overrides", [
-    {"from_name": "Evil\r\nBcc: victim@example.org"},
     {"to_address": "not an address"},
     {"sent_at": datetime(2026, 11, 24, 10, 15)},
 ])
@@ -210,6 +211,10 @@ def test_bad_values_are_refused_as_letter_errors(overrides: dict[str, Any]) -> N
         build(letter, **overrides)
 
 
-def test_a_subject_with_a_line_break_cannot_inject_headers() -> None:
-    with pytest.raises(LetterError):
-        build(RenderedLetter("Hi\nBcc: victim@example.org", "text\n", "<p>text</p>"))
+def test_a_line_break_in_a_name_or_subject_becomes_a_space_and_never_a_header() -> None:
+    letter = RenderedLetter("Hi\nBcc: victim@example.org", "text\n", "<p>text</p>")
+    message = build(letter, from_name="Evil\r\nBcc: victim@example.org")
+    parsed = email.message_from_bytes(message.as_bytes(), policy=policy.default)
+    assert parsed["Bcc"] is None
+    assert parsed["Subject"] == "Hi Bcc: victim@example.org"
+    assert parsed["From"].addresses[0].display_name == "Evil Bcc: victim@example.org"

@@ -172,3 +172,31 @@ def test_html_only_replies_from_gmail_and_outlook(html: str, quoted_start: str) 
     assert mail.text == "Yes please."
     assert mail.quoted.startswith(quoted_start)
     assert mail.quoted.endswith("Please reply YES or NO.")
+
+
+def html_text(html: str) -> str:
+    raw = f"From: a@example.org\nContent-Type: text/html; charset=utf-8\n\n{html}".encode()
+    mail = parse_message(raw)
+    return mail.text if not mail.quoted else f"{mail.text}\n--\n{mail.quoted}"
+
+
+@pytest.mark.parametrize(("html", "text"), [
+    ("<p>&lt;b&gt;not a tag&lt;/b&gt; &amp;amp;</p>", "<b>not a tag</b> &amp;"),
+    ("<table><tr><td>Ward</td><td>7</td></tr><tr><th>Date</th><td>12 Nov</td></tr></table>",
+     "Ward 7\nDate 12 Nov"),
+    ("<p>a</p><pre>  lines   kept\n    as lines</pre><p>b</p>", "a\n\nlines kept\nas lines\n\nb"),
+    ("<title>T</title><template>t</template><noscript>n</noscript><svg><text>s</text></svg>"
+     "<iframe>i</iframe><p>shown</p>", "shown"),
+    ("<p class='x' style='color:red' onclick='alert(1)'>attrs &nbsp;go</p>", "attrs go"),
+    ("<p>token \ue000p\ue000 and \x01 marks</p>", "token p and marks"),
+    ("<P>Upper<BR>case</P><Div>tags</DIV>", "Upper\ncase\n\ntags"),
+    ("no tags at all, just words & symbols < >", "no tags at all, just words & symbols < >"),
+    ("<p>unclosed <b>bold <i>italic", "unclosed bold italic"),
+])
+def test_html_is_read_as_a_person_would_see_it(html: str, text: str) -> None:
+    assert html_text(html) == text
+
+
+def test_nested_html_quotes_keep_their_depth() -> None:
+    html = "<p>Yes.</p><blockquote>Will you?<blockquote>Please reply.</blockquote></blockquote>"
+    assert html_text(html) == "Yes.\n--\n> Will you?\n> > Please reply."

@@ -1,6 +1,7 @@
 """A private Dovecot IMAP server for the test session: the real thing, on 127.0.0.1, no system config.
 
-Fixtures (use with ``pytest_plugins = ["tests.servers.dovecot"]`` in a conftest, or import them):
+Fixtures: ``pytest_plugins = ["tests.servers.dovecot"]`` in the root conftest, or import the three
+``*_fixture`` functions into a test module (their fixture names are free for parameters then):
 
 - ``dovecot_server`` (session): one server with a plain listener (STARTTLS offered) and an implicit
   TLS listener on free ports, a self-signed certificate for 127.0.0.1 and a static passdb, so any
@@ -9,10 +10,12 @@ Fixtures (use with ``pytest_plugins = ["tests.servers.dovecot"]`` in a conftest,
 - ``imap_user``: a user name unique to the test.
 
 Everything lives in one temporary directory (mode 755: Dovecot's unprivileged processes must read
-it) and `base_dir` starts empty on every start. The server is ready when the IMAP greeting arrives,
-not when the port merely accepts. `stop(kill=True)` kills the whole process group at once (about
-15 ms); `restart()` brings it back on the same ports with the same mail. As root, mail belongs to
-uid 5000 (Dovecot refuses uid 0); otherwise everything runs as the current user.
+it) and `base_dir` starts empty on every start. The server is ready when the IMAP greeting
+arrives, not when the port merely accepts. `stop(kill=True)` kills the whole process group at once
+(about 15 ms); `restart()` brings it back on the same ports with the same mail. As root, mail
+belongs to uid 5000 (Dovecot refuses uid 0); otherwise everything, without chroot, runs as the
+current user. The XOAUTH2 mechanism is on: Dovecot checks the token against the static passdb
+like a password, so `Dovecot.password` is also a valid token.
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ userdb {{
   args = uid={uid} gid={gid} home={root}/mail/%n
 }}
 service imap-login {{
+  chroot =
   inet_listener imap {{
     address = 127.0.0.1
     port = {port}
@@ -78,6 +82,7 @@ service imap-login {{
   }}
 }}
 service anvil {{
+  chroot =
   unix_listener anvil-auth-penalty {{
     mode = 0
   }}
@@ -109,13 +114,19 @@ class Dovecot:
             uid, gid, users = _MAIL_UID, _MAIL_UID, ""
             os.chown(mail, uid, gid)
         else:
-            uid, gid, me = os.getuid(), os.getgid(), _user_name()
-            users = f"default_login_user = {me}\ndefault_internal_user = {me}\ndefault_internal_group = {me}"
+            uid, gid, (me, group) = os.getuid(), os.getgid(), _user_and_group()
+            own = {"default_login_user": me, "default_internal_user": me, "default_internal_group": group}
+            users = "\n".join(f"{key} = {value}" for key, value in own.items())
         self.config_path = root / "dovecot.conf"
         self.config_path.write_text(
             _CONFIG.format(
-                root=root, uid=uid, gid=gid, users=users, password=self.password,
-                port=self.port, tls_port=self.tls_port,
+                root=root,
+                uid=uid,
+                gid=gid,
+                users=users,
+                password=self.password,
+                port=self.port,
+                tls_port=self.tls_port,
             )
         )
 
@@ -128,8 +139,10 @@ class Dovecot:
         (self.root / "run").mkdir(mode=0o755)
         (self.root / "state").mkdir(mode=0o755, exist_ok=True)
         self._process = subprocess.Popen(
-            [self.binary, "-F", "-c", str(self.config_path)], start_new_session=True,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [self.binary, "-F", "-c", str(self.config_path)],
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + timeout
         while not _greets(self.host, self.port):
@@ -180,7 +193,11 @@ class Dovecot:
                 mailbox.logout()
 
     def append(
-        self, user: str, data: bytes, folder: str = "INBOX", when: datetime | None = None,
+        self,
+        user: str,
+        data: bytes,
+        folder: str = "INBOX",
+        when: datetime | None = None,
         flags: Iterable[str] = (),
     ) -> int:
         """Deliver `data` into `user`'s `folder` (created if missing); return its UID there."""
@@ -221,26 +238,43 @@ def _free_port() -> int:
         return port
 
 
-def _user_name() -> str:
+def _user_and_group() -> tuple[str, str]:
+    import grp
     import pwd
 
-    return pwd.getpwuid(os.getuid()).pw_name
+    return pwd.getpwuid(os.getuid()).pw_name, grp.getgrgid(os.getgid()).gr_name
 
 
 def _make_certificate(root: Path) -> None:
     subprocess.run(
         [
-            "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-            "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-            "-keyout", str(root / "key.pem"), "-out", str(root / "cert.pem"),
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(root / "key.pem"),
+            "-out",
+            str(root / "cert.pem"),
         ],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     (root / "key.pem").chmod(0o644)  # read by Dovecot's config process; a throw-away test key
 
 
-@pytest.fixture(scope="session")
-def dovecot_server() -> Iterator[Dovecot]:
+@pytest.fixture(name="dovecot_server", scope="session")
+def dovecot_server_fixture() -> Iterator[Dovecot]:
     binary = dovecot_binary()
     if binary is None:
         pytest.skip(INSTALL_HINT)
@@ -256,8 +290,8 @@ def dovecot_server() -> Iterator[Dovecot]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-@pytest.fixture
-def dovecot(dovecot_server: Dovecot) -> Dovecot:
+@pytest.fixture(name="dovecot")
+def dovecot_fixture(dovecot_server: Dovecot) -> Dovecot:
     if not dovecot_server.running:
         dovecot_server.start()
     return dovecot_server
@@ -266,8 +300,8 @@ def dovecot(dovecot_server: Dovecot) -> Dovecot:
 _users = itertools.count(1)
 
 
-@pytest.fixture
-def imap_user(request: pytest.FixtureRequest) -> str:
+@pytest.fixture(name="imap_user")
+def imap_user_fixture(request: pytest.FixtureRequest) -> str:
     """A fresh mailbox for this test: the static passdb lets any name log in."""
     stem = re.sub(r"[^a-z0-9]", "", request.node.name.lower())[:40]
     return f"{stem}{next(_users)}"

@@ -1,0 +1,256 @@
+"""The SMTP mailer: letters go to the organisation's mail server (the `mail.ports.Mailer` port).
+
+Security is what the configuration says, never negotiated down: ``tls`` is implicit TLS (usually
+port 465); ``starttls`` requires the upgrade and fails if the server does not offer it; ``none``
+is plain text, for a relay on the same host and for tests only. The login, when a username is
+configured, comes after TLS. Every step (connect, each command) has the same `timeout`.
+
+One connection per letter. Letters are few (a handful per case over weeks), so a kept-open
+connection would save nothing worth its failure modes: servers drop idle sessions between runner
+passes, and a half-dead connection would fail the next letter for no fault of its own.
+
+Every failure is a `SendError`; ``permanent`` tells the runner whether retrying can help:
+
+- The server refused *this letter* with a 5xx reply to MAIL FROM, RCPT TO or DATA (no such
+  address, message rejected): permanent. The same with a 4xx reply: temporary. (A 5xx to MAIL
+  FROM is usually the configured from_address; it is permanent all the same, and the handlers see
+  it on the case.) If only some of several recipients are refused, the letter counts as sent: a
+  retry would double it for the others. Letters have one recipient.
+- Anything before the letter is offered is the configuration's or the server's problem, not the
+  letter's, so temporary, and the letter goes once an administrator has fixed it: connection
+  refused, timeouts, a refused greeting, STARTTLS required but not offered, a failed TLS handshake
+  (e.g. an untrusted certificate), AUTH not offered, and a refused login (535). Those after the
+  timeouts are logged at ERROR here: retrying alone will never cure them, so someone must be told.
+- A disconnect or timeout while sending: temporary.
+
+The error's context has host, port, the stage, and the server's reply code and text; never the
+body or the subject, which hold personal details.
+
+Idempotence across crashes is the caller's: the runner derives the Message-ID from the effect's
+key (`mail.letters.message_id_for`), so a letter sent again after a crash, or after the connection
+dropped once the server had taken it, carries the same Message-ID and the recipient's mail program
+treats it as a repeat. This class never makes up or changes a Message-ID.
+
+Before connecting, the message is serialised as it will go on the wire and read back: if the server
+would see a header the message does not have (a line break smuggled into a display name or a
+Message-ID through an encoded word), the letter is refused permanently. Whatever built the message,
+an injected header never reaches the server. Envelope recipients are the To and Cc addresses only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import ssl
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.utils import getaddresses
+from typing import TYPE_CHECKING
+
+import aiosmtplib
+from aiosmtplib.email import flatten_message
+
+from mail.errors import SendError
+
+if TYPE_CHECKING:  # the settings' shape only: mail never imports the application at run time
+    from bot.config import SmtpOutbox
+
+log = logging.getLogger("jointly.smtp")
+
+_NOT_SENT_ON = frozenset({"bcc", "resent-bcc"})  # aiosmtplib drops these from the copy it sends
+_REFUSED_WHAT = {"connect": "the connection", "starttls": "to start TLS", "login": "the login"}
+_NO_STARTTLS = "the mail server does not offer STARTTLS, which outbox.security requires"
+_TLS_FAILED = "the TLS handshake with the mail server failed"
+_TIMED_OUT = "the mail server did not answer in time"
+_CLOSE_POLLS = 100  # at most about a second
+
+
+class SmtpMailer:
+    """Sends each letter over its own SMTP session. `password` is required when a username is set."""
+
+    def __init__(
+        self,
+        settings: SmtpOutbox,
+        password: str | None,
+        *,
+        tls_context: ssl.SSLContext | None = None,
+        timeout: float = 30,
+    ) -> None:
+        if settings.username is not None and not password:
+            raise SendError(
+                "the SMTP login has no password", permanent=False, password_env=settings.password_env
+            )
+        self.settings = settings
+        self.timeout = timeout
+        self._password = password or ""
+        self._tls_context = tls_context
+
+    async def send(self, message: EmailMessage) -> None:
+        message_id = str(message.get("Message-ID", ""))
+        recipients = _recipients(message, message_id)
+        _check_headers(message, message_id)
+        smtp = self._client()
+        try:
+            await self._open(smtp)
+            try:
+                refused, _ = await smtp.send_message(
+                    message, sender=self.settings.from_address, recipients=recipients
+                )
+            except (aiosmtplib.SMTPException, OSError, ValueError) as error:
+                raise self._sending_error(error, message_id) from error
+        except Exception:
+            await _close(smtp)
+            raise
+        except BaseException:  # cancelled: close without waiting
+            smtp.close()
+            raise
+        await _quit(smtp)
+        if refused:  # some recipients took it: a retry would double it for them, so it counts as sent
+            codes = sorted({response.code for response in refused.values()})
+            log.warning("letter %s was refused for %d of its recipients %s", message_id, len(refused), codes)
+
+    def _client(self) -> aiosmtplib.SMTP:
+        settings = self.settings
+        secure = settings.security != "none"
+        return aiosmtplib.SMTP(
+            hostname=settings.host,
+            port=settings.port,
+            timeout=self.timeout,
+            use_tls=settings.security == "tls",
+            start_tls=False,  # done in _open, so "not offered" is an error and not a quiet downgrade
+            tls_context=self._tls_context if secure else None,
+        )
+
+    async def _open(self, smtp: aiosmtplib.SMTP) -> None:
+        """Connect, upgrade with STARTTLS when configured, and log in; or raise a SendError."""
+        stage = "connect"
+        try:
+            await smtp.connect()
+            if self.settings.security == "starttls":
+                stage = "starttls"
+                await smtp.ehlo()
+                if not smtp.supports_extension("starttls"):
+                    raise self._error(_NO_STARTTLS, stage=stage)
+                await smtp.starttls()
+            if self.settings.username is not None:
+                stage = "login"
+                await smtp.login(self.settings.username, self._password)
+        except SendError as error:
+            log.error("cannot send mail: %s", error)
+            raise
+        except (aiosmtplib.SMTPException, OSError) as error:
+            raise self._session_error(error, stage) from error
+
+    def _session_error(self, error: BaseException, stage: str) -> SendError:
+        """Nothing about the letter was refused yet, so always temporary."""
+        tls = _tls_failure(error)
+        if isinstance(error, aiosmtplib.SMTPAuthenticationError):
+            text = f"the mail server refused the login (outbox.username, {self.settings.password_env})"
+            failure = self._error(text, stage=stage, code=error.code, reply=error.message)
+        elif tls is not None:
+            failure = self._error(_TLS_FAILED, stage=stage, reason=str(tls))
+        elif isinstance(error, aiosmtplib.SMTPResponseException):
+            text = f"the mail server refused {_REFUSED_WHAT[stage]}"
+            return self._error(text, stage=stage, code=error.code, reply=error.message)
+        elif isinstance(error, TimeoutError):
+            return self._error(_TIMED_OUT, stage=stage, reason=str(error))
+        elif isinstance(error, OSError):  # refused, reset, disconnected, no route
+            return self._error("the mail server cannot be reached", stage=stage, reason=str(error))
+        else:  # e.g. AUTH not offered although a username is configured
+            text = "the mail server does not offer what the outbox settings require"
+            failure = self._error(text, stage=stage, reason=str(error))
+        log.error("cannot send mail: %s", failure)  # retrying alone will not cure these: say so loudly
+        return failure
+
+    def _sending_error(self, error: BaseException, message_id: str) -> SendError:
+        """The letter was offered: a 5xx reply is about the letter itself, so permanent."""
+        if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
+            codes = [refusal.code for refusal in error.recipients]
+            return self._error(
+                "the mail server refused the recipient",
+                permanent=all(code >= 500 for code in codes),
+                code=codes[0],
+                reply=error.recipients[0].message,
+                message_id=message_id,
+            )
+        if isinstance(error, aiosmtplib.SMTPResponseException):
+            what = "the sender address" if isinstance(error, aiosmtplib.SMTPSenderRefused) else "the letter"
+            return self._error(
+                f"the mail server refused {what}",
+                permanent=error.code >= 500,
+                code=error.code,
+                reply=error.message,
+                message_id=message_id,
+            )
+        if isinstance(error, aiosmtplib.SMTPNotSupported | ValueError):  # e.g. a non-ASCII address
+            text = "the mail server cannot take this letter"
+            return self._error(text, permanent=True, reason=str(error), message_id=message_id)
+        if isinstance(error, TimeoutError):
+            return self._error(_TIMED_OUT, message_id=message_id)
+        text = "the connection to the mail server was lost"
+        return self._error(text, reason=str(error), message_id=message_id)
+
+    def _error(
+        self, text: str, *, permanent: bool = False, stage: str = "send", **context: object
+    ) -> SendError:
+        settings = self.settings
+        return SendError(
+            text, permanent=permanent, host=settings.host, port=settings.port, stage=stage, **context
+        )
+
+
+def _recipients(message: EmailMessage, message_id: str) -> list[str]:
+    values = [str(value) for name in ("To", "Cc") for value in message.get_all(name, [])]
+    found = [address for _, address in getaddresses(values) if address]
+    if not found:
+        raise SendError("the letter has no recipient", permanent=True, message_id=message_id)
+    return found
+
+
+def _check_headers(message: EmailMessage, message_id: str) -> None:
+    """Refuse a message whose serialised headers differ from its own (an injected or lost header)."""
+    try:
+        wire = BytesParser(policy=policy.compat32).parsebytes(flatten_message(message), headersonly=True)
+    except Exception as error:  # the generator refuses what it cannot write (newer Pythons)
+        text = "the letter cannot be serialised"
+        raise SendError(text, permanent=True, message_id=message_id, reason=str(error)) from error
+    expected = [name.lower() for name in message if name.lower() not in _NOT_SENT_ON]
+    found = [name.lower() for name in wire]
+    if found != expected:
+        unexpected = sorted(set(found) ^ set(expected)) or sorted(set(found))
+        raise SendError(
+            "the letter's headers would change on the way to the mail server (a line break in a header)",
+            permanent=True,
+            message_id=message_id,
+            headers=unexpected,
+        )
+
+
+def _tls_failure(error: BaseException) -> ssl.SSLError | None:
+    """The TLS error behind `error`: raised as is by STARTTLS, wrapped by an implicit-TLS connect."""
+    for candidate in (error, error.__cause__):
+        if isinstance(candidate, ssl.SSLError):
+            return candidate
+    return None
+
+
+async def _quit(smtp: aiosmtplib.SMTP) -> None:
+    """End the session politely; the letter is already accepted, so no failure here counts."""
+    with contextlib.suppress(aiosmtplib.SMTPException, OSError):
+        await smtp.quit()
+    await _close(smtp)
+
+
+async def _close(smtp: aiosmtplib.SMTP) -> None:
+    """Close, and wait (briefly) until the socket itself is closed: the loop does that in a later
+    callback, after the TLS goodbye if any, which a loop ending right after this send (a test,
+    `run --once`) would otherwise never run."""
+    transport = smtp.transport
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    smtp.close()
+    for _ in range(_CLOSE_POLLS):
+        await asyncio.sleep(0 if sock is None else 0.01)
+        if sock is None or sock.fileno() == -1:
+            return
