@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from bot.config import Config
 from bot.directory import system_actor
 from bot.service import CaseService
+from bot.threads import SENT
 from bot.wording import notice
 from flows.codec import effect_from_plain
 from flows.commands import ReceiveMessage, RecordLetterFailed, RecordLetterSent
@@ -30,7 +31,6 @@ from mail.tokens import ReplyToken, reply_address
 from store.records import EffectRecord
 
 log = logging.getLogger("jointly.runner")
-SENT_KEY = "sent:"
 
 
 class Chat(Protocol):
@@ -93,7 +93,7 @@ class EffectRunner:
         message_id = str(message["Message-ID"])
         sent = RecordLetterSent(actor=system_actor(self.config), key=effect.key, message_id=message_id)
         # the Message-ID is kept as a key, so replies and bounces find their case
-        self.service.complete(stream, effect.key, sent, now, keys=[SENT_KEY + message_id])
+        self.service.complete(stream, effect.key, sent, now, keys=[SENT + message_id])
         log.info("%s letter %s sent", stream, effect.template, extra={"ref": stream})
 
     def _carry(self, stream: str, effect: CarryMessage, now: datetime) -> None:
