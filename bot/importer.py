@@ -32,7 +32,7 @@ class ImportInbox:
             found.append(RawMail(uid, data, _sent_at(data) or fallback))
         return found
 
-    def mark_processed(self, uid: str) -> None:
+    def mark_processed(self, *uids: str) -> None:
         """The source file is left as it is."""
 
     def quarantine(self, uid: str, reason: str) -> None:

@@ -54,21 +54,39 @@ class Intake:
         self.secret = secret
         self.own = frozenset({config.outbox.from_address.casefold()})
         self.files = AttachmentStore(config.service.data_dir / "attachments")
-        self.files = AttachmentStore(config.service.data_dir / "attachments")
+        self._rates: dict[str, list[str]] = {}
 
     def poll(self, now: datetime) -> list[Outcome]:
-        """Take every waiting message, in the order the mailbox gives them."""
-        outcomes = []
-        for raw in self.inbox.pending():
-            try:
-                outcome = self.take(raw, now)
-            except Exception as error:  # one bad message must not block the next
-                log.exception("message %s could not be taken in", raw.uid)
-                outcome = self._quarantine(raw, f"could not be processed: {type(error).__name__}", now)
-            outcomes.append(outcome)
+        """Take every waiting message, in the order the mailbox gives them, then file them in one
+        batch. A crash before the filing only means they are listed again and recognised."""
+        outcomes, taken = [], []
+        self._rates = self._load_rates(now)
+        try:
+            for raw in self.inbox.pending():
+                try:
+                    outcome = self._take(raw, now)
+                except Exception as error:  # one bad message must not block the next
+                    log.exception("message %s could not be taken in", raw.uid)
+                    outcome = self._quarantine(raw, f"could not be processed: {type(error).__name__}", now)
+                outcomes.append(outcome)
+                if outcome.outcome != "quarantined":
+                    taken.append(raw.uid)
+        finally:
+            self.service.store.set_cursor(RATE_CURSOR, self._rates)
+            if taken:
+                self.inbox.mark_processed(*taken)
         return outcomes
 
     def take(self, raw: RawMail, now: datetime) -> Outcome:
+        """Take one message in and file it."""
+        self._rates = self._load_rates(now)
+        outcome = self._take(raw, now)
+        self.service.store.set_cursor(RATE_CURSOR, self._rates)
+        if outcome.outcome != "quarantined":
+            self.inbox.mark_processed(raw.uid)
+        return outcome
+
+    def _take(self, raw: RawMail, now: datetime) -> Outcome:
         if raw.over_limit:
             size = f"{raw.over_limit / 1_000_000:.1f} MB"
             return self._quarantine(raw, f"too large to take in automatically ({size})", now)
@@ -78,15 +96,11 @@ class Intake:
             return self._quarantine(raw, f"unreadable email: {error.reason}", now)
         key = RECEIVED + mail.message_id
         if self.service.store.has_key(key):
-            self.inbox.mark_processed(raw.uid)
             return Outcome(raw.uid, "duplicate", self.service.store.stream_for_key(key))
         machine = classify(mail, self.own, self.config.service.reply_domain)
         if machine:
-            outcome = self._automatic(raw, mail, machine, key, now)
-        else:
-            outcome = self._file(raw, mail, find_thread(mail, self.service, self.config, self.secret), now)
-        self.inbox.mark_processed(raw.uid)
-        return outcome
+            return self._automatic(raw, mail, machine, key, now)
+        return self._file(raw, mail, find_thread(mail, self.service, self.config, self.secret), now)
 
     def _file(self, raw: RawMail, mail: IncomingMail, thread: Thread, now: datetime) -> Outcome:
         key = RECEIVED + mail.message_id
@@ -143,19 +157,20 @@ class Intake:
         """At most N automatic letters to one address a day: no loop can become a storm."""
         if not address:
             return False  # nobody to write to
-        store = self.service.store
-        since = (now - timedelta(days=1)).isoformat()
-        sent: dict[str, list[str]] = {
-            a: [t for t in times if t > since] for a, times in (store.get_cursor(RATE_CURSOR) or {}).items()
-        }
-        recent = sent.get(address.casefold(), [])
+        recent = self._rates.get(address.casefold(), [])
         allowed = len(recent) < self.config.service.automatic_letters_per_sender_per_day
         if allowed:
-            sent[address.casefold()] = [*recent, now.isoformat()]
-        store.set_cursor(RATE_CURSOR, {a: t for a, t in sent.items() if t})
-        if not allowed:
+            self._rates[address.casefold()] = [*recent, now.isoformat()]
+        else:
             log.warning("automatic letters to one sender are at the daily limit: not acknowledging")
         return allowed
+
+    def _load_rates(self, now: datetime) -> dict[str, list[str]]:
+        """Who got automatic letters in the last day (read once per poll, written once after it)."""
+        since = (now - timedelta(days=1)).isoformat()
+        saved = self.service.store.get_cursor(RATE_CURSOR) or {}
+        recent = {address: [t for t in times if t > since] for address, times in saved.items()}
+        return {address: times for address, times in recent.items() if times}
 
     def _automatic(
         self, raw: RawMail, mail: IncomingMail, machine: Automatic, key: str, now: datetime

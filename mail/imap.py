@@ -37,8 +37,9 @@ import re
 import ssl
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from imap_tools import BaseMailBox, MailBox, MailBoxStartTls, UnexpectedCommandStatusError
@@ -55,6 +56,7 @@ log = logging.getLogger("jointly.mail.imap")
 
 BACKOFF_FIRST = 1.0
 BACKOFF_CAP = 60.0
+MOVE_SET = 500  # UIDs per MOVE command: one round trip files a burst
 IDLE_LIMIT = 29 * 60  # RFC 2177: re-issue IDLE at least every 29 minutes
 _LOST = (OSError, imaplib.IMAP4.error)  # ssl errors and timeouts are OSErrors; abort is an error
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -87,6 +89,7 @@ class ImapInbox:
         connect_timeout: float = 30,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        move_set: int = MOVE_SET,
     ) -> None:
         if settings.auth == "password" and password is None:
             raise MailboxError("no password for the IMAP login", username=settings.username)
@@ -98,6 +101,7 @@ class ImapInbox:
         self._ssl = ssl_context or ssl.create_default_context()
         self._timeout = connect_timeout
         self._sleep, self._clock = sleep, clock
+        self._move_set = move_set
         self._lock = threading.Lock()
         self._box: BaseMailBox | None = None
         self._caps: frozenset[str] = frozenset()
@@ -114,15 +118,16 @@ class ImapInbox:
             self._listed_validity = validity
             return self._call("read the folder", lambda box: self._read(box, after))
 
-    def mark_processed(self, uid: str) -> None:
-        """Move the message to the processed folder and advance the cursor."""
+    def mark_processed(self, *uids: str) -> None:
+        """Move the messages to the processed folder (in sets: one round trip for many) and
+        advance the cursor once."""
         with self._lock:
-            self._file(uid, self.settings.processed_folder)
+            self._file(uids, self.settings.processed_folder)
 
     def quarantine(self, uid: str, reason: str) -> None:
         """Move the message to the quarantine folder (the intake records `reason` in the store)."""
         with self._lock:
-            self._file(uid, self.settings.quarantine_folder)
+            self._file((uid,), self.settings.quarantine_folder)
         log.info("message %s moved to %s: %s", uid, self.settings.quarantine_folder, reason)
 
     def wait(self, timeout: float) -> bool:
@@ -178,16 +183,23 @@ class ImapInbox:
 
     # --- filing ---------------------------------------------------------------------------------
 
-    def _file(self, uid: str, folder: str) -> None:
-        if not re.fullmatch(r"[1-9][0-9]{0,9}", uid):
-            raise MailboxError("not an IMAP UID", uid=uid)
-        self._call(f"move a message to {folder}", lambda box: self._move(box, uid, folder))
+    def _file(self, uids: Sequence[str], folder: str) -> None:
+        for uid in uids:
+            if not re.fullmatch(r"[1-9][0-9]{0,9}", uid):
+                raise MailboxError("not an IMAP UID", uid=uid)
+        ordered = sorted(uids, key=int)
+        for start in range(0, len(ordered), self._move_set):
+            chosen = ",".join(ordered[start : start + self._move_set])
+            self._call(f"move messages to {folder}", partial(self._move, uid=chosen, folder=folder))
         cursor = self._cursors.get_cursor(self.cursor_name) or {}
         last = int(cursor.get("uid", 0)) if cursor.get("uidvalidity") == self._validity else 0
-        if int(uid) > last:
-            self._cursors.set_cursor(self.cursor_name, {"uidvalidity": self._validity, "uid": int(uid)})
+        if ordered and int(ordered[-1]) > last:
+            self._cursors.set_cursor(
+                self.cursor_name, {"uidvalidity": self._validity, "uid": int(ordered[-1])}
+            )
 
     def _move(self, box: BaseMailBox, uid: str, folder: str) -> None:
+        """Move the messages of `uid` (one UID or a comma-separated set)."""
         # Selected again first: on a session still showing a deleted and re-created folder, Dovecot
         # applies a UID to the new folder's message of that UID. Only a UID listed under the
         # current UIDVALIDITY may be moved.

@@ -93,9 +93,10 @@ class MaildirInbox:
                 found.extend(mail for entry in entries if (mail := _read(entry)) is not None)
         return sorted(found, key=lambda mail: (mail.received_at, mail.uid))
 
-    def mark_processed(self, uid: str) -> None:
-        """File the message under .Processed (never deleted). Repeating it does nothing."""
-        self._move(uid, self._processed)
+    def mark_processed(self, *uids: str) -> None:
+        """File the messages under .Processed (never deleted). Repeating it does nothing."""
+        for uid in uids:
+            self._move(uid, self._processed)
 
     def quarantine(self, uid: str, reason: str) -> None:
         """File the message under .Quarantine, its raw bytes kept, with the reason beside it."""

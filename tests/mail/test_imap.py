@@ -42,7 +42,9 @@ def make_inbox(dovecot: Dovecot, imap_user: str, store: Store) -> Iterator[MakeI
     made: list[ImapInbox] = []
 
     def make(*, password: str | None = Dovecot.password, trust: bool = True, **options: Any) -> ImapInbox:
-        extra = {key: options.pop(key) for key in ("sleep", "clock", "token_source") if key in options}
+        extra = {
+            key: options.pop(key) for key in ("sleep", "clock", "token_source", "move_set") if key in options
+        }
         values = {"kind": "imap", "host": dovecot.host, "port": dovecot.tls_port, "username": imap_user}
         values |= {"password_env": "IMAP_PASSWORD", **options}
         context = dovecot.ssl_context() if trust else None
@@ -73,6 +75,21 @@ def test_new_mail_oldest_first_exact_bytes_internaldate_then_filed(
         inbox.mark_processed(mail.uid)
     assert dovecot.messages(imap_user, "Processed") == [message(1), message(2)]
     assert dovecot.messages(imap_user, "INBOX") == []
+    assert inbox.pending() == []
+
+
+def test_a_burst_is_filed_in_sets_and_the_cursor_moves_once_to_the_last(
+    dovecot: Dovecot, imap_user: str, make_inbox: MakeInbox, store: Store
+) -> None:
+    uids = [dovecot.append(imap_user, message(n)) for n in range(5)]
+    inbox = make_inbox(move_set=2)  # so five messages need three MOVE commands
+    listed = [m.uid for m in inbox.pending()]
+
+    inbox.mark_processed(*reversed(listed))
+
+    assert dovecot.messages(imap_user, "INBOX") == []
+    assert dovecot.messages(imap_user, "Processed") == [message(n) for n in range(5)]
+    assert store.get_cursor(inbox.cursor_name) == {"uidvalidity": inbox._validity, "uid": max(uids)}
     assert inbox.pending() == []
 
 
