@@ -1,6 +1,8 @@
-"""`make bench`: every benchmark, each printing its JSON figures."""
+"""`make bench`: every benchmark, their figures printed as one JSON object."""
 
-from bench import bench_store
+import json
+
+from bench import bench_intake, bench_store
 
 if __name__ == "__main__":
-    bench_store.main()
+    print(json.dumps({"store": bench_store.main([]), "intake": bench_intake.main([])}, indent=2))

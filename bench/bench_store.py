@@ -178,14 +178,14 @@ def rss_probe(root: Path) -> dict[str, Any]:
     return {"open_s": round(opened, 3), "listed_open": listed, "peak_rss_mb": round(peak_kb / 1024, 1)}
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """The figures as a dict (`python -m bench` prints them with the other benches')."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
     parser.add_argument("--rss", type=Path, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.rss:
-        print(json.dumps(rss_probe(args.rss)))
-        return
+        return rss_probe(args.rss)
     started = time.perf_counter()
     rng = random.Random(7)
     results = {}
@@ -195,12 +195,12 @@ def main() -> None:
             results[str(count)] = measure(root, count, rng)
         finally:
             shutil.rmtree(root)
-    print(json.dumps({
+    return {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "results": results,
         "targets": targets(results),
         "total_s": round(time.perf_counter() - started, 1),
-    }, indent=2))
+    }
 
 
 def targets(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -220,4 +220,4 @@ def targets(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    main()
+    print(json.dumps(main(), indent=2))
