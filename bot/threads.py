@@ -21,11 +21,11 @@ from dataclasses import dataclass
 
 from bot.config import Config
 from bot.service import CaseService
-from flows.model import Case, Sender
+from flows.model import REFERENCE, Case, Sender
 from mail.parse import IncomingMail
 from mail.tokens import read_token
 
-REFERENCE = re.compile(r"\bJC-\d{6}-[A-Z2-7]{4,}\b", re.IGNORECASE)
+MENTIONED = re.compile(rf"\b{REFERENCE.pattern}\b", re.IGNORECASE)
 SENT, RECEIVED = "sent:", "mail:"
 _ADDRESSED_TO = ("cc", "delivered-to", "x-original-to", "envelope-to")
 
@@ -48,7 +48,7 @@ def find_thread(mail: IncomingMail, service: CaseService, config: Config, secret
     by_header = _by_headers(mail, service)
     by_subject = [
         r
-        for r in dict.fromkeys(m.upper() for m in REFERENCE.findall(mail.subject))
+        for r in dict.fromkeys(m.upper() for m in MENTIONED.findall(mail.subject))
         if service.store.exists(r)
     ]
     named = list(dict.fromkeys(r for r in (by_token, by_header, *by_subject) if r))

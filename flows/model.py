@@ -8,6 +8,7 @@ documented state diagram.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -49,6 +50,9 @@ class Status(StrEnum):
 
 
 OPEN_STATUSES = frozenset(s for s in Status if s is not Status.CLOSED)
+
+# A case reference people can read out on the phone: JC-<London day of receipt>-<base32>.
+REFERENCE = re.compile(r"JC-\d{6}-[A-Z2-7]{4,}")
 
 
 class ConsentState(StrEnum):

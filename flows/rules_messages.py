@@ -10,17 +10,14 @@ two cases' writes repeats the carry instead of losing it.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from flows import commands as c
 from flows import events as ev
 from flows.effects import CarryMessage
 from flows.errors import Forbidden, InvalidCommand
-from flows.model import Case, ClosureReason, Role, Sender
+from flows.model import REFERENCE, Case, ClosureReason, Role, Sender
 from flows.rules import Out, Rule, require_coordinator
-
-REFERENCE = re.compile(r"JC-\d{6}-[A-Z2-7]{4,}")
 
 
 def receive_message(case: Case, cmd: c.ReceiveMessage, now: datetime) -> Out:
