@@ -90,14 +90,12 @@ class SmtpMailer:
     async def send(self, message: EmailMessage) -> None:
         message_id = str(message.get("Message-ID", ""))
         recipients = _recipients(message, message_id)
-        _check_headers(message, message_id)
+        data = _checked_bytes(message, message_id)
         smtp = self._client()
         try:
             await self._open(smtp)
             try:
-                refused, _ = await smtp.send_message(
-                    message, sender=self.settings.from_address, recipients=recipients
-                )
+                refused, _ = await smtp.sendmail(self.settings.from_address, recipients, data)
             except (aiosmtplib.SMTPException, OSError, ValueError) as error:
                 raise self._sending_error(error, message_id) from error
         except Exception:
@@ -209,10 +207,12 @@ def _recipients(message: EmailMessage, message_id: str) -> list[str]:
     return found
 
 
-def _check_headers(message: EmailMessage, message_id: str) -> None:
-    """Refuse a message whose serialised headers differ from its own (an injected or lost header)."""
+def _checked_bytes(message: EmailMessage, message_id: str) -> bytes:
+    """The message as it goes on the wire, serialised once; refused when its headers there differ
+    from its own (an injected or lost header)."""
     try:
-        wire = BytesParser(policy=policy.compat32).parsebytes(flatten_message(message), headersonly=True)
+        data = flatten_message(message)
+        wire = BytesParser(policy=policy.compat32).parsebytes(data, headersonly=True)
     except Exception as error:  # the generator refuses what it cannot write (newer Pythons)
         text = "the letter cannot be serialised"
         raise SendError(text, permanent=True, message_id=message_id, reason=str(error)) from error
@@ -226,6 +226,7 @@ def _check_headers(message: EmailMessage, message_id: str) -> None:
             message_id=message_id,
             headers=unexpected,
         )
+    return data
 
 
 def _tls_failure(error: BaseException) -> ssl.SSLError | None:
