@@ -5,13 +5,12 @@ Each ask is `ask(case, actor, today) -> list[Prompt]`, empty when it has nothing
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from flows import commands as c
 from flows.calendar import (
     add_working_days,
     end_of_next_working_day,
-    london_date,
     time_limit_check,
 )
 from flows.conversation import Choice, Field, FieldKind, Prompt
@@ -53,8 +52,7 @@ def acknowledge(case: Case, actor: Actor, today: date) -> list[Prompt]:
 
 
 def time_limit(case: Case, actor: Actor, today: date) -> list[Prompt]:
-    assert case.received_at is not None
-    check = time_limit_check(london_date(case.received_at), case.happened_on, case.aware_on)
+    check = time_limit_check(case.received_on, case.happened_on, case.aware_on)
     if check.within is not False or case.out_of_time is not None:
         return []
     reasons = Field("reasons", "Reasons", FieldKind.TEXT)
@@ -85,9 +83,7 @@ def organisations(case: Case, actor: Actor, today: date) -> list[Prompt]:
         Choice("Choose the organisations", c.IdentifyOrganisations(actor=actor, orgs=()), (pick,)),
         Choice(f"Only {home.name}", c.IdentifyOrganisations(actor=actor, orgs=(home,))),
     ]
-    if case.channel in (Channel.PHONE, Channel.IN_PERSON) and today <= end_of_next_working_day(
-        received_at(case)
-    ):
+    if case.channel in (Channel.PHONE, Channel.IN_PERSON) and today <= end_of_next_working_day(case.received):
         note = Field("note", "How it was resolved", FieldKind.TEXT)
         choices.append(
             Choice(
@@ -295,8 +291,3 @@ def consent_state(case: Case, org_id: str) -> ConsentState | None:
 
 def is_refused(case: Case, org_id: str) -> bool:
     return consent_state(case, org_id) in (ConsentState.REFUSED, ConsentState.WITHDRAWN)
-
-
-def received_at(case: Case) -> datetime:
-    assert case.received_at is not None
-    return case.received_at

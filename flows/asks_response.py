@@ -5,10 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from flows import commands as c
-from flows.asks_intake import received_at
 from flows.calendar import (
     add_working_days,
-    london_date,
     response_due,
 )
 from flows.conversation import Choice, Field, FieldKind, Prompt
@@ -182,7 +180,7 @@ def closing(case: Case, actor: Actor, today: date) -> list[Prompt]:
 def overdue(case: Case, actor: Actor, today: date) -> list[Prompt]:
     if case.status is Status.RESPONDED or case.delay_letter_at is not None:
         return []
-    due = response_due(london_date(received_at(case)), case.longer_period_until, case.longer_period_agreed_on)
+    due = response_due(case.received_on, case.longer_period_until, case.longer_period_agreed_on)
     if today <= due:
         return []
     fields = (

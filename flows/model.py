@@ -16,6 +16,8 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
+from flows.calendar import london_date
+
 
 class Sector(StrEnum):
     HEALTH = "health"
@@ -349,6 +351,17 @@ class Case:
     closed_at: datetime | None = None
     closure: ClosureReason | None = None
     outcome: Outcome | None = None
+
+    @property
+    def received(self) -> datetime:
+        """When the complaint reached us; only asked of a case that has been received."""
+        assert self.received_at is not None, "the case has not been received"
+        return self.received_at
+
+    @property
+    def received_on(self) -> date:
+        """The London calendar day of receipt, from which every statutory clock counts."""
+        return london_date(self.received)
 
     @property
     def coordinator(self) -> str:

@@ -153,7 +153,7 @@ def pass_on(case: Case, cmd: c.PassOn, now: datetime) -> Out:
         to_org_name=case.orgs[cmd.org_id].name,
         complainant_name=case.complainant.name,
         complainant_address=case.complainant.email or case.complainant.address,
-        received_on=long_date(london_date(_received(case))),
+        received_on=long_date(case.received_on),
         complaint_text=case.text,
         consent_on=long_date(consent.given_on) if consent and consent.given_on else "",
     )
@@ -275,7 +275,7 @@ def resolve_informally(case: Case, cmd: c.ResolveInformally, now: datetime) -> O
     require_text(cmd.note, "how it was resolved")
     if case.channel not in (Channel.PHONE, Channel.IN_PERSON):
         raise InvalidCommand("only an oral complaint can be resolved without the formal process")
-    if today(now) > end_of_next_working_day(_received(case)):
+    if today(now) > end_of_next_working_day(case.received):
         raise InvalidCommand(
             "an oral complaint can be resolved informally only by the end of "
             "the next working day after it was made"
@@ -308,11 +308,6 @@ def _require_others(case: Case, org_ids: tuple[str, ...]) -> None:
     require_involved(case, org_ids)
     if case.home_org in org_ids:
         raise InvalidCommand("consent is needed only for other organisations", org_id=case.home_org)
-
-
-def _received(case: Case) -> datetime:
-    assert case.received_at is not None
-    return case.received_at
 
 
 def _contact(case: Case, org_id: str) -> str:

@@ -60,7 +60,6 @@ def merge_into(case: Case, cmd: c.MergeInto, now: datetime) -> Out:
     require_coordinator(case, cmd.actor)
     if not REFERENCE.fullmatch(cmd.target) or cmd.target == case.ref:
         raise InvalidCommand(f"'{cmd.target}' is not another case's reference", target=cmd.target)
-    assert case.received_at is not None
     out = Out(case, cmd.actor.id, now).event(
         ev.CaseClosed, reason=ClosureReason.MERGED, note=f"merged into {cmd.target}"
     )
@@ -71,7 +70,7 @@ def merge_into(case: Case, cmd: c.MergeInto, now: datetime) -> Out:
             target=cmd.target,
             message_id=case.message_id or f"<{case.ref}@merged.jointly.invalid>",
             from_address=case.complainant.email,
-            received_at=case.received_at,
+            received_at=case.received,
             subject=case.subject,
             text=case.text,
         )

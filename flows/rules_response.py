@@ -11,7 +11,7 @@ from typing import Any
 
 from flows import commands as c
 from flows import events as ev
-from flows.calendar import is_working_day, london_date, longer_period_counts, six_month_point
+from flows.calendar import is_working_day, longer_period_counts, six_month_point
 from flows.errors import InvalidCommand
 from flows.model import Case, ClosureReason, Impasse, Ombudsman, Role, Sector, Strand
 from flows.rules import (
@@ -47,7 +47,7 @@ def response_period(case: Case, cmd: c.SetResponsePeriod, now: datetime) -> Out:
 
 def longer_period(case: Case, cmd: c.AgreeLongerPeriod, now: datetime) -> Out:
     require_coordinator(case, cmd.actor)
-    received = _received_on(case)
+    received = case.received_on
     point = six_month_point(received)
     if cmd.agreed_on > today(now):
         raise InvalidCommand("the agreement cannot be dated in the future")
@@ -367,11 +367,6 @@ def _contributors(case: Case) -> list[str]:
 
 def _letterhead(case: Case) -> dict[str, Any]:
     return {"org_name": case.orgs[case.coordinator].name, "complainant_name": case.complainant.name}
-
-
-def _received_on(case: Case) -> date:
-    assert case.received_at is not None
-    return london_date(case.received_at)
 
 
 def _strand(case: Case, strand_id: str) -> Strand:
