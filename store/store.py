@@ -137,16 +137,8 @@ class Store:
             actual = 0 if entry is None else entry.version
             if actual != expected_version:
                 raise VersionConflict(stream=stream, expected=expected_version, actual=actual)
-            for key in new_keys:
-                if (owner := self._index.owner(key)) is not None:
-                    raise DuplicateKey(key=key, stream=owner)
             write = self._begin(stream, entry)
-            _refuse_taken_effect_keys(write, records)
-            write.add_events(new_events)
-            write.add_effects(records)
-            write.state.keys.extend(new_keys)
-            if new_summary is not None:
-                write.state.summary = new_summary
+            self._add(write, new_events, records, new_keys, new_summary)
             return self._commit(stream, write)
 
     def load(self, stream: str) -> StreamRecord:
@@ -219,16 +211,8 @@ class Store:
             record = _effect(write, key)
             if record.status == "done":
                 return write.state.version
-            for new_key in new_keys:
-                if (owner := self._index.owner(new_key)) is not None:
-                    raise DuplicateKey(key=new_key, stream=owner)
-            _refuse_taken_effect_keys(write, records)
             write.replace_effect(replace(record, status="done", done_at=now))
-            write.add_events(new_events)
-            write.add_effects(records)
-            write.state.keys.extend(new_keys)
-            if new_summary is not None:
-                write.state.summary = new_summary
+            self._add(write, new_events, records, new_keys, new_summary)
             return self._commit(stream, write)
 
     def fail_effect(
@@ -269,6 +253,26 @@ class Store:
         with self._mutex:
             self._check_open()
             write_cursor(self._cursors, name, value)
+
+    def _add(
+        self,
+        write: StreamWrite,
+        events: list[dict[str, Any]],
+        effects: list[EffectRecord],
+        keys: list[str],
+        summary: dict[str, Any] | None,
+    ) -> None:
+        """Put events, new effects, consumed keys and the summary into one pending write; a key
+        another write consumed already, or an effect key the stream has, refuses the whole write."""
+        for key in keys:
+            if (owner := self._index.owner(key)) is not None:
+                raise DuplicateKey(key=key, stream=owner)
+        _refuse_taken_effect_keys(write, effects)
+        write.add_events(events)
+        write.add_effects(effects)
+        write.state.keys.extend(keys)
+        if summary is not None:
+            write.state.summary = summary
 
     def _check_open(self) -> None:
         if self._closed:
