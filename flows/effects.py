@@ -18,7 +18,6 @@ from typing import Any
 class RecipientKind(StrEnum):
     COMPLAINANT = "complainant"
     ORGANISATION = "organisation"
-    PERSON = "person"
 
 
 @dataclass(frozen=True)
