@@ -1,0 +1,1 @@
+"""Slack: the handlers' chat."""
