@@ -29,6 +29,7 @@ from bot.directory import actor, handlers
 from bot.intake import Intake
 from bot.runner import EffectRunner
 from bot.service import CaseService
+from bot.slack.front import SlackFront
 from bot.terminal import Conversation, TerminalChat, render, waiting
 from mail.errors import MailError
 from mail.imap import ImapInbox
@@ -96,8 +97,6 @@ class Assistant:
         local: bool = False,
         environ: Mapping[str, str] = os.environ,
     ) -> None:
-        if config.chat.kind != "terminal":
-            raise NotAvailable(f"chat.kind = '{config.chat.kind}' is not available in this version")
         self.config = config
         self.local = local
         self.clock = clock
@@ -106,7 +105,9 @@ class Assistant:
         self.inbox, mailer = mailbox_and_mailer(config, store, environ)
         secret = reply_secret(config, store, environ)
         self.intake = Intake(config, self.service, self.inbox, secret)
-        self.runner = EffectRunner(config, self.service, mailer, TerminalChat(out), secret)
+        self.slack = SlackFront(config, self.service, clock, environ) if config.chat.kind == "slack" else None
+        chat = self.slack.chat if self.slack else TerminalChat(out)
+        self.runner = EffectRunner(config, self.service, mailer, chat, secret)
         self._cycle_lock = asyncio.Lock()
         self.mailbox_error: MailError | None = None
         self._listen_seconds = IDLE_SECONDS if isinstance(self.inbox, ImapInbox) else POLL_SECONDS
@@ -141,6 +142,8 @@ class Assistant:
                 log.warning("the mailbox could not be read: %s", error)
                 taken, self.mailbox_error = [], error
             sent = await self.runner.run_due(now)
+            if self.slack is not None:
+                await self.slack.threads.sync_changed()
             if taken or sent:
                 log.info("cycle: %d message(s) taken in, %d effect(s) done", len(taken), sent)
 
@@ -180,12 +183,16 @@ class Assistant:
         )
         scheduler.start()
         try:
+            if self.slack is not None:
+                await self.slack.start()
             waits = [self._listen(stop), stop.wait()]
-            if interactive and self.handler is not None:
+            if interactive and self.handler is not None and self.slack is None:
                 waits.append(self._converse(stop))
             await _first(*waits)
         finally:
             scheduler.shutdown(wait=False)
+            if self.slack is not None:
+                await self.slack.stop()
             async with self._cycle_lock:  # let the cycle in hand finish
                 await asyncio.to_thread(self.inbox.close)
                 log.info("stopped")

@@ -213,6 +213,7 @@ class Slack(_Model):
     signing_secret_env: EnvName = "SLACK_SIGNING_SECRET"
     api_base_url: Url = "https://slack.com/api/"
     complaints_channel: Text
+    http_host: Text = "0.0.0.0"  # noqa: S104 (Slack must reach it; put it behind your proxy)
     http_port: Port = 3000
 
 

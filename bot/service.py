@@ -26,6 +26,7 @@ from flows.errors import UnknownCase
 from flows.evolve import fold
 from flows.model import Case
 from flows.summary import summarise
+from store.errors import DuplicateKey
 from store.store import Store
 
 log = logging.getLogger("jointly.cases")
@@ -47,8 +48,15 @@ class CaseService:
         return fold(Case(ref=ref), (event_from_plain(e) for e in record.events))
 
     def execute(self, ref: str, command: Command, now: datetime, keys: Iterable[str] = ()) -> Decision:
-        """Decide `command` on case `ref` (a new case if it does not exist) and store the outcome."""
+        """Decide `command` on case `ref` (a new case if it does not exist) and store the outcome.
+
+        A key already consumed raises `DuplicateKey` before anything is decided: the same request
+        twice is a repeat, not a second decision on a case the first one already moved on."""
+        keys = list(keys)
         with self._lock:
+            for key in keys:
+                if (owner := self.store.stream_for_key(key)) is not None:
+                    raise DuplicateKey(key=key, stream=owner)
             case = self.load(ref) if self.store.exists(ref) else Case(ref=ref)
             decision = decide(case, command, now)
             after = fold(case, decision.events)

@@ -6,12 +6,12 @@ import io
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import pytest
-
-from bot.app import Assistant, NotAvailable
+from bot.app import Assistant
 from bot.config import Chat as ChatSettings
 from bot.config import Config, ImapMailbox, SmtpOutbox
+from bot.config import Slack as SlackSettings
 from bot.service import CaseService
+from bot.slack.threads import SlackChat
 from flows import commands as c
 from flows.model import Actor
 from mail.imap import ImapInbox
@@ -104,10 +104,15 @@ async def test_with_every_case_closed_it_says_nothing_is_waiting(
     assert out.getvalue() == "Nothing is waiting for a handler.\n"
 
 
-def test_slack_chat_is_refused_naming_the_setting_until_it_arrives(config: Config, store: Store) -> None:
-    slack = config.model_copy(update={"chat": ChatSettings(kind="slack")})
-    with pytest.raises(NotAvailable, match="chat.kind = 'slack'"):
-        Assistant(slack, store, io.StringIO())
+def test_slack_chat_posts_notices_to_slack_instead_of_the_terminal(config: Config, store: Store) -> None:
+    settings = SlackSettings(mode="http", complaints_channel="C0COMPLAINTS")
+    slack = config.model_copy(update={"chat": ChatSettings(kind="slack"), "slack": settings})
+    environ = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "s3cret"}
+
+    assistant = Assistant(slack, store, io.StringIO(), environ=environ)
+
+    assert isinstance(assistant.runner.chat, SlackChat)
+    assert assistant.slack is not None and assistant.slack.client.token == "xoxb-test"
 
 
 def test_imap_and_smtp_settings_build_the_real_mailbox_and_mailer(config: Config, store: Store) -> None:

@@ -1,0 +1,502 @@
+"""The Slack app: slack-bolt listeners that turn button presses, forms, sentences and `/complaint`
+into commands for the case service.
+
+Nothing in a Slack payload is trusted. A button names only a case, a question and a choice: the
+listener works out the questions waiting for *this* person on the case *now* and takes the command
+from there, so a stale button, another organisation's handler or someone not in the directory gets
+a polite explanation and nothing is recorded. `flows.decide` then checks everything again.
+
+Every listener acknowledges first (Slack wants it within 3 seconds) except form submissions, which
+are judged before their ack so that a refusal can be shown in the form itself. A recorded answer
+consumes a key naming the case version, question and choice, so a double click or a retried
+request records once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import Config
+from bot.directory import actor, org_ref, spot_organisations
+from bot.service import CaseService
+from bot.slack.blocks import (
+    CHOICE_ACTION,
+    ActionId,
+    ButtonRef,
+    HomeItem,
+    choice_modal,
+    confirm_blocks,
+    form_values,
+    help_blocks,
+    home_view,
+    notice_modal,
+    status_words,
+)
+from bot.slack.sentences import OrgName, Suggestion, org_names, understand
+from bot.slack.threads import CaseThreads, coordinator
+from bot.terminal import waiting
+from flows import commands as c
+from flows.calendar import london_date
+from flows.codec import to_plain
+from flows.conversation import Choice, Field, FieldKind, Prompt, fill
+from flows.errors import DomainError, UnknownCase
+from flows.model import Actor, Case, Channel, Person, Role
+from flows.prompts import next_prompts
+from store.errors import DuplicateKey
+
+log = logging.getLogger("jointly.slack")
+Clock = Callable[[], datetime]
+
+NEW_FORM = "jointly:new"
+NOT_IN_DIRECTORY = (
+    "You are not in this assistant's directory yet, so it cannot act for you. "
+    "Ask your complaints manager to add your Slack id to the configuration."
+)
+USAGE = (
+    "`/complaint new` logs a complaint made by phone or in person. "
+    "`/complaint find <reference or name>` finds a case. "
+    "`/complaint mine` lists what waits for you. `/complaint help` shows this."
+)
+ORAL = (Channel.PHONE, Channel.IN_PERSON, Channel.LETTER)
+NEW_FIELDS = (
+    Field("channel", "How was it made?", FieldKind.CHOICE,
+          tuple((ch.value, ch.value.replace("_", " ")) for ch in ORAL), default=Channel.PHONE.value),
+    Field("name", "The person's name", FieldKind.TEXT),
+    Field("email", "Their email (for the written record)", FieldKind.TEXT, required=False),
+    Field("phone", "Their phone", FieldKind.TEXT, required=False),
+    Field("subject", "In a few words", FieldKind.TEXT),
+    Field("text", "The complaint, as the person put it", FieldKind.TEXT),
+)  # fmt: skip
+
+
+def build_app(client: AsyncWebClient, signing_secret: str | None) -> AsyncApp:
+    """A bolt app; in socket mode there is no signing secret (the socket is authenticated)."""
+    return AsyncApp(
+        client=client,
+        signing_secret=signing_secret,
+        request_verification_enabled=signing_secret is not None,
+        process_before_response=False,
+    )
+
+
+def register(app: AsyncApp, handlers: Handlers) -> None:
+    """Attach the listeners; the app itself knows nothing of cases."""
+    app.action(CHOICE_ACTION)(handlers.choice)
+    app.action(ActionId.CONFIRM.value)(handlers.confirm)
+    app.action(ActionId.DISMISS.value)(handlers.dismiss)
+    app.action(ActionId.DETAILS.value)(handlers.details)
+    app.action(ActionId.OPEN_THREAD.value)(handlers.opened)
+    app.view(ActionId.FORM.value)(handlers.form)
+    app.view(NEW_FORM)(handlers.new_complaint)
+    app.event("message")(handlers.message)
+    app.event("app_home_opened")(handlers.home)
+    app.command("/complaint")(handlers.command)
+    app.error(handlers.error)
+
+
+@dataclass(frozen=True)
+class Found:
+    case: Case
+    prompt: Prompt
+    choice: Choice
+    button: ButtonRef
+
+    @property
+    def key(self) -> str:
+        """Consumed by the write that records the answer: a second click finds it taken."""
+        return f"slack:{self.case.ref}:{self.case.version}:{self.prompt.id}:{self.button.choice}"
+
+
+class Handlers:
+    def __init__(self, config: Config, service: CaseService, threads: CaseThreads, clock: Clock) -> None:
+        self.config = config
+        self.service = service
+        self.threads = threads
+        self.clock = clock
+        self.orgs: Sequence[OrgName] = org_names(config)
+        self._seen: dict[str, None] = {}  # recent event ids, oldest first
+
+    # --- buttons and forms ----------------------------------------------------------------------
+
+    async def choice(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        found = await self._find(body, body["actions"][0].get("value", ""))
+        if found is None:
+            return
+        if found.choice.fields:
+            await client.views_open(trigger_id=body["trigger_id"], view=self._modal(found))
+            return
+        await self._record(body, found, found.choice.command)
+
+    async def form(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+        found = await self._find(body, view.get("private_metadata", ""), quiet=True)
+        if found is None:
+            await ack(response_action="update", view=notice_modal("This question has been answered already."))
+            return
+        values, errors = form_values(found.choice.fields, view["state"]["values"])
+        if not errors:
+            try:
+                command = fill(found.choice, self._typed(found.choice.fields, values))
+                await self._execute(found, command)
+            except DuplicateKey:
+                pass  # a second submission of the same answer: it is recorded once
+            except (DomainError, ValueError) as error:
+                errors = {found.choice.fields[0].name: _words(error)}
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack()
+        await self.threads.sync(found.case.ref)
+
+    async def confirm(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+        """'Yes, record it' under a sentence the assistant understood."""
+        await ack()
+        try:
+            packed = json.loads(body["actions"][0]["value"])
+            values = dict(packed["values"])
+        except (ValueError, KeyError, TypeError):
+            await self._tell(body, "That button was not understood; nothing was recorded.")
+            return
+        found = await self._find(body, str(packed.get("button", "")))
+        if found is None:
+            return
+        fields = found.choice.fields
+        if packed.get("missing"):  # the sentence did not say everything: the form asks the rest
+            filled = tuple(replace(f, default=values.get(f.name, f.default)) for f in fields)
+            found = replace(found, choice=replace(found.choice, fields=filled))
+            await client.views_open(trigger_id=body["trigger_id"], view=self._modal(found))
+            return
+        try:
+            command = fill(found.choice, self._typed(fields, values))
+        except ValueError as error:
+            await self._tell(body, f"Not recorded: {error}")
+            return
+        await self._record(body, found, command)
+
+    async def dismiss(self, ack: Any, body: dict[str, Any]) -> None:
+        await ack()
+        await self._tell(body, "Nothing was recorded. Type `help` in the thread to see the choices.")
+
+    async def opened(self, ack: Any) -> None:
+        """A link button (open the thread): Slack opens the link and still tells us; nothing to do."""
+        await ack()
+
+    async def details(self, ack: Any, body: dict[str, Any]) -> None:
+        """The complainant's details, to a handler of the organisation that holds them, for their eyes."""
+        await ack()
+        who = self._actor(body["user"]["id"])
+        ref = str(body["actions"][0].get("value", ""))
+        if (
+            who is None
+            or who.org_id != self.config.service.home_organisation
+            or not (who.roles & {Role.HANDLER, Role.ADMIN})
+        ):
+            await self._tell(
+                body, "Only a complaint handler of the organisation holding the case can see its details."
+            )
+            return
+        case = await self._load(body, ref)
+        if case is None:
+            return
+        person = case.complainant
+        log.info("%s details shown to %s", ref, who.id, extra={"ref": ref})
+        lines = [f"*{ref}*, {case.channel.value.replace('_', ' ')} complaint", f"From: {person.name}"]
+        lines += [
+            f"{label}: {value}"
+            for label, value in (("Email", person.email), ("Phone", person.phone))
+            if value
+        ]
+        lines += [f"Subject: {case.subject}" if case.subject else "", case.text[:1500]]
+        await self._tell(body, "\n".join(line for line in lines if line))
+
+    # --- sentences in a case thread -------------------------------------------------------------
+
+    async def message(self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient) -> None:
+        if event.get("subtype") or event.get("bot_id") or not event.get("thread_ts"):
+            return
+        if self._repeat(str(body.get("event_id", ""))):
+            return
+        ref = self.threads.case_for_thread(str(event["thread_ts"]))
+        if ref is None:
+            return
+        user = str(event.get("user", ""))
+        where = {"channel": event["channel"], "user": user, "thread_ts": event["thread_ts"]}
+        who = self._actor(user)
+        if who is None:
+            await client.chat_postEphemeral(**where, text=NOT_IN_DIRECTORY)
+            return
+        case = await asyncio.to_thread(self.service.load, ref)
+        now = self.clock()
+        prompts = next_prompts(case, who, now)
+        suggestion = understand(str(event.get("text", "")), prompts, self.orgs, london_date(now))
+        if suggestion is None:
+            await client.chat_postEphemeral(
+                **where, text="Here is what I can do on this case now.", blocks=help_blocks(ref, prompts)
+            )
+            return
+        value = _pack(case, suggestion)
+        await client.chat_postEphemeral(
+            **where,
+            text=f"Did you mean: {suggestion.wording}?",
+            blocks=confirm_blocks(ref, suggestion.wording, value),
+        )
+
+    # --- /complaint and the Home tab ------------------------------------------------------------
+
+    async def command(self, ack: Any, command: dict[str, Any], client: AsyncWebClient) -> None:
+        """`/complaint`: answered in the ack itself (only the person who typed it sees it)."""
+        verb, _, rest = str(command.get("text", "")).strip().partition(" ")
+        who = self._actor(str(command.get("user_id", "")))
+        if who is None:
+            await ack(text=NOT_IN_DIRECTORY)
+        elif verb == "new" and Role.HANDLER not in who.roles:
+            await ack(text="Only a complaint handler can log a complaint.")
+        elif verb == "new":
+            await ack()
+            view = choice_modal("New complaint", 0, _new_prompt(who), 0, [])
+            await client.views_open(trigger_id=command["trigger_id"], view={**view, "callback_id": NEW_FORM})
+        elif verb == "find" and rest.strip():
+            await ack(text=await asyncio.to_thread(self._find_cases, who, rest.strip()))
+        elif verb == "mine":
+            await ack(text=await asyncio.to_thread(self._mine, who))
+        else:
+            await ack(text=USAGE)
+
+    async def new_complaint(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+        who = self._actor(body["user"]["id"])
+        values, errors = form_values(NEW_FIELDS, view["state"]["values"])
+        if who is None or errors:
+            await ack(response_action="errors", errors=errors or {"name": NOT_IN_DIRECTORY})
+            return
+        now = self.clock()
+        text = str(values["text"])
+        command = c.ReceiveComplaint(
+            actor=who,
+            channel=Channel(values["channel"]),
+            received_at=now,
+            complainant=Person(
+                str(values["name"]), str(values.get("email", "")), str(values.get("phone", ""))
+            ),
+            home_org=org_ref(self.config, self.config.service.home_organisation),
+            subject=str(values["subject"]),
+            text=text,
+            suggested_orgs=spot_organisations(self.config, text),
+        )
+        ref = self.service.new_ref(now, f"slack:{view.get('id', '')}")
+        try:
+            await asyncio.to_thread(
+                self.service.execute, ref, command, now, [f"slack-new:{view.get('id', '')}"]
+            )
+        except DuplicateKey:
+            pass
+        except DomainError as error:
+            await ack(response_action="errors", errors={"text": _words(error)})
+            return
+        await ack(
+            response_action="update",
+            view=notice_modal(f"Logged as {ref}. Its thread is in the complaints channel."),
+        )
+        await self.threads.sync(ref)
+
+    async def home(self, event: dict[str, Any], client: AsyncWebClient) -> None:
+        user = str(event.get("user", ""))
+        who = self._actor(user)
+        items = await asyncio.to_thread(self._home_items, who) if who else []
+        await client.views_publish(user_id=user, view=home_view(items, today=london_date(self.clock())))
+
+    # --- errors ---------------------------------------------------------------------------------
+
+    async def error(self, error: Exception, body: dict[str, Any]) -> None:
+        """Known refusals get their reason; anything else a short id that is also in the log."""
+        if isinstance(error, DomainError):
+            text = f"Not recorded: {error.message}"
+        else:
+            incident = secrets.token_hex(4)
+            log.error("slack request failed [%s]", incident, exc_info=error)
+            text = (
+                f"Sorry, that did not work. If it happens again, tell your administrator: error {incident}."
+            )
+        try:
+            await self._tell(body, text)
+        except Exception:  # Slack itself is failing: the log line above is what is left
+            log.warning("could not tell the user about a failed request", exc_info=True)
+
+    # --- helpers --------------------------------------------------------------------------------
+
+    def _actor(self, user_id: str) -> Actor | None:
+        person = self.config.person_by_slack(user_id)
+        return actor(person) if person else None
+
+    async def _load(self, body: dict[str, Any], ref: str) -> Case | None:
+        try:
+            return await asyncio.to_thread(self.service.load, ref)
+        except UnknownCase:
+            await self._tell(body, f"There is no case {ref or 'by that reference'}.")
+            return None
+
+    async def _find(self, body: dict[str, Any], value: str, quiet: bool = False) -> Found | None:
+        """The choice a button means for this person now, or None once they have been told why not."""
+        who = self._actor(body["user"]["id"])
+        try:
+            button = ButtonRef.decode(value)
+        except ValueError:
+            button = None
+        problem = NOT_IN_DIRECTORY if who is None else "That button was not understood; nothing was recorded."
+        if who is not None and button is not None:
+            case = await self._load(body, button.ref)
+            if case is None:
+                return None
+            now = self.clock()
+            prompt = next((p for p in next_prompts(case, who, now) if p.id == button.prompt_id), None)
+            if prompt is not None and button.choice < len(prompt.choices):
+                return Found(case, prompt, prompt.choices[button.choice], button)
+            problem = _why_not(case, button.prompt_id, now)
+        if not quiet:
+            await self._tell(body, problem)
+        return None
+
+    async def _record(self, body: dict[str, Any], found: Found, command: c.Command) -> None:
+        try:
+            await self._execute(found, command)
+        except DuplicateKey:
+            await self._tell(body, "That answer is already recorded.")
+            return
+        except DomainError as error:
+            await self._tell(body, f"Not recorded: {_words(error)}")
+            return
+        message = body.get("container", {})
+        if message.get("type") == "message" and not message.get("is_ephemeral"):
+            done = f"{found.prompt.question}\n*{found.choice.label}*, recorded by <@{body['user']['id']}>"
+            await self.threads.answered(found.case.ref, message["channel_id"], message["message_ts"], done)
+        await self.threads.sync(found.case.ref)
+
+    async def _execute(self, found: Found, command: c.Command) -> None:
+        await asyncio.to_thread(self.service.execute, found.case.ref, command, self.clock(), [found.key])
+
+    def _modal(self, found: Found) -> dict[str, Any]:
+        orgs = [(o.id, o.name) for o in self.config.organisations]
+        return choice_modal(found.case.ref, found.case.version, found.prompt, found.button.choice, orgs)
+
+    def _typed(self, fields: Sequence[Field], values: dict[str, Any]) -> dict[str, Any]:
+        """Organisation ids become the organisations the command carries; ValueError for one not
+        in the directory (a form's values come from Slack, so they are not trusted either)."""
+        kinds = {f.name: f.kind for f in fields}
+        try:
+            return {
+                name: [to_plain(org_ref(self.config, o)) for o in value]
+                if kinds.get(name) is FieldKind.ORGANISATIONS
+                else value
+                for name, value in values.items()
+            }
+        except KeyError as error:
+            raise ValueError(f"not an organisation in the directory: {error}") from None
+
+    async def _tell(self, body: dict[str, Any], text: str) -> None:
+        """A message only this person sees: ephemeral where they are, else a direct message."""
+        user = str(body.get("user", {}).get("id") or body.get("user_id") or "")
+        channel = (body.get("channel") or {}).get("id") or body.get("container", {}).get("channel_id")
+        client = self.threads.client
+        if channel:
+            thread = body.get("container", {}).get("thread_ts") or body.get("message", {}).get("thread_ts")
+            await client.chat_postEphemeral(channel=channel, user=user, text=text, thread_ts=thread)
+        elif user:
+            await client.chat_postMessage(channel=user, text=text)
+
+    def _repeat(self, event_id: str) -> bool:
+        """Slack retries an event it thinks we missed: act on each id once."""
+        if not event_id:
+            return False
+        if event_id in self._seen:
+            return True
+        self._seen[event_id] = None
+        while len(self._seen) > 1000:
+            del self._seen[next(iter(self._seen))]
+        return False
+
+    def _find_cases(self, who: Actor, needle: str) -> str:
+        summaries = [s for s in self.service.store.summaries() if s.stream.startswith("JC-")]
+        hits = [s.stream for s in summaries if s.stream.upper() == needle.upper()]
+        if not hits and who.org_id == self.config.service.home_organisation and Role.HANDLER in who.roles:
+            folded = needle.casefold()
+            hits = [
+                s.stream
+                for s in summaries
+                if s.summary.get("open") and folded in self.service.load(s.stream).complainant.name.casefold()
+            ]
+        if not hits:
+            return f"No case matches '{needle}'."
+        return "\n".join(self._line(ref) for ref in sorted(hits)[:20])
+
+    def _line(self, ref: str, what: str = "") -> str:
+        thread = self.threads.thread(ref)
+        summary = next(s.summary for s in self.service.store.summaries() if s.stream == ref)
+        name = f"<{thread.url}|{ref}>" if thread else ref
+        return f"{name}: {what or status_words(summary['status'])}"
+
+    def _mine(self, who: Actor) -> str:
+        tasks = waiting(self.service, who, self.clock())
+        if not tasks:
+            return "Nothing is waiting for you."
+        return "\n".join(self._line(ref, prompt.question) for ref, prompt in tasks[:30])
+
+    def _home_items(self, who: Actor) -> list[HomeItem]:
+        summaries = {s.stream: s.summary for s in self.service.store.summaries()}
+        items = []
+        for ref, prompt in waiting(self.service, who, self.clock()):
+            summary = summaries[ref]
+            due = summary.get("next_deadline") or {}
+            thread = self.threads.thread(ref)
+            items.append(
+                HomeItem(
+                    ref=ref,
+                    what=prompt.question,
+                    due=_day(due.get("on")),
+                    status=status_words(summary["status"]),
+                    url=thread.url if thread else None,
+                )
+            )
+        return items
+
+
+def _why_not(case: Case, prompt_id: str, now: datetime) -> str:
+    """Why a button no longer fits: the question went, or it is someone else's."""
+    everyone = [coordinator(case)] + [Actor("", o, frozenset({Role.CONTRIBUTOR})) for o in case.involved]
+    if any(p.id == prompt_id for who in everyone for p in next_prompts(case, who, now)):
+        return "This question is for another organisation or role, so nothing was recorded."
+    return (
+        f"This question on {case.ref} has been answered already or the case has moved on "
+        f"(it is now {status_words(case.status)}). Nothing was recorded."
+    )
+
+
+def _pack(case: Case, suggestion: Suggestion) -> str:
+    button = ButtonRef(case.ref, case.version, suggestion.prompt_id, suggestion.choice)
+    return json.dumps(
+        {"button": button.encode(), "values": suggestion.values, "missing": list(suggestion.missing)}
+    )
+
+
+def _new_prompt(who: Actor) -> Prompt:
+    """The oral complaint form, as a question whose fields the modal renders."""
+    placeholder = c.WithdrawComplaint(actor=who)  # never run: the form builds a ReceiveComplaint
+    return Prompt(
+        "new", "A complaint made by phone or in person", (Choice("Log it", placeholder, NEW_FIELDS),)
+    )
+
+
+def _words(error: Exception) -> str:
+    return str(getattr(error, "message", error))
+
+
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None

@@ -1,0 +1,69 @@
+"""The Slack side of a running assistant: one Web API client, the case threads, the listeners, and
+the transport Slack reaches them by (Socket Mode, or signed HTTP requests on a port).
+
+The client retries rate limits (honouring Retry-After) and server errors itself; anything Slack
+still refuses leaves the case thread's cursor where it was, and the next cycle tries again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import Config
+from bot.service import CaseService
+from bot.slack.app import Handlers, build_app, register
+from bot.slack.threads import CaseThreads, SlackChat
+
+log = logging.getLogger("jointly.slack")
+EVENTS_PATH = "/slack/events"
+
+
+class SlackFront:
+    def __init__(
+        self, config: Config, service: CaseService, clock: Callable[[], datetime], environ: Mapping[str, str]
+    ) -> None:
+        slack = config.slack
+        assert slack is not None, "checked when the configuration was loaded"
+        self.settings = slack
+        self.client = AsyncWebClient(token=environ[slack.bot_token_env], base_url=slack.api_base_url)
+        self.client.retry_handlers.extend(
+            [
+                AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+                AsyncServerErrorRetryHandler(max_retry_count=2),
+            ]
+        )
+        self.threads = CaseThreads(config, service, self.client, clock)
+        self.chat = SlackChat(config, self.threads)
+        http = slack.mode == "http"
+        self.app = build_app(self.client, environ[slack.signing_secret_env] if http else None)
+        register(self.app, Handlers(config, service, self.threads, clock))
+        self._app_token = "" if http else environ[slack.app_token_env]
+        self._socket: AsyncSocketModeHandler | None = None
+        self._site: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        if self._app_token:
+            self._socket = AsyncSocketModeHandler(self.app, self._app_token)
+            await self._socket.connect_async()  # type: ignore[no-untyped-call]
+            log.info("slack: connected by Socket Mode")
+            return
+        self._site = web.AppRunner(self.app.web_app(EVENTS_PATH))
+        await self._site.setup()
+        await web.TCPSite(self._site, self.settings.http_host, self.settings.http_port).start()
+        log.info("slack: serving %s on port %d", EVENTS_PATH, self.settings.http_port)
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()  # type: ignore[no-untyped-call]
+        if self._site is not None:
+            await self._site.cleanup()

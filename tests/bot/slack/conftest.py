@@ -1,0 +1,206 @@
+"""The assistant in Slack mode, its bolt app served over HTTP, against the fake Slack Web API.
+
+Only Slack's own servers are fake (tests/servers/slack.py). Requests reach the real bolt app
+signed as Slack signs them; everything the app says comes back as calls recorded by the fake, so a
+test sees what a person in Slack would see. The app acknowledges before it works, so tests wait
+for the call they expect (never for a time).
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import Assistant
+from bot.config import Chat, Config, MaildirMailbox, Slack, local_config
+from bot.slack.blocks import ButtonRef
+from flows.codec import event_from_plain
+from flows.events import Event
+from mail.maildir import MaildirInbox
+from store.store import Store
+from tests.bot.support import RECEIVED, complaint
+from tests.servers.slack import (
+    CHANNEL,
+    SIGNING_SECRET,
+    Call,
+    FakeSlack,
+    SlackSender,
+    block_actions,
+    serve_app,
+    view_submission,
+)
+
+ASHA = "U0TRUST01"  # handler, Northshire Hospitals (the home organisation)
+TOM = "U0TRUST02"  # manager and handler, Northshire Hospitals
+LENA = "U0COUNC01"  # contributor, the county council
+NOBODY = "U0STRANGER"  # not in the directory
+TWO_ORGS = (
+    "My father was discharged from Northshire General to a care package the council never started. "
+    "Nobody visited for five days."
+)
+
+
+def slack_config(data_dir: Path, base_url: str) -> Config:
+    settings = Slack(mode="http", api_base_url=base_url, complaints_channel=CHANNEL)
+    return local_config(data_dir).model_copy(update={"chat": Chat(kind="slack"), "slack": settings})
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class Seen:
+    """A message the app posted with buttons: where it is and what each button says."""
+
+    channel: str
+    ts: str
+    buttons: dict[str, tuple[str, str]]  # label -> (action_id, value)
+    prompt_id: str
+
+
+@dataclass
+class InSlack:
+    assistant: Assistant
+    fake: FakeSlack
+    send: SlackSender
+    clock: Clock
+    inbox: MaildirInbox
+    waited: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def store(self) -> Store:
+        return self.assistant.service.store
+
+    async def email(self, text: str = TWO_ORGS, message_id: str = "<slack-1@mail.example.org>") -> str:
+        """A complaint arrives by email and the cycle runs; returns the new case's reference."""
+        before = set(self.refs())
+        self.inbox.deliver(complaint(message_id=message_id, text=text), RECEIVED)
+        await self.assistant.cycle()
+        [ref] = set(self.refs()) - before
+        return ref
+
+    def refs(self) -> list[str]:
+        return [s.stream for s in self.store.summaries() if s.stream.startswith("JC-")]
+
+    def events(self, ref: str) -> list[Event]:
+        return [event_from_plain(e) for e in self.store.load(ref).events]
+
+    def kinds(self, ref: str) -> list[str]:
+        return [type(e).__name__ for e in self.events(ref)]
+
+    def letters(self, ref: str) -> list[str]:
+        return [e.template for e in self.events(ref) if type(e).__name__ == "LetterQueued"]  # type: ignore[attr-defined]
+
+    async def next_call(self, method: str) -> Call:
+        """The first successful call to `method` not yet taken by this method (waiting for it if need be)."""
+        count = self.waited.get(method, 0) + 1
+        self.waited[method] = count
+        return (await self.fake.wait_for(method, count))[count - 1]
+
+    async def asked(self, prompt_id: str) -> Seen:
+        """The message asking `prompt_id`, posted now or already."""
+        for count in itertools.count(1):
+            for call in reversed(await self.fake.wait_for("chat.postMessage", count)):
+                found = _buttons(call, prompt_id)
+                if found is not None:
+                    return found
+        raise AssertionError("unreachable")
+
+    async def press(self, user: str, seen: Seen, label: str, **extra: Any) -> tuple[int, str]:
+        action_id, value = seen.buttons[label]
+        payload = block_actions(user, action_id, value, channel=seen.channel, message_ts=seen.ts, **extra)
+        return await self.send.interactive(payload)
+
+    async def submit(self, user: str, modal: dict[str, Any], **answers: Any) -> tuple[int, str]:
+        """Submit a form as Slack would: each input as it was shown, with `answers` typed in."""
+        values = {
+            block["block_id"]: {"value": _state(block["element"], answers.get(block["block_id"]))}
+            for block in modal["blocks"]
+            if block["type"] == "input"
+        }
+        payload = view_submission(user, modal["callback_id"], modal.get("private_metadata", ""), values)
+        return await self.send.interactive(payload)
+
+    async def form(self, user: str, seen: Seen, label: str, **answers: Any) -> tuple[int, str]:
+        """Press a button that opens a form, then submit the form."""
+        status, _ = await self.press(user, seen, label)
+        assert status == 200
+        modal = (await self.next_call("views.open")).params["view"]
+        return await self.submit(user, modal, **answers)
+
+    async def ephemeral(self) -> str:
+        return str((await self.next_call("chat.postEphemeral")).params["text"])
+
+
+def _buttons(call: Call, prompt_id: str) -> Seen | None:
+    blocks = call.params.get("blocks") or []
+    if isinstance(blocks, str):
+        blocks = json.loads(blocks)
+    buttons = {
+        e["text"]["text"]: (e["action_id"], e["value"])
+        for b in blocks
+        if b.get("type") == "actions"
+        for e in b["elements"]
+        if "value" in e
+    }
+    for _, value in buttons.values():
+        try:
+            if ButtonRef.decode(value).prompt_id == prompt_id:
+                return Seen(str(call.answer["channel"]), str(call.answer["ts"]), buttons, prompt_id)
+        except ValueError:
+            continue
+    return None
+
+
+def _state(element: dict[str, Any], answer: Any) -> dict[str, Any]:
+    """The state Slack reports for an input: the answer typed in, else what was shown."""
+    kind = element["type"]
+    if kind == "datepicker":
+        return {"type": kind, "selected_date": answer or element.get("initial_date")}
+    if kind in ("plain_text_input", "number_input"):
+        return {"type": kind, "value": answer if answer is not None else element.get("initial_value")}
+    options = {o["value"]: o for o in element.get("options", [])}
+    if kind in ("static_select", "radio_buttons"):
+        return {"type": kind, "selected_option": options[answer] if answer else element.get("initial_option")}
+    chosen = [options[v] for v in answer] if answer is not None else element.get("initial_options", [])
+    return {"type": kind, "selected_options": chosen}
+
+
+@pytest.fixture
+async def slack(tmp_path: Path, fake_slack: FakeSlack) -> AsyncIterator[InSlack]:
+    config = slack_config(tmp_path / "var", fake_slack.base_url)
+    environ = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SIGNING_SECRET}
+    clock = Clock(RECEIVED + timedelta(minutes=5))
+    with Store.open(config.store_dir) as store:
+        assistant = Assistant(config, store, io.StringIO(), clock=clock, environ=environ)
+        assert assistant.slack is not None and isinstance(config.mailbox, MaildirMailbox)
+        async with serve_app(assistant.slack.app) as url:
+            yield InSlack(assistant, fake_slack, SlackSender(url, SIGNING_SECRET), clock, assistant.inbox)  # type: ignore[arg-type]
+
+
+async def to_lead_proposed(slack: InSlack) -> str:
+    """A two-organisation complaint, by Slack, up to the hospital proposed as lead."""
+    ref = await slack.email()
+    organisations = await slack.asked("organisations")
+    await slack.form(
+        ASHA, organisations, "Choose the organisations", orgs=["northshire-trust", "northshire-council"]
+    )
+    await slack.form(ASHA, await slack.asked("consent"), "Consent given")
+    propose = await slack.asked("propose_lead")
+    label = next(b for b in propose.buttons if "Northshire Hospitals" in b)
+    await slack.form(ASHA, propose, label, criteria=["greatest_responsibility"])
+    await slack.asked("lead_answer:northshire-council")
+    return ref
