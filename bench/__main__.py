@@ -2,7 +2,8 @@
 
 import json
 
-from bench import bench_intake, bench_store
+from bench import bench_intake, bench_slack, bench_store
 
 if __name__ == "__main__":
-    print(json.dumps({"store": bench_store.main([]), "intake": bench_intake.main([])}, indent=2))
+    figures = {"store": bench_store.main([]), "intake": bench_intake.main([]), "slack": bench_slack.main([])}
+    print(json.dumps(figures, indent=2))
