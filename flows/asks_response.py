@@ -16,6 +16,66 @@ from flows.model import (
     Outcome,
     Status,
 )
+from flows.rules import long_date
+
+EMAILED = "What to look into is in the request emailed to your complaints inbox."
+
+
+def date_proposals(case: Case, actor: Actor, today: date) -> list[Prompt]:
+    """A contributor asked to move its target date: the lead accepts or refuses."""
+    prompts = []
+    for s in case.strands.values():
+        if s.proposed is None or case.status not in (Status.PLANNING, Status.INVESTIGATING):
+            continue
+        accept = c.ChangeTargetDate(
+            actor=actor, strand_id=s.id, target=s.proposed.target, reason=s.proposed.reason
+        )
+        reason = Field("reason", "Why not", FieldKind.TEXT, required=False, default="")
+        prompts.append(
+            Prompt(
+                f"date_proposal:{s.id}",
+                f"{case.orgs[s.org_id].name} cannot make {long_date(s.target)} for {s.id} and proposes "
+                f"{long_date(s.proposed.target)}.",
+                (
+                    Choice("Accept the new date", accept),
+                    Choice("Refuse", c.RefuseTargetDate(actor=actor, strand_id=s.id), (reason,)),
+                ),
+                detail=f"Their reason: {s.proposed.reason}",
+            )
+        )
+    return prompts
+
+
+def strands_for(case: Case, actor: Actor, org_id: str) -> list[Prompt]:
+    """What a contributing organisation owes: its response on each of its strands, by its date."""
+    if case.status not in (Status.PLANNING, Status.INVESTIGATING):
+        return []
+    prompts = []
+    for s in case.strands.values():
+        if s.org_id != org_id or s.contribution is not None:
+            continue
+        summary = Field("summary", "What you found", FieldKind.TEXT)
+        send = Choice(
+            "Send our response", c.RecordContribution(actor=actor, strand_id=s.id, summary=""), (summary,)
+        )
+        choices = [send]
+        if s.proposed is None:
+            fields = (
+                Field("target", "A date you can make", FieldKind.DATE, default=add_working_days(s.target, 5)),
+                Field("reason", "Why", FieldKind.TEXT),
+            )
+            cmd = c.ProposeTargetDate(actor=actor, strand_id=s.id, target=s.target, reason="")
+            choices.append(Choice("Can't make this date", cmd, fields))
+        waiting = f" A new date, {long_date(s.proposed.target)}, is with the lead." if s.proposed else ""
+        prompts.append(
+            Prompt(
+                f"strand:{s.id}",
+                f"{case.orgs[org_id].name}: your response on {s.id} is due {long_date(s.target)}.{waiting}",
+                tuple(choices),
+                detail="" if org_id == case.coordinator else EMAILED,
+            )
+        )
+    return prompts
 
 
 def plan(case: Case, actor: Actor, today: date) -> list[Prompt]:

@@ -147,6 +147,22 @@ class ChangeTargetDate(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ProposeTargetDate(Command):
+    """A contributor cannot make its target date: it proposes another, which the lead accepts
+    (`ChangeTargetDate`) or refuses (`RefuseTargetDate`)."""
+
+    strand_id: str
+    target: date
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RefuseTargetDate(Command):
+    strand_id: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class AgreePlan(Command):
     org_id: str
 

@@ -157,6 +157,19 @@ class TargetDateChanged(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class TargetDateProposed(Event):
+    strand_id: str
+    target: date
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class TargetDateRefused(Event):
+    strand_id: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class PlanAgreed(Event):
     org_id: str
 

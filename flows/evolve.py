@@ -14,6 +14,7 @@ from flows.model import (
     Consent,
     ConsentState,
     Contribution,
+    DateProposal,
     Draft,
     Impasse,
     LeadProposal,
@@ -115,7 +116,18 @@ def _strand(case: Case, e: ev.StrandAdded) -> Case:
 
 
 def _retarget(case: Case, e: ev.TargetDateChanged) -> Case:
-    strand = replace(case.strands[e.strand_id], target=e.target)
+    strand = replace(case.strands[e.strand_id], target=e.target, proposed=None)
+    return replace(case, strands=_with(case.strands, e.strand_id, strand))
+
+
+def _date_proposed(case: Case, e: ev.TargetDateProposed) -> Case:
+    proposal = DateProposal(target=e.target, reason=e.reason, by=e.by, at=e.at)
+    strand = replace(case.strands[e.strand_id], proposed=proposal)
+    return replace(case, strands=_with(case.strands, e.strand_id, strand))
+
+
+def _date_refused(case: Case, e: ev.TargetDateRefused) -> Case:
+    strand = replace(case.strands[e.strand_id], proposed=None)
     return replace(case, strands=_with(case.strands, e.strand_id, strand))
 
 
@@ -228,6 +240,8 @@ _APPLY: dict[type, Callable[[Case, Any], Case]] = {
     ev.UpdateFrequencySet: lambda c, e: replace(c, update_every=e.working_days),
     ev.StrandAdded: _strand,
     ev.TargetDateChanged: _retarget,
+    ev.TargetDateProposed: _date_proposed,
+    ev.TargetDateRefused: _date_refused,
     ev.PlanAgreed: lambda c, e: replace(c, plan_agreed_by=c.plan_agreed_by | {e.org_id}),
     ev.PlanDiscussed: lambda c, e: replace(c, plan_discussed_at=e.at),
     ev.ContributionReceived: _contribution,

@@ -219,6 +219,16 @@ class Contribution:
 
 
 @dataclass(frozen=True)
+class DateProposal:
+    """A new target date a contributor asked for, waiting for the lead's answer."""
+
+    target: date
+    reason: str
+    by: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class Strand:
     id: str
     org_id: str
@@ -226,6 +236,7 @@ class Strand:
     target: date
     milestones: tuple[str, ...] = ()
     contribution: Contribution | None = None
+    proposed: DateProposal | None = None
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,8 @@ ALLOWED: dict[type[c.Command], frozenset[Status]] = {
     c.SetUpdateFrequency: _BEFORE_RESPONSE,
     c.AddStrand: frozenset({S.PLANNING, S.INVESTIGATING}),
     c.ChangeTargetDate: frozenset({S.PLANNING, S.INVESTIGATING}),
+    c.ProposeTargetDate: frozenset({S.PLANNING, S.INVESTIGATING}),
+    c.RefuseTargetDate: frozenset({S.PLANNING, S.INVESTIGATING}),
     c.AgreePlan: frozenset({S.PLANNING}),
     c.RecordPlanDiscussed: frozenset({S.PLANNING, S.INVESTIGATING}),
     c.RecordContribution: frozenset({S.INVESTIGATING}),

@@ -34,6 +34,7 @@ COORDINATOR_ASKS: tuple[Ask, ...] = (
     i.named_contact,
     i.response_period,
     r.plan,
+    r.date_proposals,
     r.progress,
     r.drafting,
     r.impasse,
@@ -49,5 +50,5 @@ def next_prompts(case: Case, actor: Actor, now: datetime) -> list[Prompt]:
     if bool(actor.roles & COORDINATING_ROLES) and actor.org_id == case.coordinator:
         return [prompt for ask in COORDINATOR_ASKS for prompt in ask(case, actor, today)]
     if actor.org_id in case.involved and actor.roles & ORG_ROLES:
-        return i.lead_answer(case, actor, actor.org_id)
+        return i.lead_answer(case, actor, actor.org_id) + r.strands_for(case, actor, actor.org_id)
     return []

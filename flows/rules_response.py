@@ -110,6 +110,28 @@ def change_target(case: Case, cmd: c.ChangeTargetDate, now: datetime) -> Out:
     )
 
 
+def propose_target(case: Case, cmd: c.ProposeTargetDate, now: datetime) -> Out:
+    strand = _strand(case, cmd.strand_id)
+    require_for_org(case, cmd.actor, strand.org_id)
+    require_text(cmd.reason, "why the date cannot be met")
+    _require_target(cmd.target, now)
+    if strand.contribution is not None:
+        raise InvalidCommand(f"the response on {strand.id} is already in")
+    return (
+        Out(case, cmd.actor.id, now)
+        .event(ev.TargetDateProposed, strand_id=strand.id, target=cmd.target, reason=cmd.reason)
+        .notify("date_proposed", strand=strand.id, target=long_date(cmd.target))
+    )
+
+
+def refuse_target(case: Case, cmd: c.RefuseTargetDate, now: datetime) -> Out:
+    require_coordinator(case, cmd.actor)
+    strand = _strand(case, cmd.strand_id)
+    if strand.proposed is None:
+        raise InvalidCommand(f"no new date is proposed for {strand.id}")
+    return Out(case, cmd.actor.id, now).event(ev.TargetDateRefused, strand_id=strand.id, reason=cmd.reason)
+
+
 def agree_plan(case: Case, cmd: c.AgreePlan, now: datetime) -> Out:
     require_for_org(case, cmd.actor, cmd.org_id)
     if not case.strands:
@@ -394,6 +416,8 @@ RESPONSE_RULES: dict[type[c.Command], Rule] = {
     c.SetUpdateFrequency: update_frequency,
     c.AddStrand: add_strand,
     c.ChangeTargetDate: change_target,
+    c.ProposeTargetDate: propose_target,
+    c.RefuseTargetDate: refuse_target,
     c.AgreePlan: agree_plan,
     c.RecordPlanDiscussed: plan_discussed,
     c.RecordContribution: contribution,

@@ -105,6 +105,9 @@ def odds_and_ends() -> Run:
 def timescales() -> Run:
     run = investigating()
     run.do(c.ChangeTargetDate(actor=H, strand_id="S1", target=add_working_days(TODAY, 20), reason="Leave"))
+    later = add_working_days(TODAY, 25)
+    run.do(c.ProposeTargetDate(actor=COUNCIL_CONTRIBUTOR, strand_id="S2", target=later, reason="Records"))
+    run.do(c.RefuseTargetDate(actor=H, strand_id="S2", reason="The person has waited long enough"))
     run.do(c.RecordPlanDiscussed(actor=H, note="by phone"))
     run.do(c.SetUpdateFrequency(actor=H, working_days=10))
     run.do(c.SetResponsePeriod(actor=H, due=date(2027, 3, 1), agreed_with_complainant=False))

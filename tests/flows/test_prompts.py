@@ -136,7 +136,8 @@ def test_nobody_is_prompted_on_a_closed_case_or_from_an_uninvolved_organisation(
     assert next_prompts(closed().case, H, NOW) == []
     assert next_prompts(Case(ref="JC-new"), H, NOW) == []
     assert next_prompts(investigating().case, ICB_HANDLER, NOW) == []
-    assert next_prompts(investigating().case, TRUST_CONTRIBUTOR, NOW) == []
+    # a contributor of the coordinating organisation is asked only for its own strand
+    assert [p.id for p in next_prompts(investigating().case, TRUST_CONTRIBUTOR, NOW)] == ["strand:S1"]
 
 
 def sensible(ch: Choice) -> dict[str, Any]:

@@ -1,0 +1,72 @@
+"""A contributor that cannot make its target date proposes another; the lead accepts or refuses.
+
+The contributor is asked about its own strands only, and the lead is asked about the proposal."""
+
+from __future__ import annotations
+
+import pytest
+
+from flows import commands as c
+from flows.calendar import add_working_days
+from flows.errors import Forbidden, InvalidCommand
+from flows.prompts import next_prompts
+from tests.flows.builders import (
+    COUNCIL_CONTRIBUTOR,
+    NOW,
+    SATURDAY,
+    TODAY,
+    TRUST_CONTRIBUTOR,
+    H,
+    investigating,
+)
+
+LATER = add_working_days(TODAY, 25)
+
+
+def test_a_contributor_sees_its_own_strands_with_a_way_to_ask_for_another_date() -> None:
+    run = investigating()
+
+    [prompt] = next_prompts(run.case, COUNCIL_CONTRIBUTOR, NOW)
+
+    assert prompt.id == "strand:S2" and "Millbrook Borough Council" in prompt.question
+    assert [choice.label for choice in prompt.choices] == ["Send our response", "Can't make this date"]
+    assert "Care package" not in prompt.question + prompt.detail  # what to look into stays in email
+
+
+def test_the_lead_accepts_a_proposed_date_and_the_strand_moves() -> None:
+    run = investigating()
+    run.do(c.ProposeTargetDate(actor=COUNCIL_CONTRIBUTOR, strand_id="S2", target=LATER, reason="Records"))
+
+    [asked] = [p for p in next_prompts(run.case, H, NOW) if p.id == "date_proposal:S2"]
+    run.do(asked.choices[0].command)
+
+    strand = run.case.strands["S2"]
+    assert strand.target == LATER and strand.proposed is None
+    assert not [p for p in next_prompts(run.case, H, NOW) if p.id.startswith("date_proposal")]
+
+
+def test_a_refused_date_leaves_the_target_and_lets_the_contributor_ask_again() -> None:
+    run = investigating()
+    before = run.case.strands["S2"].target
+    run.do(c.ProposeTargetDate(actor=COUNCIL_CONTRIBUTOR, strand_id="S2", target=LATER, reason="Records"))
+    [waiting] = next_prompts(run.case, COUNCIL_CONTRIBUTOR, NOW)
+    assert [choice.label for choice in waiting.choices] == ["Send our response"]  # one proposal at a time
+
+    run.do(c.RefuseTargetDate(actor=H, strand_id="S2", reason="The person has waited long enough"))
+
+    assert run.case.strands["S2"].target == before and run.case.strands["S2"].proposed is None
+    [again] = next_prompts(run.case, COUNCIL_CONTRIBUTOR, NOW)
+    assert "Can't make this date" in [choice.label for choice in again.choices]
+
+
+def test_proposals_are_checked() -> None:
+    run = investigating()
+    propose = c.ProposeTargetDate(actor=TRUST_CONTRIBUTOR, strand_id="S2", target=LATER, reason="Busy")
+    with pytest.raises(Forbidden):
+        run.do(propose)  # the trust cannot ask for the council's strand
+    with pytest.raises(InvalidCommand, match="not a working day"):
+        run.do(c.ProposeTargetDate(actor=COUNCIL_CONTRIBUTOR, strand_id="S2", target=SATURDAY, reason="x"))
+    with pytest.raises(InvalidCommand, match="why the date cannot be met"):
+        run.do(c.ProposeTargetDate(actor=COUNCIL_CONTRIBUTOR, strand_id="S2", target=LATER, reason=" "))
+    with pytest.raises(InvalidCommand, match="no new date is proposed"):
+        run.do(c.RefuseTargetDate(actor=H, strand_id="S2"))
