@@ -119,6 +119,14 @@ class InSlack:
                     return found
         raise AssertionError("unreachable")
 
+    async def answered(self, seen: Seen) -> str:
+        """The text that replaced a question once its answer was recorded."""
+        for count in itertools.count(1):
+            for call in await self.fake.wait_for("chat.update", count):
+                if call.params["ts"] == seen.ts and "recorded by" in call.params["text"]:
+                    return str(call.params["text"])
+        raise AssertionError("unreachable")
+
     async def press(self, user: str, seen: Seen, label: str, **extra: Any) -> tuple[int, str]:
         action_id, value = seen.buttons[label]
         payload = block_actions(user, action_id, value, channel=seen.channel, message_ts=seen.ts, **extra)

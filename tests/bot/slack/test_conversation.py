@@ -42,3 +42,25 @@ async def test_a_new_complaint_is_walked_to_an_agreed_lead_and_named_contact(sla
     assert "named_contact" in slack.letters(ref)
     by = {type(e).__name__: e.by for e in slack.events(ref)}
     assert by["LeadResponded"] == "lena-okafor" and by["NamedContactSet"] == "asha-patel"
+
+
+async def test_a_contributor_asks_by_direct_message_for_another_date_and_the_lead_accepts(
+    slack: InSlack,
+) -> None:
+    ref = await to_lead_proposed(slack)
+    await slack.press(LENA, await slack.asked("lead_answer:northshire-council"), "Agree")
+    await slack.form(ASHA, await slack.asked("named_contact"), "Name the contact", email="asha@trust.example")
+    plan = await slack.asked("plan")
+    await slack.form(ASHA, plan, "Add a strand", org_id="northshire-council", matters="The care package")
+    strand = await slack.asked("strand:S1")  # the council's contact is told by direct message
+    assert strand.channel == "D" + LENA and "The care package" not in str(strand.buttons)
+
+    await slack.form(LENA, strand, "Can't make this date", target="2026-12-23", reason="Records are off site")
+    proposal = await slack.asked("date_proposal:S1")
+    assert proposal.channel == CHANNEL
+    await slack.press(ASHA, proposal, "Accept the new date")
+    assert "Accept the new date" in await slack.answered(proposal)
+
+    changed = [e for e in slack.events(ref) if type(e).__name__ == "TargetDateChanged"]
+    assert [str(e.target) for e in changed] == ["2026-12-23"]  # type: ignore[attr-defined]
+    assert [e.by for e in slack.events(ref) if type(e).__name__ == "TargetDateProposed"] == ["lena-okafor"]
