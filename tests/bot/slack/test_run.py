@@ -12,22 +12,10 @@ from pathlib import Path
 
 from bot.config import SAMPLE_DIRECTORY
 from tests.bot.slack.conftest import ASHA
-from tests.bot.test_cli import JOINTLY, environment
+from tests.bot.test_cli import JOINTLY, SERVICE_CONFIG, environment
 from tests.servers.slack import CHANNEL, SIGNING_SECRET, FakeSlack, SlackSender, slash_command
 
-CONFIG = """
-[service]
-home_organisation = "northshire-trust"
-
-[mailbox]
-kind = "maildir"
-path = "var/inbox"
-
-[outbox]
-kind = "files"
-path = "var/outbox"
-from_address = "complaints@northshire-trust.example"
-
+SLACK_CONFIG = """
 [chat]
 kind = "slack"
 
@@ -56,7 +44,8 @@ async def running(
     tmp_path: Path, fake: FakeSlack, mode: str, port: int
 ) -> AsyncIterator[asyncio.StreamReader]:
     """`jointly run` in `tmp_path`; yields its log (stderr) and stops it with SIGTERM, cleanly."""
-    config = CONFIG.format(mode=mode, base_url=fake.base_url, channel=CHANNEL, port=port)
+    slack = SLACK_CONFIG.format(mode=mode, base_url=fake.base_url, channel=CHANNEL, port=port)
+    config = SERVICE_CONFIG + slack
     (tmp_path / "config.toml").write_text(config + SAMPLE_DIRECTORY.read_text())
     process = await asyncio.create_subprocess_exec(
         str(JOINTLY), "run", cwd=tmp_path, env=environment(tmp_path, **TOKENS),
