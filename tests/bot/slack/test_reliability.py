@@ -184,3 +184,21 @@ async def test_the_home_tab_lists_what_waits_for_the_person(slack: InSlack) -> N
 
     published = await slack.next_call("views.publish")
     assert published.params["user_id"] == ASHA and ref in json.dumps(published.params["view"])
+
+
+async def test_notices_for_named_people_go_by_direct_message_to_those_in_slack(
+    slack: InSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    ref = await slack.email()
+    assert slack.assistant.slack is not None
+
+    with caplog.at_level(logging.INFO, logger="jointly.slack"):
+        await slack.assistant.slack.chat.say(
+            ref, f"{ref}: senior managers, please help", ["david-hughes", "sam-price"]
+        )
+
+    dm = await slack.next_call("conversations.open")
+    assert dm.params["users"] == "U0COUNC02"
+    posted = [c for c in slack.fake.calls_to("chat.postMessage") if c.params.get("channel") == "DU0COUNC02"]
+    assert [c.params["text"] for c in posted] == [f"{ref}: senior managers, please help"]
+    assert "sam-price is not in Slack" in caplog.text  # logged, not silently dropped
