@@ -114,6 +114,8 @@ class Conversation:
         kind = field.kind
         if kind is FieldKind.TEXT:
             return raw
+        if kind is FieldKind.LINES:
+            return [part.strip() for part in raw.split(";") if part.strip()]
         if kind is FieldKind.INT:
             if not raw.isdigit():
                 raise ValueError("write a whole number, like 20")

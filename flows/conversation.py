@@ -20,6 +20,7 @@ from flows.codec import decode
 
 class FieldKind(StrEnum):
     TEXT = "text"
+    LINES = "lines"  # several short answers, one per line (a list)
     DATE = "date"
     BOOL = "bool"
     INT = "int"

@@ -289,6 +289,9 @@ def _element(field: Field, orgs: Sequence[tuple[str, str]]) -> Block:
     if kind is FieldKind.TEXT:
         shown = {"initial_value": default} if default and not _unshown(field) else {}
         return {"type": "plain_text_input", "multiline": True, **shown}
+    if kind is FieldKind.LINES:
+        shown = {"initial_value": "\n".join(default)} if default else {}
+        return {"type": "plain_text_input", "multiline": True, **shown}
     if kind is FieldKind.DATE:
         return {"type": "datepicker", **({"initial_date": default} if default else {})}
     if kind is FieldKind.INT:
@@ -330,6 +333,9 @@ def _select(kind: str, options: Sequence[tuple[str, str]], chosen: Sequence[str]
 def _answer(field: Field, state: Mapping[str, Any]) -> Any:
     """The answer in one input's state, None when it is empty; ValueError when it cannot be used."""
     kind = field.kind
+    if kind is FieldKind.LINES:
+        lines = [line.strip() for line in str(state.get("value") or "").splitlines()]
+        return [line for line in lines if line] or None
     if kind in (FieldKind.TEXT, FieldKind.INT, FieldKind.DATE):
         return _typed(kind, state.get("selected_date" if kind is FieldKind.DATE else "value"))
     if kind in (FieldKind.BOOL, FieldKind.CHOICE):

@@ -311,6 +311,7 @@ def answers_for(field: Field, edited: bool) -> tuple[Any, str]:
     last = str(len(field.options))
     typed: dict[FieldKind, tuple[Any, str]] = {
         FieldKind.TEXT: ("Edited." if edited else "Because.",) * 2,
+        FieldKind.LINES: ("Ward visit\nNotes", "Ward visit; Notes") if edited else ("Ward visit",) * 2,
         FieldKind.DATE: ((TODAY + timedelta(days=12 if edited else 10)).isoformat(),) * 2,
         FieldKind.INT: (12, "12") if edited else (7, "7"),
         FieldKind.BOOL: ("no", "n") if edited else ("yes", "y"),
