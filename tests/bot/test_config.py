@@ -160,7 +160,8 @@ def test_local_mode_is_all_local_and_self_consistent(tmp_path: Path) -> None:
         for person_id in organisation.contacts + organisation.senior_managers:
             assert config.person(person_id).organisation == organisation.id
     handlers = [p for p in config.people if p.has_role("handler")]
-    assert {p.organisation for p in handlers} == {"northshire-trust"}
+    assert handlers[0].id == "asha-patel"  # local mode's person at the keyboard
+    assert {p.organisation for p in handlers} == {"northshire-trust", "northshire-council"}
     council = config.organisation("northshire-council")
     assert council.advocacy is not None and council.advocacy.name == "Northshire Advocacy Hub"
 

@@ -41,6 +41,8 @@ from tests.servers.slack import (
 ASHA = "U0TRUST01"  # handler, Northshire Hospitals (the home organisation)
 TOM = "U0TRUST02"  # manager and handler, Northshire Hospitals
 LENA = "U0COUNC01"  # contributor, the county council
+DAVID = "U0COUNC02"  # senior manager, the county council
+KOFI = "U0COUNC03"  # complaint handler, the county council
 NOBODY = "U0STRANGER"  # not in the directory
 TWO_ORGS = (
     "My father was discharged from Northshire General to a care package the council never started. "
