@@ -77,10 +77,12 @@ class CaseThreads:
     async def sync_changed(self) -> int:
         """Bring every case whose card is behind up to date; returns how many were synced."""
         shown = await self._versions()
-        behind = [
+        behind = [  # a case closed before Slack was switched on gets no thread
             s.stream
             for s in self.service.store.summaries()
-            if s.stream.startswith("JC-") and shown.get(s.stream) != s.version
+            if s.stream.startswith("JC-")
+            and shown.get(s.stream) != s.version
+            and (s.summary.get("open") or s.stream in shown)
         ]
         done = 0
         for ref in behind:

@@ -11,8 +11,11 @@ from datetime import timedelta
 
 import pytest
 
+from bot.directory import actor
 from bot.slack.app import NOT_IN_DIRECTORY
+from flows import commands as c
 from tests.bot.slack.conftest import ASHA, DAVID, KOFI, LENA, NOBODY, InSlack, to_lead_proposed
+from tests.bot.support import RECEIVED, receive
 from tests.servers.slack import CHANNEL, SIGNING_SECRET, SlackSender, block_actions, message_event, sign
 
 
@@ -203,3 +206,15 @@ async def test_notices_for_named_people_go_by_direct_message_to_those_in_slack(
     posted = [c for c in slack.fake.calls_to("chat.postMessage") if c.params.get("channel") == "DU0COUNC02"]
     assert [c.params["text"] for c in posted] == [f"{ref}: senior managers, please help"]
     assert "sam-price is not in Slack" in caplog.text  # logged, not silently dropped
+
+
+async def test_a_case_closed_before_slack_was_switched_on_gets_no_thread(slack: InSlack) -> None:
+    service = slack.assistant.service
+    ref = service.new_ref(RECEIVED, "closed-before")
+    service.execute(ref, receive(slack.assistant.config), RECEIVED)
+    handler = actor(slack.assistant.config.person("asha-patel"))
+    service.execute(ref, c.WithdrawComplaint(actor=handler, note="by phone"), RECEIVED)
+    assert slack.assistant.slack is not None
+
+    assert await slack.assistant.slack.threads.sync_changed() == 0
+    assert slack.assistant.slack.threads.thread(ref) is None
