@@ -13,6 +13,19 @@ NOTICES = {
     "lead_objected": "{ref}: {organisation} objects to the proposed lead.",
     "lead_agreed": "{ref}: {lead} is agreed as the lead organisation. Next: the named contact.",
     "contribution_received": "{ref}: a contribution arrived for strand {strand}.",
+    "date_proposed": "{ref}: a new target date, {target}, is proposed for strand {strand}.",
+    "reminder_contribution": "{ref}: reminder: {about} is due {on}.",
+    "reminder_action": "{ref}: reminder: {about} is due {on}.",
+    "reminder_comments": "{ref}: reminder: {about} are due {on}.",
+    "reminder_acknowledgement": "{ref}: the acknowledgement is due {on} and has not gone yet.",
+    "reminder_update": "{ref}: the person is owed an update letter (due {on}).",
+    "reminder_response_period": "{ref}: the response period agreed with the person ends {on}.",
+    "reminder_six_months": "{ref}: the six-month point is {on}: without a response by then, the "
+    "person must be sent a letter explaining the delay.",
+    "reminder_lead_not_agreed": "{ref}: the lead is still not agreed. Consider raising an impasse.",
+    "reminder_contribution_late": "{ref}: {about} is long overdue. Consider raising an impasse.",
+    "reminder_impasse_due": "{ref}: senior managers did not resolve the impasse by its date: "
+    "the partial response is next.",
     "message_received": "{ref}: a new email from {who} is on the case{strand_note}.",
     "letter_failed": "{ref}: the {letter} letter could not be sent. The case shows what to do instead.",
     "impasse_alert": "{ref}: the organisations cannot agree on '{matter}'. As a senior manager, "

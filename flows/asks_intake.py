@@ -194,7 +194,7 @@ def lead(case: Case, actor: Actor, today: date) -> list[Prompt]:
     return prompts
 
 
-def lead_answer(case: Case, actor: Actor, org_id: str) -> list[Prompt]:
+def lead_answer(case: Case, actor: Actor, org_id: str, today: date | None = None) -> list[Prompt]:
     proposal = case.proposal
     if case.status is not Status.AGREEING_LEAD or proposal is None or org_id in proposal.responses:
         return []

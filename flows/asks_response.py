@@ -7,18 +7,37 @@ from datetime import date
 from flows import commands as c
 from flows.calendar import (
     add_working_days,
+    london_date,
     response_due,
 )
 from flows.conversation import Choice, Field, FieldKind, Prompt
+from flows.drafting import (
+    assemble_draft,
+    awaiting_sign_off,
+    contributors,
+    impasse_answerers,
+    overall_outcome,
+    partial_response_draft,
+    sign_off_waived,
+)
 from flows.model import (
+    Action,
     Actor,
     Case,
+    Impasse,
     Outcome,
+    Role,
     Status,
 )
+from flows.moves import ALLOWED
 from flows.rules import long_date
 
 EMAILED = "What to look into is in the request emailed to your complaints inbox."
+OUTCOME_WORDS = {
+    Outcome.UPHELD: "Upheld",
+    Outcome.PARTLY_UPHELD: "Partly upheld",
+    Outcome.NOT_UPHELD: "Not upheld",
+}
 
 
 def date_proposals(case: Case, actor: Actor, today: date) -> list[Prompt]:
@@ -46,7 +65,7 @@ def date_proposals(case: Case, actor: Actor, today: date) -> list[Prompt]:
     return prompts
 
 
-def strands_for(case: Case, actor: Actor, org_id: str) -> list[Prompt]:
+def strands_for(case: Case, actor: Actor, org_id: str, today: date) -> list[Prompt]:
     """What a contributing organisation owes: its response on each of its strands, by its date."""
     if case.status not in (Status.PLANNING, Status.INVESTIGATING):
         return []
@@ -66,6 +85,15 @@ def strands_for(case: Case, actor: Actor, org_id: str) -> list[Prompt]:
             )
             cmd = c.ProposeTargetDate(actor=actor, strand_id=s.id, target=s.target, reason="")
             choices.append(Choice("Can't make this date", cmd, fields))
+        if s.on_track_at is None:
+            choices.append(Choice("On track", c.ReportOnTrack(actor=actor, strand_id=s.id)))
+        last_quiet_day = add_working_days(s.target, -1)
+        if today < last_quiet_day:
+            until = Field("until", "No reminders until", FieldKind.DATE,
+                          default=min(add_working_days(today, 5), last_quiet_day))  # fmt: skip
+            choices.append(
+                Choice("Snooze reminders", c.Snooze(actor=actor, subject=s.id, until=today), (until,))
+            )
         waiting = f" A new date, {long_date(s.proposed.target)}, is with the lead." if s.proposed else ""
         prompts.append(
             Prompt(
@@ -76,6 +104,100 @@ def strands_for(case: Case, actor: Actor, org_id: str) -> list[Prompt]:
             )
         )
     return prompts
+
+
+def actions_for(case: Case, actor: Actor, org_id: str, today: date) -> list[Prompt]:
+    """The actions an organisation owes after the response: done, with evidence."""
+    if case.status is not Status.RESPONDED:
+        return []
+    return [
+        _action_done(case, actor, a)
+        for a in case.actions.values()
+        if a.owner_org == org_id and not a.completed_at
+    ]
+
+
+def actions(case: Case, actor: Actor, today: date) -> list[Prompt]:
+    """The actions the response promises, each with an owner and a date; added until outcomes are recorded."""
+    started = case.status is Status.DRAFTING and case.draft is not None
+    if not (started or (case.status is Status.RESPONDED and not case.outcomes)):
+        return []
+    fields = (
+        Field("owner_org", "Which organisation", FieldKind.CHOICE,
+              options=tuple((o, case.orgs[o].name) for o in case.involved), default=case.coordinator),
+        Field("description", "The action", FieldKind.TEXT),
+        Field("due", "Due by", FieldKind.DATE, default=add_working_days(today, 20)),
+    )  # fmt: skip
+    cmd = c.AddAction(actor=actor, owner_org=case.coordinator, description="", due=today)
+    listed = "; ".join(f"{a.id} ({case.orgs[a.owner_org].name})" for a in case.actions.values())
+    return [
+        Prompt(
+            "add_action",
+            "Any action promised in the response? Each has an owner and a due date, and is followed up.",
+            (Choice("Add an action", cmd, fields),),
+            detail=f"Actions so far: {listed}." if listed else "",
+        )
+    ]
+
+
+def _action_done(case: Case, actor: Actor, a: Action) -> Prompt:
+    evidence = Field("evidence", "Evidence it was done", FieldKind.TEXT)
+    return Prompt(
+        f"action:{a.id}",
+        f"Action {a.id} for {case.orgs[a.owner_org].name} is due {a.due:%d %b %Y}: {a.description}",
+        (Choice("Record it done", c.CompleteAction(actor=actor, action_id=a.id, evidence=""), (evidence,)),),
+    )
+
+
+def comments_for(case: Case, actor: Actor, org_id: str, today: date) -> list[Prompt]:
+    """A contributing organisation's comments on the draft and its sign-off, until it signs off."""
+    draft = case.draft
+    if case.status is not Status.DRAFTING or draft is None or draft.comment_by is None:
+        return []
+    if org_id not in contributors(case) or org_id in draft.signed_off or not case.consent_active(org_id):
+        return []
+    comment = Field("comment", "Your comments", FieldKind.TEXT)
+    detail = "The draft was emailed to your complaints inbox."
+    if org_id in draft.comments:
+        detail += " Your comments are with the lead: approve the draft once they are reflected."
+    return [
+        Prompt(
+            f"comments:{org_id}",
+            f"Comments on the draft joint response for {case.ref}, by {long_date(draft.comment_by)}?",
+            (
+                Choice("Approve it", c.SignOffDraft(actor=actor, org_id=org_id)),
+                Choice("Send comments", c.RecordComment(actor=actor, org_id=org_id, comment=""), (comment,)),
+            ),
+            detail=detail,
+        )
+    ]
+
+
+def impasse_answer(case: Case, actor: Actor, org_id: str, today: date) -> list[Prompt]:
+    """A senior manager's answer to an impasse, for their organisation, until it has answered."""
+    impasse = case.impasse
+    if Role.MANAGER not in actor.roles or actor.org_id != org_id or org_id not in impasse_answerers(case):
+        return []
+    if impasse is None or impasse.resolved_at is not None or org_id in impasse.answers:
+        return []
+    if case.status not in ALLOWED[c.AnswerImpasse]:  # step 2 has gone: the lead answered the person
+        return []
+    outcome = Field("outcome", "What was agreed", FieldKind.TEXT)
+    resolved = c.AnswerImpasse(actor=actor, org_id=org_id, resolved=True, outcome="")
+    return [
+        Prompt(
+            f"impasse:{org_id}",
+            f"The organisations have not agreed on '{impasse.matter}' since "
+            f"{long_date(london_date(impasse.raised_at))}. Can senior managers resolve it for "
+            f"{case.orgs[org_id].name} by {long_date(impasse.resolve_by)}?",
+            (
+                Choice("Resolved", resolved, (outcome,)),
+                Choice("Cannot resolve", c.AnswerImpasse(actor=actor, org_id=org_id, resolved=False)),
+            ),
+            detail="If it is not resolved by then, the lead responds to the person as far as it can "
+            "and tells them they may go to the Ombudsman.",
+        )
+    ]
 
 
 def plan(case: Case, actor: Actor, today: date) -> list[Prompt]:
@@ -121,7 +243,7 @@ def progress(case: Case, actor: Actor, today: date) -> list[Prompt]:
             )
             for s in waiting
         ]
-    text = Field("text", "Draft joint response", FieldKind.TEXT)
+    text = Field("text", "Draft joint response", FieldKind.TEXT, default=assemble_draft(case))
     return [
         Prompt(
             "draft",
@@ -132,30 +254,23 @@ def progress(case: Case, actor: Actor, today: date) -> list[Prompt]:
 
 
 def drafting(case: Case, actor: Actor, today: date) -> list[Prompt]:
+    """The joint response: comment round, each organisation's comments and sign-off, sharing the
+    draft with the person, then the final response."""
     draft = case.draft
     if case.status is not Status.DRAFTING or draft is None:
         return []
-    contributors = [o for o in case.involved if o != case.coordinator]
-    if contributors and draft.comment_by is None:
+    waiting = awaiting_sign_off(case)
+    if contributors(case) and draft.comment_by is None:
         by = Field("comment_by", "Comments by", FieldKind.DATE, default=add_working_days(today, 5))
         cmd = c.OpenCommentRound(actor=actor, comment_by=today)
         return [
             Prompt(
                 "comment_round",
-                "Send the draft to every contributing organisation for comment.",
+                "Send the draft to every contributing organisation for comment and sign-off.",
                 (Choice("Send for comment", cmd, (by,)),),
             )
         ]
-    comment = Field("comment", "Their comment", FieldKind.TEXT)
-    prompts = [
-        Prompt(
-            f"comment:{o}",
-            f"Comments from {case.orgs[o].name}?",
-            (Choice("Record them", c.RecordComment(actor=actor, org_id=o, comment=""), (comment,)),),
-        )
-        for o in contributors
-        if o not in draft.comments
-    ]
+    prompts = [p for o in waiting for p in _on_behalf(case, actor, o)]
     if draft.shared_with_complainant_at is None:
         prompts.append(
             Prompt(
@@ -164,76 +279,116 @@ def drafting(case: Case, actor: Actor, today: date) -> list[Prompt]:
                 (Choice("Share it", c.ShareDraftWithComplainant(actor=actor)),),
             )
         )
-    awaiting_comments = len(prompts) > 0 and (draft.comment_by is None or today <= draft.comment_by)
-    if awaiting_comments or draft.shared_with_complainant_at is None:
-        return prompts
-    fields = (
-        Field("body", "Final response", FieldKind.TEXT, default=draft.text),
-        Field("signed_by", "Signed by (responsible person)", FieldKind.TEXT),
-        Field("signed_role", "Their role", FieldKind.TEXT, default="Chief Executive"),
-    )
-    send = c.SendFinalResponse(actor=actor, body=draft.text, signed_by="", signed_role="")
-    prompts.append(
-        Prompt(
-            "final_response",
-            "Send the final joint response when comments are reflected.",
-            (Choice("Send the final response", send, fields),),
-        )
-    )
+    elif not waiting or sign_off_waived(case, today):
+        prompts.append(_final_response(case, actor, waiting))
     return prompts
 
 
-def impasse(case: Case, actor: Actor, today: date) -> list[Prompt]:
-    impasse = case.impasse
-    if impasse is None or impasse.resolved_at is not None or today <= impasse.resolve_by:
-        return []
-    fields = (
-        Field("answered", "What could be answered", FieldKind.TEXT),
-        Field("not_possible", "Where and why a full response was not possible", FieldKind.TEXT),
-        Field("why_no_agreement", "Why agreement was not reached", FieldKind.TEXT),
-    )
-    cmd = c.SendPartialResponse(actor=actor, answered="", not_possible="", why_no_agreement="")
-    return [
+def _on_behalf(case: Case, actor: Actor, org_id: str) -> list[Prompt]:
+    """Comments and sign-off recorded for an organisation that sent them by email or phone."""
+    assert case.draft is not None
+    name = case.orgs[org_id].name
+    comment = Field("comment", "Their comment", FieldKind.TEXT)
+    prompts = [
         Prompt(
-            "partial_response",
-            f"Senior managers did not resolve '{impasse.matter}' by "
-            f"{impasse.resolve_by:%d %b %Y}: respond as far as possible.",
-            (Choice("Write the partial response", cmd, fields),),
+            f"signoff:{org_id}",
+            f"Has {name} signed off the draft?",
+            (Choice("Signed off", c.SignOffDraft(actor=actor, org_id=org_id)),),
         )
     ]
+    if org_id not in case.draft.comments:
+        record = Choice("Record them", c.RecordComment(actor=actor, org_id=org_id, comment=""), (comment,))
+        prompts.insert(0, Prompt(f"comment:{org_id}", f"Comments from {name}?", (record,)))
+    return prompts
+
+
+def _final_response(case: Case, actor: Actor, waiting: list[str]) -> Prompt:
+    assert case.draft is not None
+    fields = (
+        Field("body", "Final response", FieldKind.TEXT, default=case.draft.text),
+        Field("signed_by", "Signed by (responsible person)", FieldKind.TEXT),
+        Field("signed_role", "Their role", FieldKind.TEXT, default="Chief Executive"),
+    )
+    send = c.SendFinalResponse(actor=actor, body=case.draft.text, signed_by="", signed_role="")
+    unsigned = ", ".join(case.orgs[o].name for o in waiting)
+    return Prompt(
+        "final_response",
+        "Send the final joint response when comments are reflected.",
+        (Choice("Send the final response", send, fields),),
+        detail=f"Not signed off by {unsigned}: the impasse steps were followed instead." if waiting else "",
+    )
+
+
+def impasse(case: Case, actor: Actor, today: date) -> list[Prompt]:
+    """The impasse steps: step 2 once senior managers' date passed unresolved, drafted from the case
+    for the lead to approve, then step 3, the Ombudsman. A lead handler who is also a senior manager
+    answers for their own organisation here."""
+    impasse = case.impasse
+    own = impasse_answer(case, actor, actor.org_id, today)
+    if case.partial_response_at is not None:
+        if case.ombudsmen_signposted or case.status is not Status.RESPONDED:
+            return []
+        signpost = Choice("Send the Ombudsman signposting", c.SignpostOmbudsman(actor=actor))
+        return [
+            Prompt("ombudsman", "Step 3: tell the person they may take it to the Ombudsman.", (signpost,))
+        ]
+    if impasse is None or impasse.resolved_at is not None or today <= impasse.resolve_by:
+        return own
+    return [*own, _partial_response(case, actor, impasse)]
+
+
+def _partial_response(case: Case, actor: Actor, impasse: Impasse) -> Prompt:
+    drafted = partial_response_draft(case)
+    labels = {
+        "answered": "What could be answered",
+        "not_possible": "Where and why a full response was not possible",
+        "why_no_agreement": "Why agreement was not reached",
+    }
+    fields = tuple(
+        Field(name, label, FieldKind.TEXT, default=drafted[name]) for name, label in labels.items()
+    )
+    cmd = c.SendPartialResponse(actor=actor, answered="", not_possible="", why_no_agreement="")
+    return Prompt(
+        "partial_response",
+        f"Senior managers did not resolve '{impasse.matter}' by "
+        f"{impasse.resolve_by:%d %b %Y}: respond as far as possible.",
+        (Choice("Write the partial response", cmd, fields),),
+    )
 
 
 def closing(case: Case, actor: Actor, today: date) -> list[Prompt]:
+    """After the response: each action done, each organisation's outcome, then closure."""
     if case.status is not Status.RESPONDED:
         return []
     open_actions = [a for a in case.actions.values() if a.completed_at is None]
     if open_actions:
-        evidence = Field("evidence", "Evidence it was done", FieldKind.TEXT)
+        return [_action_done(case, actor, a) for a in open_actions]
+    no_outcome = [o for o in case.involved if o not in case.outcomes]
+    if no_outcome:
         return [
             Prompt(
-                f"action:{a.id}",
-                f"Action {a.id} for {case.orgs[a.owner_org].name} is due {a.due:%d %b %Y}: {a.description}",
-                (
-                    Choice(
-                        "Record it done",
-                        c.CompleteAction(actor=actor, action_id=a.id, evidence=""),
-                        (evidence,),
-                    ),
+                f"outcome:{o}",
+                f"Was the complaint upheld for {case.orgs[o].name}?",
+                tuple(
+                    Choice(OUTCOME_WORDS[v], c.RecordOutcome(actor=actor, org_id=o, outcome=v))
+                    for v in Outcome
                 ),
             )
-            for a in open_actions
+            for o in no_outcome
         ]
+    overall = overall_outcome(case.outcomes[o] for o in case.involved)
     outcome = Field(
         "outcome",
         "Outcome",
         FieldKind.CHOICE,
-        options=tuple((o.value, o.value.replace("_", " ")) for o in Outcome),
+        options=tuple((v.value, OUTCOME_WORDS[v].lower()) for v in Outcome),
+        default=overall,
     )
     return [
         Prompt(
             "close",
-            "The response is sent and every action is done: close the case.",
-            (Choice("Close", c.CloseCase(actor=actor, outcome=Outcome.UPHELD), (outcome,)),),
+            "The response is sent, every action is done and each outcome recorded: close the case.",
+            (Choice("Close", c.CloseCase(actor=actor, outcome=overall), (outcome,)),),
         )
     ]
 

@@ -18,6 +18,7 @@ from flows.model import (
     OrgRef,
     Outcome,
     Person,
+    Reminder,
     Representative,
     Sender,
 )
@@ -163,6 +164,55 @@ class RefuseTargetDate(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ReportOnTrack(Command):
+    """A contributor's one-click answer to a reminder: the response will come by its date."""
+
+    strand_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Snooze(Command):
+    """No reminders about a strand or an action (`subject`) until `until`."""
+
+    subject: str
+    until: date
+
+
+@dataclass(frozen=True, kw_only=True)
+class SendReminders(Command):
+    """The sweep's reminders found due (`flows.due`); each key is consumed with its write."""
+
+    reminders: tuple[Reminder, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SendProgressUpdate(Command):
+    """An update letter to the person at the agreed frequency."""
+
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AskContributor(Command):
+    strand_id: str
+    question: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScheduleMeeting(Command):
+    on: datetime
+    purpose: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordMeeting(Command):
+    meeting_id: str
+    represented: tuple[str, ...]
+    attendees: tuple[str, ...]
+    notes: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class AgreePlan(Command):
     org_id: str
 
@@ -193,6 +243,13 @@ class OpenCommentRound(Command):
 class RecordComment(Command):
     org_id: str
     comment: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SignOffDraft(Command):
+    """An organisation approves the draft joint response."""
+
+    org_id: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -238,6 +295,15 @@ class ResolveImpasse(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class AnswerImpasse(Command):
+    """A senior manager answers for their organisation: resolved (with the outcome) or cannot resolve."""
+
+    org_id: str
+    resolved: bool
+    outcome: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class SendPartialResponse(Command):
     answered: str
     not_possible: str
@@ -270,6 +336,14 @@ class RecordAcknowledgement(Command):
 @dataclass(frozen=True, kw_only=True)
 class ResolveInformally(Command):
     note: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordOutcome(Command):
+    """Whether the complaint was upheld, for one organisation (each is recorded before closure)."""
+
+    org_id: str
+    outcome: Outcome
 
 
 @dataclass(frozen=True, kw_only=True)

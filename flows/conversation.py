@@ -22,6 +22,7 @@ class FieldKind(StrEnum):
     TEXT = "text"
     LINES = "lines"  # several short answers, one per line (a list)
     DATE = "date"
+    DATETIME = "datetime"  # a day and a time; typed answers are London time
     BOOL = "bool"
     INT = "int"
     CHOICE = "choice"

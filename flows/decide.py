@@ -23,7 +23,10 @@ from flows.evolve import fold
 from flows.model import Case
 from flows.moves import check_allowed
 from flows.rules import Out, Rule
+from flows.rules_clock import CLOCK_RULES
 from flows.rules_intake import INTAKE_RULES
+from flows.rules_joint import JOINT_RULES
+from flows.rules_meetings import MEETING_RULES
 from flows.rules_messages import MESSAGE_RULES
 from flows.rules_response import RESPONSE_RULES
 
@@ -34,7 +37,14 @@ class Decision:
     effects: tuple[Effect, ...]
 
 
-RULES: dict[type[c.Command], Rule] = {**INTAKE_RULES, **RESPONSE_RULES, **MESSAGE_RULES}
+RULES: dict[type[c.Command], Rule] = {
+    **INTAKE_RULES,
+    **RESPONSE_RULES,
+    **MESSAGE_RULES,
+    **CLOCK_RULES,
+    **MEETING_RULES,
+    **JOINT_RULES,
+}
 
 
 def decide(case: Case, command: c.Command, now: datetime) -> Decision:

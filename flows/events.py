@@ -19,6 +19,7 @@ from flows.model import (
     OrgRef,
     Outcome,
     Person,
+    Reminder,
     Representative,
     Sender,
 )
@@ -170,6 +171,49 @@ class TargetDateRefused(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class OnTrackReported(Event):
+    strand_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Snoozed(Event):
+    subject: str
+    until: date
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReminderSent(Event):
+    reminder: Reminder
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProgressUpdateSent(Event):
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContributorAsked(Event):
+    question_id: str
+    strand_id: str
+    question: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class MeetingScheduled(Event):
+    meeting_id: str
+    on: datetime
+    purpose: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class MeetingRecorded(Event):
+    meeting_id: str
+    represented: tuple[str, ...]
+    attendees: tuple[str, ...]
+    notes: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class PlanAgreed(Event):
     org_id: str
 
@@ -200,6 +244,11 @@ class CommentRoundOpened(Event):
 class CommentReceived(Event):
     org_id: str
     comment: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DraftSignedOff(Event):
+    org_id: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -245,6 +294,13 @@ class ImpasseResolved(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ImpasseAnswered(Event):
+    org_id: str
+    resolved: bool
+    outcome: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class PartialResponseSent(Event):
     pass
 
@@ -270,6 +326,12 @@ class DelayLetterSent(Event):
 class Acknowledged(Event):
     method: ConsentMethod
     on: date
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutcomeRecorded(Event):
+    org_id: str
+    outcome: Outcome
 
 
 @dataclass(frozen=True, kw_only=True)

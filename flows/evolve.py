@@ -17,11 +17,14 @@ from flows.model import (
     DateProposal,
     Draft,
     Impasse,
+    ImpasseAnswer,
     LeadProposal,
     LeadResponse,
     Letter,
+    Meeting,
     Message,
     NamedContact,
+    Question,
     ResponsePeriod,
     Strand,
 )
@@ -124,6 +127,41 @@ def _date_proposed(case: Case, e: ev.TargetDateProposed) -> Case:
     proposal = DateProposal(target=e.target, reason=e.reason, by=e.by, at=e.at)
     strand = replace(case.strands[e.strand_id], proposed=proposal)
     return replace(case, strands=_with(case.strands, e.strand_id, strand))
+
+
+def _on_track(case: Case, e: ev.OnTrackReported) -> Case:
+    strand = replace(case.strands[e.strand_id], on_track_at=e.at)
+    return replace(case, strands=_with(case.strands, e.strand_id, strand))
+
+
+def _snoozed(case: Case, e: ev.Snoozed) -> Case:
+    if e.subject in case.strands:
+        strand = replace(case.strands[e.subject], snoozed_until=e.until)
+        return replace(case, strands=_with(case.strands, e.subject, strand))
+    action = replace(case.actions[e.subject], snoozed_until=e.until)
+    return replace(case, actions=_with(case.actions, e.subject, action))
+
+
+def _meeting(case: Case, e: ev.MeetingScheduled) -> Case:
+    meeting = Meeting(id=e.meeting_id, on=e.on, purpose=e.purpose)
+    return replace(case, meetings=_with(case.meetings, e.meeting_id, meeting))
+
+
+def _meeting_recorded(case: Case, e: ev.MeetingRecorded) -> Case:
+    meeting = replace(
+        case.meetings[e.meeting_id],
+        represented=e.represented,
+        attendees=e.attendees,
+        notes=e.notes,
+        recorded_at=e.at,
+    )
+    return replace(case, meetings=_with(case.meetings, e.meeting_id, meeting))
+
+
+def _impasse_answered(case: Case, e: ev.ImpasseAnswered) -> Case:
+    impasse = _impasse_of(case)
+    answer = ImpasseAnswer(org_id=e.org_id, resolved=e.resolved, outcome=e.outcome, by=e.by, at=e.at)
+    return replace(case, impasse=replace(impasse, answers=_with(impasse.answers, e.org_id, answer)))
 
 
 def _date_refused(case: Case, e: ev.TargetDateRefused) -> Case:
@@ -242,6 +280,27 @@ _APPLY: dict[type, Callable[[Case, Any], Case]] = {
     ev.TargetDateChanged: _retarget,
     ev.TargetDateProposed: _date_proposed,
     ev.TargetDateRefused: _date_refused,
+    ev.OnTrackReported: _on_track,
+    ev.Snoozed: _snoozed,
+    ev.ReminderSent: lambda c, e: replace(
+        c,
+        reminded=_with(
+            c.reminded,
+            e.reminder.schedule,
+            max(e.reminder.on, c.reminded.get(e.reminder.schedule, e.reminder.on)),
+        ),
+    ),
+    ev.ProgressUpdateSent: lambda c, e: replace(c, updates_sent=(*c.updates_sent, e.at)),
+    ev.ContributorAsked: lambda c, e: replace(
+        c, questions=(*c.questions, Question(e.question_id, e.strand_id, e.question, e.by, e.at))
+    ),
+    ev.MeetingScheduled: _meeting,
+    ev.MeetingRecorded: _meeting_recorded,
+    ev.DraftSignedOff: lambda c, e: replace(
+        c, draft=replace(_draft(c), signed_off=_draft(c).signed_off | {e.org_id})
+    ),
+    ev.ImpasseAnswered: _impasse_answered,
+    ev.OutcomeRecorded: lambda c, e: replace(c, outcomes=_with(c.outcomes, e.org_id, e.outcome)),
     ev.PlanAgreed: lambda c, e: replace(c, plan_agreed_by=c.plan_agreed_by | {e.org_id}),
     ev.PlanDiscussed: lambda c, e: replace(c, plan_discussed_at=e.at),
     ev.ContributionReceived: _contribution,

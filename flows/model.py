@@ -110,6 +110,21 @@ class ClosureReason(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+class ReminderKind(StrEnum):
+    """What a reminder from the sweep (`flows.due`) is about."""
+
+    CONTRIBUTION = "contribution"  # a strand's response, to its organisation
+    ACTION = "action"  # an action from the response, to its owner
+    COMMENTS = "comments"  # comments on the draft, to a contributing organisation
+    ACKNOWLEDGEMENT = "acknowledgement"  # the 3-working-day acknowledgement, to the handlers
+    UPDATE = "update"  # an update letter to the person at the agreed frequency, to the handlers
+    RESPONSE_PERIOD = "response_period"  # the response period ends, to the handlers
+    SIX_MONTHS = "six_months"  # the six-month point without a response, to the handlers
+    LEAD_NOT_AGREED = "lead_not_agreed"  # an impasse suggested, to the handlers
+    CONTRIBUTION_LATE = "contribution_late"  # an impasse suggested, to the handlers
+    IMPASSE_DUE = "impasse_due"  # senior managers' date passed unresolved: step 2, to the handlers
+
+
 class Ombudsman(StrEnum):
     PHSO = "phso"
     LGSCO = "lgsco"
@@ -229,6 +244,21 @@ class DateProposal:
 
 
 @dataclass(frozen=True)
+class Reminder:
+    """One reminder the sweep found due: deterministic `key` (case, what, which date, which step),
+    the day it was `on`, and `late` when that day had passed before it could be sent."""
+
+    key: str
+    kind: ReminderKind
+    on: date
+    schedule: str = ""  # the clock it belongs to (`flows.due.Clock.name`)
+    subject: str = ""  # a strand or action id, when the reminder is about one
+    org_id: str = ""  # the organisation reminded; "" for the coordinating handlers
+    late: bool = False
+    overdue: int = 0  # how many working days past its date the thing reminded about is
+
+
+@dataclass(frozen=True)
 class Strand:
     id: str
     org_id: str
@@ -237,6 +267,8 @@ class Strand:
     milestones: tuple[str, ...] = ()
     contribution: Contribution | None = None
     proposed: DateProposal | None = None
+    snoozed_until: date | None = None
+    on_track_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -247,6 +279,18 @@ class Action:
     due: date
     completed_at: datetime | None = None
     evidence: str = ""
+    snoozed_until: date | None = None
+
+
+@dataclass(frozen=True)
+class ImpasseAnswer:
+    """A senior manager's answer for their organisation: resolved (with the outcome) or not."""
+
+    org_id: str
+    resolved: bool
+    outcome: str
+    by: str
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -258,6 +302,31 @@ class Impasse:
     step: int = 1
     resolved_at: datetime | None = None
     resolution: str = ""
+    answers: Mapping[str, ImpasseAnswer] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """A meeting of the organisations: each involved one must attend or be represented."""
+
+    id: str
+    on: datetime
+    purpose: str
+    represented: tuple[str, ...] = ()  # organisation ids, once the meeting is recorded
+    attendees: tuple[str, ...] = ()
+    notes: str = ""
+    recorded_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question put to a contributing organisation about its strand; its answer arrives by email."""
+
+    id: str
+    strand_id: str
+    text: str
+    by: str
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -305,6 +374,7 @@ class Draft:
     comment_by: date | None = None
     comments: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     shared_with_complainant_at: datetime | None = None
+    signed_off: frozenset[str] = frozenset()  # organisations that approved the draft
 
 
 def _empty() -> Mapping[Any, Any]:
@@ -362,6 +432,11 @@ class Case:
     closed_at: datetime | None = None
     closure: ClosureReason | None = None
     outcome: Outcome | None = None
+    outcomes: Mapping[str, Outcome] = field(default_factory=_empty)  # per organisation
+    meetings: Mapping[str, Meeting] = field(default_factory=_empty)
+    questions: tuple[Question, ...] = ()
+    updates_sent: tuple[datetime, ...] = ()  # progress update letters to the person
+    reminded: Mapping[str, date] = field(default_factory=_empty)  # clock -> latest step sent
 
     @property
     def received(self) -> datetime:

@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 
+from flows import asks_clock as k
 from flows import asks_intake as i
+from flows import asks_meetings as g
 from flows import asks_messages as m
 from flows import asks_response as r
 from flows.calendar import london_date
@@ -21,6 +23,7 @@ from flows.rules import COORDINATING_ROLES, ORG_ROLES
 __all__ = ["Choice", "Field", "FieldKind", "Prompt", "fill", "next_prompts"]
 
 Ask = Callable[[Case, Actor, date], list[Prompt]]
+OrgAsk = Callable[[Case, Actor, str, date], list[Prompt]]
 
 COORDINATOR_ASKS: tuple[Ask, ...] = (
     r.overdue,
@@ -33,12 +36,25 @@ COORDINATOR_ASKS: tuple[Ask, ...] = (
     i.lead,
     i.named_contact,
     i.response_period,
+    k.clocks,
     r.plan,
     r.date_proposals,
+    g.meetings,
     r.progress,
     r.drafting,
     r.impasse,
+    r.actions,
     r.closing,
+)
+
+
+# What someone of another organisation involved is asked, for their organisation.
+ORG_ASKS: tuple[OrgAsk, ...] = (
+    i.lead_answer,
+    r.strands_for,
+    r.comments_for,
+    r.actions_for,
+    r.impasse_answer,
 )
 
 
@@ -50,5 +66,5 @@ def next_prompts(case: Case, actor: Actor, now: datetime) -> list[Prompt]:
     if bool(actor.roles & COORDINATING_ROLES) and actor.org_id == case.coordinator:
         return [prompt for ask in COORDINATOR_ASKS for prompt in ask(case, actor, today)]
     if actor.org_id in case.involved and actor.roles & ORG_ROLES:
-        return i.lead_answer(case, actor, actor.org_id) + r.strands_for(case, actor, actor.org_id)
+        return [prompt for ask in ORG_ASKS for prompt in ask(case, actor, actor.org_id, today)]
     return []

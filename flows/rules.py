@@ -43,15 +43,17 @@ class Out:
         *,
         automatic: bool = False,
         in_reply_to: str = "",
+        tag: str = "",
         **context: Any,
     ) -> Out:
-        """Queue a letter; to the complainant with no email address, nothing is queued."""
+        """Queue a letter; to the complainant with no email address, nothing is queued. `tag` tells
+        apart several letters of one template to one recipient in the same decision."""
         if to is None or not to.address:
             return self
         discloses = to.org_id if to.kind is not RecipientKind.COMPLAINANT else None
         self.effects.append(
             SendLetter(
-                key=self.key(template, to.org_id or to.kind.value),
+                key=self.key(template + tag, to.org_id or to.kind.value),
                 ref=self.case.ref,
                 discloses_to=discloses,
                 template=template,
@@ -64,12 +66,17 @@ class Out:
         return self
 
     def notify(
-        self, message: str, audience: str = "handlers", discloses_to: str | None = None, **context: Any
+        self,
+        message: str,
+        audience: str = "handlers",
+        discloses_to: str | None = None,
+        tag: str = "",
+        **context: Any,
     ) -> Out:
         """Tell people in chat; `discloses_to` names another organisation that will read it."""
         self.effects.append(
             Notify(
-                key=self.key("notify-" + message, audience),
+                key=self.key("notify-" + message + tag, audience),
                 ref=self.case.ref,
                 discloses_to=discloses_to,
                 audience=audience,

@@ -6,14 +6,17 @@ DOMAIN.md section 2, steps 7 to 13.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
 from flows import commands as c
 from flows import events as ev
 from flows.calendar import is_working_day, longer_period_counts, six_month_point
+from flows.drafting import TO_COMPLETE, awaiting_sign_off, sign_off_waived
 from flows.errors import InvalidCommand
-from flows.model import Case, ClosureReason, Impasse, Ombudsman, Role, Sector, Strand
+from flows.model import Action, Case, ClosureReason, Impasse, Ombudsman, Role, Sector, Strand
 from flows.rules import (
     Out,
     Rule,
@@ -27,6 +30,7 @@ from flows.rules import (
     require_text,
     today,
 )
+from flows.rules_joint import require_contributor
 
 
 def response_period(case: Case, cmd: c.SetResponsePeriod, now: datetime) -> Out:
@@ -184,9 +188,14 @@ def comment_round(case: Case, cmd: c.OpenCommentRound, now: datetime) -> Out:
 
 
 def comment(case: Case, cmd: c.RecordComment, now: datetime) -> Out:
+    """A contributing organisation's comments on the draft; they do not sign it off."""
     require_for_org(case, cmd.actor, cmd.org_id)
+    require_contributor(case, cmd.org_id)
     require_text(cmd.comment, "the comment")
-    return Out(case, cmd.actor.id, now).event(ev.CommentReceived, org_id=cmd.org_id, comment=cmd.comment)
+    out = Out(case, cmd.actor.id, now).event(ev.CommentReceived, org_id=cmd.org_id, comment=cmd.comment)
+    if cmd.actor.org_id == cmd.org_id:  # from the organisation itself: the lead reflects it
+        out.notify("comment_received", organisation=case.orgs[cmd.org_id].name)
+    return out
 
 
 def share_draft(case: Case, cmd: c.ShareDraftWithComplainant, now: datetime) -> Out:
@@ -205,16 +214,21 @@ def share_draft(case: Case, cmd: c.ShareDraftWithComplainant, now: datetime) -> 
 
 
 def final_response(case: Case, cmd: c.SendFinalResponse, now: datetime) -> Out:
+    """The joint response, once every contributing organisation signed off the draft (or the impasse
+    steps took the place of a missing sign-off) and the person saw the draft."""
     require_coordinator(case, cmd.actor)
     require_text(cmd.body, "the response")
     require_text(cmd.signed_by, "who signs the response")
+    if TO_COMPLETE in cmd.body:
+        raise InvalidCommand(f"the response still has parts marked '{TO_COMPLETE} ...]': write them first")
     draft = case.draft
     assert draft is not None
-    waiting = [o for o in _contributors(case) if o not in draft.comments]
-    if waiting and (draft.comment_by is None or today(now) <= draft.comment_by):
+    missing = awaiting_sign_off(case)
+    if missing and not sign_off_waived(case, today(now)):
         raise InvalidCommand(
-            "every contributing organisation must have the chance to comment first: "
-            + ", ".join(case.orgs[o].name for o in waiting)
+            "the joint response needs every contributing organisation's sign-off; still to sign off: "
+            + ", ".join(case.orgs[o].name for o in missing),
+            org_ids=missing,
         )
     if draft.shared_with_complainant_at is None:
         raise InvalidCommand("share the draft with the person before the final response")
@@ -228,6 +242,8 @@ def final_response(case: Case, cmd: c.SendFinalResponse, now: datetime) -> Out:
             signed_by=cmd.signed_by,
             signed_role=cmd.signed_role,
             ombudsmen=[o.value for o in ombudsmen_for(case)],
+            organisations=[case.orgs[o].name for o in case.involved],
+            actions=_actions(case, case.actions.values()),
             **_letterhead(case),
         )
     )
@@ -253,7 +269,15 @@ def complete_action(case: Case, cmd: c.CompleteAction, now: datetime) -> Out:
         raise InvalidCommand(f"no action {cmd.action_id} on this case")
     require_for_org(case, cmd.actor, action.owner_org)
     require_text(cmd.evidence, "the evidence the action was done")
-    return Out(case, cmd.actor.id, now).event(ev.ActionCompleted, action_id=action.id, evidence=cmd.evidence)
+    if action.completed_at is not None:
+        raise InvalidCommand(f"action {action.id} is already done")
+    out = Out(case, cmd.actor.id, now).event(ev.ActionCompleted, action_id=action.id, evidence=cmd.evidence)
+    if any(a.completed_at is None for a in case.actions.values() if a.id != action.id):
+        return out
+    done = [replace(a, evidence=cmd.evidence) if a.id == action.id else a for a in case.actions.values()]
+    return out.letter(  # the last one: the person hears that what was promised is done
+        "actions_complete", complainant(case.complainant), actions=_actions(case, done), **_letterhead(case)
+    )
 
 
 def learning(case: Case, cmd: c.RecordLearning, now: datetime) -> Out:
@@ -280,6 +304,8 @@ def raise_impasse(case: Case, cmd: c.RaiseImpasse, now: datetime) -> Out:
             audience=f"senior_managers:{org_id}",
             discloses_to=org_id,
             matter=cmd.matter,
+            reason=cmd.reason,
+            since=long_date(today(now)),
             resolve_by=cmd.resolve_by.isoformat(),
         )
     return out
@@ -364,6 +390,13 @@ def close(case: Case, cmd: c.CloseCase, now: datetime) -> Out:
     open_actions = [a.id for a in case.actions.values() if a.completed_at is None]
     if open_actions:
         raise InvalidCommand(f"actions still open: {', '.join(open_actions)}", actions=open_actions)
+    no_outcome = [o for o in case.involved if o not in case.outcomes]
+    if no_outcome:
+        raise InvalidCommand(
+            "record whether the complaint was upheld for each organisation first: "
+            + ", ".join(case.orgs[o].name for o in no_outcome),
+            org_ids=no_outcome,
+        )
     return Out(case, cmd.actor.id, now).event(
         ev.CaseClosed, reason=ClosureReason.RESPONDED, outcome=cmd.outcome
     )
@@ -385,6 +418,19 @@ def ombudsmen_for(case: Case) -> tuple[Ombudsman, ...]:
 
 def _contributors(case: Case) -> list[str]:
     return [o for o in case.involved if o != case.coordinator]
+
+
+def _actions(case: Case, actions: Iterable[Action]) -> list[dict[str, str]]:
+    """Actions as letters list them: who does what, by when, and the evidence once done."""
+    return [
+        {
+            "organisation": case.orgs[a.owner_org].name,
+            "description": a.description,
+            "due": long_date(a.due),
+            "evidence": a.evidence,
+        }
+        for a in actions
+    ]
 
 
 def _letterhead(case: Case) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time
 from flows import commands as c
 from flows.calendar import add_working_days
 from flows.decide import Decision, decide
+from flows.due import Policy, due
 from flows.effects import Effect, SendLetter
 from flows.events import Event
 from flows.evolve import fold
@@ -212,12 +213,33 @@ def responded() -> Run:
     run = drafting()
     run.do(c.OpenCommentRound(actor=H, comment_by=add_working_days(TODAY, 5)))
     run.do(c.RecordComment(actor=COUNCIL_CONTRIBUTOR, org_id=COUNCIL.id, comment="Fine by us."))
+    run.do(c.SignOffDraft(actor=COUNCIL_CONTRIBUTOR, org_id=COUNCIL.id))
     run.do(c.ShareDraftWithComplainant(actor=H))
     run.do(c.SendFinalResponse(actor=H, body="Final.", signed_by="Chris Chief", signed_role="CEO"))
     return run
 
 
+def outcomes_recorded(run: Run, outcome: Outcome = Outcome.PARTLY_UPHELD) -> Run:
+    """Each organisation's outcome, recorded by the lead: closure needs every one."""
+    for org_id in run.case.involved:
+        run.do(c.RecordOutcome(actor=H, org_id=org_id, outcome=outcome))
+    return run
+
+
 def closed() -> Run:
-    run = responded()
+    run = outcomes_recorded(responded())
     run.do(c.CloseCase(actor=H, outcome=Outcome.PARTLY_UPHELD))
+    return run
+
+
+def reminded() -> Run:
+    """The clocks at work: a snooze, an 'on track', the sweep's reminders (one overdue, so the
+    organisation's inbox is written to) and an update letter to the person."""
+    run = investigating()
+    target = run.case.strands["S2"].target
+    run.do(c.Snooze(actor=COUNCIL_CONTRIBUTOR, subject="S2", until=add_working_days(TODAY, 2)))
+    run.do(c.ReportOnTrack(actor=COUNCIL_CONTRIBUTOR, strand_id="S2"))
+    late = datetime.combine(add_working_days(target, 2), time(10), tzinfo=UTC)
+    run.do(c.SendReminders(actor=SYSTEM, reminders=tuple(due(run.case, late, Policy()))), late)
+    run.do(c.SendProgressUpdate(actor=H, text="Two of the three parts are complete."), late)
     return run

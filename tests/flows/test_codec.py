@@ -43,7 +43,9 @@ from tests.flows.builders import (
     Run,
     agreeing_lead,
     investigating,
+    outcomes_recorded,
     received,
+    reminded,
     responded,
     working_day,
 )
@@ -54,6 +56,7 @@ def closed_after_an_action() -> Run:
     run.do(c.AddAction(actor=H, owner_org=COUNCIL.id, description="Audit", due=date(2027, 1, 29)))
     run.do(c.RecordLearning(actor=H, text="Check packages before discharge"))
     run.do(c.CompleteAction(actor=COUNCIL_CONTRIBUTOR, action_id="A1", evidence="Audit report"))
+    outcomes_recorded(run, Outcome.UPHELD)
     run.do(c.CloseCase(actor=H, outcome=Outcome.UPHELD))
     return run
 
@@ -66,6 +69,7 @@ def impasse_to_ombudsman() -> Run:
     run.do(c.RaiseImpasse(actor=H, matter="Lead", reason="No agreement", resolve_by=TODAY))
     run.do(c.ResolveImpasse(actor=COUNCIL_MANAGER, resolution="Still none"))
     run.do(c.RaiseImpasse(actor=H, matter="Lead", reason="Again", resolve_by=TODAY))
+    run.do(c.AnswerImpasse(actor=COUNCIL_MANAGER, org_id=COUNCIL.id, resolved=False))
     run.do(
         c.SendPartialResponse(actor=H, answered="a", not_possible="b", why_no_agreement="c"), working_day(1)
     )
@@ -162,6 +166,16 @@ def messages() -> Run:
     return run
 
 
+def meeting_and_question() -> Run:
+    run = investigating()
+    run.do(c.ScheduleMeeting(actor=H, on=working_day(2, hour=14), purpose="Review progress"))
+    run.do(c.AskContributor(actor=H, strand_id="S2", question="When did the referral arrive?"))
+    both, people = (TRUST.id, COUNCIL.id), ("Alex Rivers",)
+    record = c.RecordMeeting(actor=H, meeting_id="M1", represented=both, attendees=people, notes="ok")
+    run.do(record, working_day(2, hour=16))
+    return run
+
+
 SCENARIOS = [
     closed_after_an_action,
     impasse_to_ombudsman,
@@ -170,6 +184,8 @@ SCENARIOS = [
     oral,
     passed_on,
     messages,
+    meeting_and_question,
+    reminded,
 ]
 
 

@@ -146,7 +146,10 @@ def prompted(draw: st.DrawFn, case: Case, now: datetime) -> c.Command | None:
     if not choices:
         return None
     choice: Choice = draw(st.sampled_from(choices))
-    return fill(choice, {f.name: draw(value_for(f, case, london_date(now))) for f in choice.fields})
+    try:
+        return fill(choice, {f.name: draw(value_for(f, case, london_date(now))) for f in choice.fields})
+    except ValueError:  # an answer that cannot be typed (a time reading "Noted."): not understood
+        return None
 
 
 @st.composite

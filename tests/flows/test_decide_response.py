@@ -31,6 +31,7 @@ from tests.flows.builders import (
     investigating,
     letters,
     only,
+    outcomes_recorded,
     planning,
     received,
     responded,
@@ -115,22 +116,25 @@ def test_no_draft_until_every_strand_has_its_contribution() -> None:
         run.do(c.RecordDraft(actor=H, text="Dear Jo"))
 
 
-def test_final_response_waits_for_comments_until_the_comment_date_passes() -> None:
+def test_final_response_waits_for_the_sign_off_even_once_the_comment_date_passed() -> None:
     run = drafting()
     comment_by = add_working_days(TODAY, 5)
     run.do(c.OpenCommentRound(actor=H, comment_by=comment_by))
     run.do(c.ShareDraftWithComplainant(actor=H))
+    run.do(c.RecordComment(actor=COUNCIL_CONTRIBUTOR, org_id=COUNCIL.id, comment="Add the dates."))
     final = c.SendFinalResponse(actor=H, body="Final.", signed_by="Chris Chief", signed_role="CEO")
-    with pytest.raises(InvalidCommand, match=COUNCIL.name):
-        run.do(final, now=at(comment_by))
-    run.do(final, now=at(add_working_days(comment_by, 1)))
+    later = at(add_working_days(comment_by, 1))
+    with pytest.raises(InvalidCommand, match=COUNCIL.name):  # comments are not a sign-off, nor is time
+        run.do(final, now=later)
+    run.do(c.SignOffDraft(actor=COUNCIL_CONTRIBUTOR, org_id=COUNCIL.id), now=later)
+    run.do(final, now=later)
     assert run.case.status is Status.RESPONDED
 
 
 def test_final_response_follows_sharing_the_draft_with_the_person() -> None:
     run = drafting()
     run.do(c.OpenCommentRound(actor=H, comment_by=add_working_days(TODAY, 5)))
-    run.do(c.RecordComment(actor=COUNCIL_CONTRIBUTOR, org_id=COUNCIL.id, comment="Agreed."))
+    run.do(c.SignOffDraft(actor=COUNCIL_CONTRIBUTOR, org_id=COUNCIL.id))
     with pytest.raises(InvalidCommand, match="share the draft"):
         run.do(c.SendFinalResponse(actor=H, body="Final.", signed_by="Chris Chief", signed_role="CEO"))
     with pytest.raises(InvalidCommand, match="signs"):
@@ -148,6 +152,7 @@ def test_case_closes_only_when_every_action_is_done() -> None:
         run.do(close)
     assert caught.value.context["actions"] == ["A1"]
     run.do(c.CompleteAction(actor=COUNCIL_CONTRIBUTOR, action_id="A1", evidence="Audit report"))
+    outcomes_recorded(run, Outcome.UPHELD)
     run.do(close)
     assert run.case.status is Status.CLOSED and run.case.learning == ("Check care packages before discharge",)
 

@@ -108,6 +108,7 @@ def test_joint_trust_and_council_complaint_from_receipt_to_closure() -> None:
     assert for_comment.to.org_id == COUNCIL.id and for_comment.context["draft"] == "Dear Jo, ..."
     assert [e.effect_key for e in events_of(d, ev.DisclosureMade)] == [for_comment.key]
     run.do(c.RecordComment(actor=COUNCIL_CONTRIBUTOR, org_id=COUNCIL.id, comment="Add the dates."))
+    run.do(c.SignOffDraft(actor=COUNCIL_CONTRIBUTOR, org_id=COUNCIL.id))
     d = run.do(c.ShareDraftWithComplainant(actor=H))
     assert only(letters(d, "draft_to_complainant")).to.address == PERSON.email
     assert run.case.status is Status.DRAFTING
@@ -120,6 +121,8 @@ def test_joint_trust_and_council_complaint_from_receipt_to_closure() -> None:
     run.do(c.AddAction(actor=H, owner_org=COUNCIL.id, description="Audit referrals", due=date(2027, 1, 29)))
     run.do(c.CompleteAction(actor=COUNCIL_CONTRIBUTOR, action_id="A1", evidence="Audit report"))
     assert run.case.actions["A1"].completed_at == run.now
+    run.do(c.RecordOutcome(actor=H, org_id=TRUST.id, outcome=Outcome.UPHELD))
+    run.do(c.RecordOutcome(actor=H, org_id=COUNCIL.id, outcome=Outcome.NOT_UPHELD))
     run.do(c.CloseCase(actor=H, outcome=Outcome.PARTLY_UPHELD))
     assert run.case.status is Status.CLOSED
     assert (run.case.closure, run.case.outcome) == (ClosureReason.RESPONDED, Outcome.PARTLY_UPHELD)

@@ -82,7 +82,11 @@ def test_the_required_conversation_from_receipt_to_the_named_contact() -> None:
     assert [p.id for p in theirs] == ["lead_answer:council"]
     assert [ch.label for ch in theirs[0].choices] == ["Agree", "Object"]
     assert "greatest responsibility" in theirs[0].detail
-    assert [p.id for p in next_prompts(run.case, H, run.now)] == ["lead_answer:council", "complainant_view"]
+    assert [p.id for p in next_prompts(run.case, H, run.now)] == [
+        "lead_answer:council",
+        "complainant_view",
+        "meeting",
+    ]
     answer(run, "lead_answer:council", "Agree", who=COUNCIL_CONTRIBUTOR)
     assert run.case.status is Status.NAMING_CONTACT
 
@@ -90,6 +94,7 @@ def test_the_required_conversation_from_receipt_to_the_named_contact() -> None:
         "update_every",
         "named_contact",
         "response_period",
+        "meeting",
     ]
     answer(run, "update_every", "Set")
     assert run.case.update_every == 20
@@ -172,17 +177,25 @@ def test_every_offered_choice_answered_sensibly_is_accepted(stage: Callable[[], 
         decide(run.case, fill(ch, sensible(ch)), run.now)  # raises if refused
 
 
-def test_the_final_response_is_offered_only_once_comments_are_in_and_the_draft_shared() -> None:
+def test_the_final_response_is_offered_only_once_signed_off_and_the_draft_shared() -> None:
+    def joint(run: Run) -> set[str]:
+        kinds = ("comment", "signoff", "share_draft", "final_response")
+        return {p.id for p in next_prompts(run.case, H, NOW) if p.id.partition(":")[0] in kinds}
+
     run = drafting()
     answer(run, "comment_round", "Send for comment")
-    assert {p.id for p in next_prompts(run.case, H, NOW)} == {"comment:council", "share_draft"}
+    assert joint(run) == {"comment:council", "signoff:council", "share_draft"}
     answer(run, "comment:council", "Record them", comment="Fine")
-    assert "final_response" not in {p.id for p in next_prompts(run.case, H, NOW)}
+    assert joint(run) == {"signoff:council", "share_draft"}
     answer(run, "share_draft", "Share it")
+    assert joint(run) == {"signoff:council"}  # comments are in, but not the sign-off
+    answer(run, "signoff:council", "Signed off")
     send = choice(prompt(run, "final_response"), "Send")
     assert dict(sensible(send))["body"] == run.case.draft.text  # type: ignore[union-attr]
     answer(run, "final_response", "Send", signed_by="Chris Chief")
-    assert run.case.status is Status.RESPONDED and [p.id for p in next_prompts(run.case, H, NOW)] == ["close"]
+    assert run.case.status is Status.RESPONDED
+    asked = ["add_action", "outcome:trust", "outcome:council"]
+    assert [p.id for p in next_prompts(run.case, H, NOW)] == asked
 
 
 def test_an_oral_complaint_may_be_resolved_only_while_in_time_and_without_email_is_acknowledged() -> None:

@@ -22,6 +22,7 @@ from tests.flows.builders import (
     H,
     investigating,
     naming_contact,
+    outcomes_recorded,
     planning,
     received,
     responded,
@@ -53,7 +54,7 @@ def test_the_summary_names_organisations_and_lead_but_never_the_complainant() ->
 
 
 def test_a_closed_case_has_no_deadlines() -> None:
-    run = responded()
+    run = outcomes_recorded(responded())
     run.do(c.CloseCase(actor=H, outcome="upheld"))  # type: ignore[arg-type]
     summary = summarise(run.case)
     assert summary["open"] is False and summary["deadlines"] == [] and summary["next_deadline"] is None
@@ -62,8 +63,11 @@ def test_a_closed_case_has_no_deadlines() -> None:
 def test_open_actions_are_asked_for_before_closing() -> None:
     run = responded()
     run.do(c.AddAction(actor=H, owner_org=COUNCIL.id, description="Review referrals", due=date(2027, 1, 8)))
-    assert [p.id for p in next_prompts(run.case, H, NOW)] == ["action:A1"]
+    assert [p.id for p in next_prompts(run.case, H, NOW)] == ["add_action", "action:A1"]
     run.do(c.CompleteAction(actor=COUNCIL_CONTRIBUTOR, action_id="A1", evidence="Audit report"))
+    asked = ["add_action", "outcome:trust", "outcome:council"]  # more actions, until outcomes come
+    assert [p.id for p in next_prompts(run.case, H, NOW)] == asked
+    outcomes_recorded(run)
     assert [p.id for p in next_prompts(run.case, H, NOW)] == ["close"]
 
 

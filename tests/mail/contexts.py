@@ -73,12 +73,37 @@ SPECIFIC: dict[str, dict[str, Any]] = {
         "next_update": "Tuesday 22 December 2026",
         "expected_by": "Friday 29 January 2027",
     },
+    "notice": {
+        "to_name": "Lena Okafor",
+        "notice": "NHT-2026-0042: reminder: the response on strand S2 is due Tuesday 15 December 2026.",
+    },
+    "reminder_overdue": {
+        "to_org_name": "Northshire County Council",
+        "about": "the response on strand S2",
+        "strand": "S2",
+        "due": "Tuesday 15 December 2026",
+        "overdue": 4,
+    },
     "contributor_request": {
         "to_org_name": "Northshire County Council",
         "strand": "S2",
         "matters": "Why the home care package did not start after discharge on 12 November.",
         "target": "Tuesday 15 December 2026",
         "reply_hint": "reply to this email; your reply is filed on strand S2 automatically.",
+    },
+    "meeting_invitation": {
+        "to_org_name": "Northshire County Council",
+        "when": "Thursday 3 December 2026 at 14:00 (London time)",
+        "purpose": "Agree the investigation plan and timetable",
+        "organisations": ["Northshire Hospitals NHS Foundation Trust", "Northshire County Council"],
+        "reply_hint": "reply to this email with the name of the person who will attend for Northshire "
+        "County Council, or who will represent it",
+    },
+    "contributor_question": {
+        "to_org_name": "Northshire County Council",
+        "strand": "S2",
+        "question": "Who was told that the care visits should start on 13 November?",
+        "reply_hint": "reply to this email: your answer is filed on strand S2 automatically",
     },
     "delay": {
         "reasons": "We are still waiting for one organisation's findings.",
@@ -102,6 +127,25 @@ SPECIFIC: dict[str, dict[str, Any]] = {
         "signed_by": "Dr Alex Patel",
         "signed_role": "Chief Executive",
         "ombudsmen": OMBUDSMEN[:1],
+        "organisations": ["Northshire Hospitals NHS Foundation Trust", "Northshire County Council"],
+        "actions": [
+            {
+                "organisation": "Northshire County Council",
+                "description": "Audit how hospital referrals for home care are received",
+                "due": "Friday 29 January 2027",
+                "evidence": "",
+            },
+        ],
+    },
+    "actions_complete": {
+        "actions": [
+            {
+                "organisation": "Northshire County Council",
+                "description": "Audit how hospital referrals for home care are received",
+                "due": "Friday 29 January 2027",
+                "evidence": "The audit report of 20 January 2027, shared with the trust.",
+            },
+        ],
     },
     "impasse_alert": {
         "to_name": "Jo Brown",

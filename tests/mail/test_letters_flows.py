@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ import pytest
 import flows
 from bot.config import Ombudsmen
 from flows import commands as c
-from flows.calendar import add_working_days
+from flows.calendar import LONDON, add_working_days
 from flows.effects import SendLetter
 from flows.model import Channel, ConsentMethod, LeadCriterion
 from mail.letters import render_letter, template_names
@@ -34,8 +34,10 @@ from tests.flows.builders import (
     H,
     Run,
     agreeing_lead,
+    drafting,
     investigating,
     received,
+    reminded,
     responded,
     working_day,
 )
@@ -103,13 +105,37 @@ def impasse() -> Run:
     return run
 
 
+def meeting_and_question() -> Run:
+    run = investigating()
+    on = datetime.combine(add_working_days(TODAY, 3), time(14), tzinfo=LONDON)
+    run.do(c.ScheduleMeeting(actor=H, on=on, purpose="Review progress on the investigation"))
+    run.do(c.AskContributor(actor=H, strand_id="S2", question="Who was told the care visits should start?"))
+    return run
+
+
+def actions_done() -> Run:
+    run = drafting()
+    run.do(c.AddAction(actor=H, owner_org=COUNCIL.id, description="Audit how referrals are received",
+                       due=date(2027, 1, 29)))
+    run.do(c.OpenCommentRound(actor=H, comment_by=add_working_days(TODAY, 5)))
+    run.do(c.SignOffDraft(actor=COUNCIL_CONTRIBUTOR, org_id=COUNCIL.id))
+    run.do(c.ShareDraftWithComplainant(actor=H))
+    run.do(c.SendFinalResponse(actor=H, body="We looked into each part of your complaint.",
+                               signed_by="Chris Chief", signed_role="Chief Executive"))
+    run.do(c.CompleteAction(actor=COUNCIL_CONTRIBUTOR, action_id="A1", evidence="The audit report."))
+    return run
+
+
 SCENARIOS: list[Callable[[], Run]] = [
     responded,
+    actions_done,
     lambda: received(Channel.PHONE, by=H),
     consent_then_signposting,
     passed_on,
     timescales,
     impasse,
+    meeting_and_question,
+    reminded,
 ]
 
 

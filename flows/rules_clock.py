@@ -1,0 +1,148 @@
+"""Rules for what the clock brings: reminders found due by the sweep, snoozing them, a
+contributor's "on track", and update letters to the person.
+
+A reminder to another organisation carries the case reference, what is due and when: no
+personal details. It goes to that organisation's contacts (in chat when they are there, by email
+otherwise: the effect runner knows who is where), and once the date has passed, to its complaints
+inbox as well. An organisation whose consent was withdrawn hears nothing more.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from flows import commands as c
+from flows import events as ev
+from flows.calendar import add_working_days, response_due
+from flows.errors import Forbidden, InvalidCommand
+from flows.model import Case, ReminderKind, Role, Status
+from flows.rules import (
+    Out,
+    Rule,
+    complainant,
+    long_date,
+    organisation,
+    require_coordinator,
+    require_for_org,
+    require_not_past,
+    require_text,
+    today,
+)
+
+TO_ORGANISATION = frozenset({ReminderKind.CONTRIBUTION, ReminderKind.ACTION, ReminderKind.COMMENTS})
+
+
+def send_reminders(case: Case, cmd: c.SendReminders, now: datetime) -> Out:
+    if Role.SYSTEM not in cmd.actor.roles:
+        raise Forbidden("reminders are sent by the assistant's own clock", actor=cmd.actor.id)
+    out = Out(case, cmd.actor.id, now)
+    for reminder in cmd.reminders:
+        about = _about(case, reminder.kind, reminder.subject)
+        context: dict[str, Any] = {
+            "subject": reminder.subject,
+            "about": about,
+            "on": long_date(reminder.on),
+            "late": reminder.late,
+            "overdue": reminder.overdue,
+        }
+        out.event(ev.ReminderSent, reminder=reminder)
+        message = f"reminder_{reminder.kind.value}"
+        if reminder.kind not in TO_ORGANISATION:
+            out.notify(message, tag=f"/{reminder.schedule}", **context)
+            continue
+        org_id = reminder.org_id
+        if not case.consent_active(org_id):
+            continue  # consent withdrawn: that organisation hears nothing more of the case
+        out.notify(message, audience=f"contacts:{org_id}", tag=f"/{reminder.schedule}", **context)
+        if reminder.overdue > 0 and org_id != case.coordinator:  # its complaints inbox hears too
+            out.letter(
+                "reminder_overdue",
+                organisation(case, org_id),
+                tag=f"/{reminder.schedule}",
+                to_org_name=case.orgs[org_id].name,
+                org_name=case.orgs[case.coordinator].name,
+                about=about,
+                strand=reminder.subject if reminder.kind is ReminderKind.CONTRIBUTION else "",
+                due=long_date(_due_of(case, reminder.kind, reminder.subject) or reminder.on),
+                overdue=reminder.overdue,
+            )
+    return out
+
+
+def snooze(case: Case, cmd: c.Snooze, now: datetime) -> Out:
+    strand, action = case.strands.get(cmd.subject), case.actions.get(cmd.subject)
+    if strand is not None:
+        org_id, due = strand.org_id, strand.target
+    elif action is not None:
+        org_id, due = action.owner_org, action.due
+    else:
+        raise InvalidCommand(f"nothing called {cmd.subject} on this case to snooze", subject=cmd.subject)
+    require_for_org(case, cmd.actor, org_id)
+    require_not_past(cmd.until, now, "the end of the snooze")
+    if cmd.until >= due:
+        raise InvalidCommand(
+            f"snooze until before the date it is due ({long_date(due)}); to move the date, propose a new one"
+        )
+    return Out(case, cmd.actor.id, now).event(ev.Snoozed, subject=cmd.subject, until=cmd.until)
+
+
+def on_track(case: Case, cmd: c.ReportOnTrack, now: datetime) -> Out:
+    strand = case.strands.get(cmd.strand_id)
+    if strand is None:
+        raise InvalidCommand(f"no strand {cmd.strand_id} in the plan", strand_id=cmd.strand_id)
+    require_for_org(case, cmd.actor, strand.org_id)
+    if strand.contribution is not None:
+        raise InvalidCommand(f"the response on {strand.id} is already in")
+    return Out(case, cmd.actor.id, now).event(ev.OnTrackReported, strand_id=strand.id)
+
+
+def progress_update(case: Case, cmd: c.SendProgressUpdate, now: datetime) -> Out:
+    require_coordinator(case, cmd.actor)
+    require_text(cmd.text, "what to tell the person")
+    every = case.update_every
+    expected = case.response_period.due if case.response_period else None
+    statutory = response_due(case.received_on, case.longer_period_until, case.longer_period_agreed_on)
+    return (
+        Out(case, cmd.actor.id, now)
+        .event(ev.ProgressUpdateSent, text=cmd.text)
+        .letter(
+            "progress_update",
+            complainant(case.complainant),
+            tag=f"/{len(case.updates_sent) + 1}",
+            summary_of_progress=cmd.text,
+            expected_by=long_date(expected or statutory) if case.status is not Status.RESPONDED else "",
+            next_update=long_date(add_working_days(today(now), every)) if every else "",
+            org_name=case.orgs[case.coordinator].name,
+            complainant_name=case.complainant.name,
+        )
+    )
+
+
+def _about(case: Case, kind: ReminderKind, subject: str) -> str:
+    """What a reminder is about, in words with no personal details."""
+    if kind is ReminderKind.CONTRIBUTION or kind is ReminderKind.CONTRIBUTION_LATE:
+        return f"the response on strand {subject}"
+    if kind is ReminderKind.ACTION:
+        return f"action {subject}"
+    if kind is ReminderKind.COMMENTS:
+        return "comments on the draft joint response"
+    return kind.value.replace("_", " ")
+
+
+def _due_of(case: Case, kind: ReminderKind, subject: str) -> date | None:
+    if kind is ReminderKind.CONTRIBUTION and subject in case.strands:
+        return case.strands[subject].target
+    if kind is ReminderKind.ACTION and subject in case.actions:
+        return case.actions[subject].due
+    if kind is ReminderKind.COMMENTS and case.draft is not None:
+        return case.draft.comment_by
+    return None
+
+
+CLOCK_RULES: dict[type[c.Command], Rule] = {
+    c.SendReminders: send_reminders,
+    c.Snooze: snooze,
+    c.ReportOnTrack: on_track,
+    c.SendProgressUpdate: progress_update,
+}

@@ -1,0 +1,84 @@
+"""Rules from the draft to closure that need every organisation: sign-off of the joint response,
+senior managers' answers to an impasse, and each organisation's outcome.
+
+DOMAIN.md section 2, steps 10 to 13.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flows import commands as c
+from flows import events as ev
+from flows.drafting import awaiting_sign_off, contributors, impasse_answerers
+from flows.errors import Forbidden, InvalidCommand
+from flows.model import Case, Role
+from flows.rules import Out, Rule, require_coordinator, require_for_org, require_involved, require_text
+
+
+def sign_off(case: Case, cmd: c.SignOffDraft, now: datetime) -> Out:
+    """A contributing organisation approves the draft: by its own people, or the lead on its behalf."""
+    require_for_org(case, cmd.actor, cmd.org_id)
+    require_contributor(case, cmd.org_id)
+    draft = case.draft
+    assert draft is not None, "a case in drafting has a draft"
+    if draft.comment_by is None:
+        raise InvalidCommand("send the draft for comment before it is signed off")
+    if cmd.org_id in draft.signed_off:
+        raise InvalidCommand(f"{case.orgs[cmd.org_id].name} has already signed off this draft")
+    out = Out(case, cmd.actor.id, now).event(ev.DraftSignedOff, org_id=cmd.org_id)
+    if awaiting_sign_off(case) == [cmd.org_id]:
+        out.notify("draft_signed_off")
+    return out
+
+
+def answer_impasse(case: Case, cmd: c.AnswerImpasse, now: datetime) -> Out:
+    """A senior manager answers for their own organisation; the last 'resolved' resolves the impasse.
+
+    A later answer from the same organisation replaces its earlier one."""
+    if Role.MANAGER not in cmd.actor.roles or cmd.actor.org_id != cmd.org_id:
+        raise Forbidden(
+            "only a senior manager of the organisation answers for it", actor=cmd.actor.id, org_id=cmd.org_id
+        )
+    require_involved(case, (cmd.org_id,))
+    impasse = case.impasse
+    if impasse is None or impasse.resolved_at is not None:
+        raise InvalidCommand("there is no unresolved impasse on this case")
+    if cmd.resolved:
+        require_text(cmd.outcome, "the outcome")
+    out = Out(case, cmd.actor.id, now).event(
+        ev.ImpasseAnswered, org_id=cmd.org_id, resolved=cmd.resolved, outcome=cmd.outcome.strip()
+    )
+    outcomes = {o: a.outcome for o, a in impasse.answers.items() if a.resolved}
+    outcomes.pop(cmd.org_id, None)
+    if cmd.resolved:
+        outcomes[cmd.org_id] = cmd.outcome.strip()
+    answering = impasse_answerers(case)
+    if not all(o in outcomes for o in answering):
+        return out.notify("impasse_answered", organisation=case.orgs[cmd.org_id].name)
+    resolution = "\n".join(f"{case.orgs[o].name}: {outcomes[o]}" for o in answering)
+    return out.event(ev.ImpasseResolved, resolution=resolution).notify("impasse_resolved")
+
+
+def record_outcome(case: Case, cmd: c.RecordOutcome, now: datetime) -> Out:
+    """Whether the complaint was upheld, for one organisation (reg 17, 18): the lead records it."""
+    require_coordinator(case, cmd.actor)
+    require_involved(case, (cmd.org_id,))
+    return Out(case, cmd.actor.id, now).event(ev.OutcomeRecorded, org_id=cmd.org_id, outcome=cmd.outcome)
+
+
+def require_contributor(case: Case, org_id: str) -> None:
+    """Comments on and approval of the joint response come from the organisations contributing to it."""
+    if org_id not in contributors(case):
+        raise InvalidCommand(
+            f"{case.orgs[org_id].name} writes the joint response: comments and sign-off come from the "
+            "contributing organisations",
+            org_id=org_id,
+        )
+
+
+JOINT_RULES: dict[type[c.Command], Rule] = {
+    c.SignOffDraft: sign_off,
+    c.AnswerImpasse: answer_impasse,
+    c.RecordOutcome: record_outcome,
+}
