@@ -1,6 +1,7 @@
 """Wiring: builds the assistant from its configuration and runs it.
 
-One cycle = take in the mailbox, then carry out what is due in the outbox. `run_once` does one
+One cycle = take in the mailbox, sweep the open cases for reminders due, then carry out what is
+due in the outbox (and, with Slack, bring the case threads up to date). `run_once` does one
 cycle and prints what waits for a handler; `run_forever` repeats it on an APScheduler interval job
 (rebuilt at every start, never trusted to persist) and, at a terminal, lets the handler answer.
 SIGTERM or SIGINT stops it gracefully: the cycle in hand finishes, the scheduler stops, the store
@@ -30,6 +31,7 @@ from bot.intake import Intake
 from bot.runner import EffectRunner
 from bot.service import CaseService
 from bot.slack.front import SlackFront
+from bot.sweep import Sweep
 from bot.terminal import Conversation, TerminalChat, render, waiting
 from mail.errors import MailError
 from mail.imap import ImapInbox
@@ -105,14 +107,16 @@ class Assistant:
         self.inbox, mailer = mailbox_and_mailer(config, store, environ)
         secret = reply_secret(config, store, environ)
         self.intake = Intake(config, self.service, self.inbox, secret)
+        self.sweep = Sweep(config, self.service)
         self.slack = SlackFront(config, self.service, clock, environ) if config.chat.kind == "slack" else None
-        chat = self.slack.chat if self.slack else TerminalChat(out)
+        people = handlers(config, config.service.home_organisation)
+        self.handler = actor(people[0]) if people else None
+        at_keyboard = self.handler.id if self.handler else ""
+        chat = self.slack.chat if self.slack else TerminalChat(out, at_keyboard)
         self.runner = EffectRunner(config, self.service, mailer, chat, secret)
         self._cycle_lock = asyncio.Lock()
         self.mailbox_error: MailError | None = None
         self._listen_seconds = IDLE_SECONDS if isinstance(self.inbox, ImapInbox) else POLL_SECONDS
-        people = handlers(config, config.service.home_organisation)
-        self.handler = actor(people[0]) if people else None
 
     def deliver_examples(self) -> int:
         """In local mode, on a first start with an empty store, put the sample complaints in the inbox."""
@@ -141,11 +145,17 @@ class Assistant:
             except MailError as error:  # unreachable: nothing is lost, the next cycle tries again
                 log.warning("the mailbox could not be read: %s", error)
                 taken, self.mailbox_error = [], error
+            reminded = await asyncio.to_thread(self.sweep.run, now)
             sent = await self.runner.run_due(now)
             if self.slack is not None:
                 await self.slack.threads.sync_changed()
-            if taken or sent:
-                log.info("cycle: %d message(s) taken in, %d effect(s) done", len(taken), sent)
+            if taken or reminded or sent:
+                log.info(
+                    "cycle: %d message(s) taken in, %d reminder(s), %d effect(s) done",
+                    len(taken),
+                    reminded,
+                    sent,
+                )
 
     def print_waiting(self) -> None:
         if self.handler is None:

@@ -223,6 +223,7 @@ class Clocks(_Model):
     overdue_every_working_days: Positive = 2
     impasse_lead_not_agreed_after_working_days: Positive = 10
     impasse_contribution_overdue_working_days: Positive = 10
+    reminders_from_hour: Annotated[int, Strict(), Field(ge=0, le=23)] = 8
 
 
 class Runner(_Model):

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any, Protocol
 
-from bot.config import Config
+from bot.config import Config, Person
 from bot.directory import system_actor
 from bot.service import CaseService
 from bot.threads import SENT
@@ -37,6 +37,10 @@ class Chat(Protocol):
     """Says something to people in chat: `to` is person ids, or 'handlers'."""
 
     async def say(self, ref: str, text: str, to: Sequence[str]) -> None: ...
+
+    def reaches(self, person: Person) -> bool:
+        """Can this person be told in chat? Those who cannot are emailed instead."""
+        ...
 
 
 class EffectRunner:
@@ -66,7 +70,7 @@ class EffectRunner:
         if isinstance(effect, SendLetter):
             await self._send(stream, effect, now)
         elif isinstance(effect, Notify):
-            await self.chat.say(effect.ref, notice(effect.message, effect.context), self._audience(effect))
+            await self._notify(effect, now)
             self.service.complete(stream, record.key, None, now)
         elif isinstance(effect, CarryMessage):
             self._carry(stream, effect, now)
@@ -95,6 +99,45 @@ class EffectRunner:
         # the Message-ID is kept as a key, so replies and bounces find their case
         self.service.complete(stream, effect.key, sent, now, keys=[SENT + message_id])
         log.info("%s letter %s sent", stream, effect.template, extra={"ref": stream})
+
+    async def _notify(self, effect: Notify, now: datetime) -> None:
+        """Handlers' notices go to the chat; named people get them in chat if they are there, by
+        email otherwise (a contributor outside the workspace, a senior manager without Slack)."""
+        text = notice(effect.message, effect.context)
+        people = self._audience(effect)
+        if people is None:
+            await self.chat.say(effect.ref, text, ["handlers"])
+            return
+        in_chat = [p.id for p in people if self.chat.reaches(p)]
+        if in_chat:
+            await self.chat.say(effect.ref, text, in_chat)
+        for person in people:
+            if not self.chat.reaches(person):
+                await self.mailer.send(self._notice(effect, person, text, now))
+                log.info(
+                    "%s notice %s emailed to %s",
+                    effect.ref,
+                    effect.message,
+                    person.id,
+                    extra={"ref": effect.ref},
+                )
+
+    def _notice(self, effect: Notify, person: Person, text: str, now: datetime) -> EmailMessage:
+        outbox = self.config.outbox
+        rendered = render_letter(
+            "notice",
+            {"ref": effect.ref, "org_name": self.config.home.name, "to_name": person.name, "notice": text},
+        )
+        return build_message(
+            rendered,
+            from_address=outbox.from_address,
+            from_name=outbox.from_name or self.config.home.name,
+            to_address=person.email,
+            to_name=person.name,
+            message_id=message_id_for(f"{effect.key}/{person.id}", self.config.service.reply_domain),
+            sent_at=now,
+            automatic=True,
+        )
 
     def _carry(self, stream: str, effect: CarryMessage, now: datetime) -> None:
         """Give the target case the merged case's complaint; the key makes a repeat harmless."""
@@ -143,11 +186,17 @@ class EffectRunner:
         chosen = [getattr(self.config.ombudsmen, name) for name in context["ombudsmen"]]
         return {**context, "ombudsmen": [o.model_dump() for o in chosen]}
 
-    def _audience(self, effect: Notify) -> list[str]:
+    def _audience(self, effect: Notify) -> list[Person] | None:
+        """The people a notice is for: an organisation's senior managers or its contacts (any of
+        them can act when one is away); None for the coordinating handlers."""
         kind, _, org_id = effect.audience.partition(":")
         if kind == "senior_managers":
-            return list(self.config.organisation(org_id).senior_managers)
-        return [effect.audience]
+            ids = self.config.organisation(org_id).senior_managers
+        elif kind == "contacts":
+            ids = self.config.organisation(org_id).contacts
+        else:
+            return None
+        return [self.config.person(person_id) for person_id in ids]
 
     def _failed(self, stream: str, record: EffectRecord, error: Exception, now: datetime) -> None:
         runner = self.config.runner

@@ -12,9 +12,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime
 from typing import Any, TextIO
 
-from bot.config import Config
+from bot.config import Config, Person
 from bot.directory import org_ref
 from bot.service import CaseService
+from flows.calendar import LONDON
 from flows.codec import to_plain
 from flows.errors import DomainError
 from flows.model import Actor
@@ -26,10 +27,15 @@ NO = frozenset({"n", "no", "false", "0"})
 
 
 class TerminalChat:
-    """The chat port in local mode: notices are printed for the one person at the keyboard."""
+    """The chat port in local mode: notices are printed for the one person at the keyboard; anyone
+    else is not in this chat (the runner emails them, into the local outbox)."""
 
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: TextIO, at_keyboard: str = "") -> None:
         self.out = out
+        self.at_keyboard = at_keyboard
+
+    def reaches(self, person: Person) -> bool:
+        return person.id == self.at_keyboard
 
     async def say(self, ref: str, text: str, to: Sequence[str]) -> None:
         who = "" if list(to) == ["handlers"] else f" (to {', '.join(to)})"
@@ -126,6 +132,8 @@ class Conversation:
             return raw.lower() in YES
         if kind is FieldKind.DATE:
             return parse_day(raw).isoformat()
+        if kind is FieldKind.DATETIME:
+            return parse_moment(raw).isoformat()
         picked = [_pick(options, part.strip()) for part in raw.replace(",", " ").split()]
         if kind is FieldKind.CHOICE:
             return picked[0]
@@ -153,6 +161,15 @@ def parse_day(raw: str) -> date:
     raise ValueError("write the date as 2026-12-01, 1/12/2026 or 1 Dec 2026")
 
 
+def parse_moment(raw: str) -> datetime:
+    """'2026-12-03 14:00' (London time), or with its offset ('2026-12-03 14:00+00:00')."""
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ValueError("write the day and time as 2026-12-03 14:00 (London time)") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=LONDON)
+
+
 def _pick(options: tuple[tuple[str, str], ...], raw: str) -> str:
     if raw.isdigit() and 1 <= int(raw) <= len(options):
         return options[int(raw) - 1][0]
@@ -169,4 +186,6 @@ def _shown(default: Any, options: tuple[tuple[str, str], ...]) -> str:
         return "y" if default else "n"
     if isinstance(default, tuple | list):
         return "; ".join(labels.get(str(v), str(v)) for v in default)
+    if isinstance(default, datetime):
+        return f"{default.astimezone(LONDON):%Y-%m-%d %H:%M}"
     return labels.get(str(default), str(to_plain(default)))

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -292,6 +292,12 @@ def _element(field: Field, orgs: Sequence[tuple[str, str]]) -> Block:
     if kind is FieldKind.LINES:
         shown = {"initial_value": "\n".join(default)} if default else {}
         return {"type": "plain_text_input", "multiline": True, **shown}
+    if kind is FieldKind.DATETIME:
+        moment = field.default
+        return {
+            "type": "datetimepicker",
+            **({"initial_date_time": int(moment.timestamp())} if moment else {}),
+        }
     if kind is FieldKind.DATE:
         return {"type": "datepicker", **({"initial_date": default} if default else {})}
     if kind is FieldKind.INT:
@@ -333,6 +339,13 @@ def _select(kind: str, options: Sequence[tuple[str, str]], chosen: Sequence[str]
 def _answer(field: Field, state: Mapping[str, Any]) -> Any:
     """The answer in one input's state, None when it is empty; ValueError when it cannot be used."""
     kind = field.kind
+    if kind is FieldKind.DATETIME:
+        moment = state.get("selected_date_time")
+        if moment is None:
+            return None
+        if not isinstance(moment, int) or isinstance(moment, bool):
+            raise ValueError(NOT_A_DATE)
+        return datetime.fromtimestamp(moment, UTC).isoformat()
     if kind is FieldKind.LINES:
         lines = [line.strip() for line in str(state.get("value") or "").splitlines()]
         return [line for line in lines if line] or None

@@ -204,6 +204,9 @@ class SlackChat:
         self.config = config
         self.threads = threads
 
+    def reaches(self, person: Person) -> bool:
+        return bool(person.slack_user_id)
+
     async def say(self, ref: str, text: str, to: Sequence[str]) -> None:
         if list(to) == ["handlers"]:
             await self.threads.say(ref, text)

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
+from bot.config import Person
+
 
 class MailServerDown(ConnectionError):
     """What a mail server that cannot be reached looks like to the runner."""
@@ -44,6 +46,11 @@ class RecordingChat:
 
     failures: int = 0
     said: list[Said] = field(default_factory=list)
+    outside: frozenset[str] = frozenset()
+
+    def reaches(self, person: Person) -> bool:
+        """Everyone is in this chat unless named in `outside`."""
+        return person.id not in self.outside
 
     async def say(self, ref: str, text: str, to: Sequence[str]) -> None:
         if self.failures > 0:

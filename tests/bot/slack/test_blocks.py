@@ -105,10 +105,14 @@ def life(config: Config) -> Iterator[Case]:
         (coordinator, lambda a: c.OpenCommentRound(actor=a, comment_by=add_working_days(TODAY, 5))),
         (lena, lambda a: c.RecordComment(actor=a, org_id=COUNCIL, comment="Fine.")),
         (ruth, lambda a: c.RecordComment(actor=a, org_id=CARE_HOME, comment="Fine.")),
+        (lena, lambda a: c.SignOffDraft(actor=a, org_id=COUNCIL)),
+        (ruth, lambda a: c.SignOffDraft(actor=a, org_id=CARE_HOME)),
         (coordinator, lambda a: c.ShareDraftWithComplainant(actor=a)),
         (coordinator, lambda a: c.AddAction(actor=a, owner_org=TRUST, description="Train staff", due=target)),
         (coordinator, lambda a: c.SendFinalResponse(actor=a, body="Final", signed_by="C", signed_role="CEO")),
         (coordinator, lambda a: c.CompleteAction(actor=a, action_id="A1", evidence="Training log")),
+        *((coordinator, lambda a, o=o: c.RecordOutcome(actor=a, org_id=o, outcome=Outcome.UPHELD))
+          for o in (TRUST, COUNCIL, CARE_HOME)),
         (coordinator, lambda a: c.CloseCase(actor=a, outcome=Outcome.UPHELD)),
     ]  # fmt: skip
     for who, command in steps:
@@ -295,6 +299,9 @@ def as_sent(element: Mapping[str, Any], answer: Any) -> dict[str, Any]:
     options = {o["value"]: o for g in groups for o in g["options"]}
     if kind in ("plain_text_input", "number_input"):
         return {"type": kind, "value": element.get("initial_value") if answer is SHOWN else str(answer)}
+    if kind == "datetimepicker":
+        shown = element.get("initial_date_time")
+        return {"type": kind, "selected_date_time": shown if answer is SHOWN else answer}
     if kind == "datepicker":
         return {"type": kind, "selected_date": element.get("initial_date") if answer is SHOWN else answer}
     if kind in ("static_select", "radio_buttons"):
@@ -313,6 +320,8 @@ def answers_for(field: Field, edited: bool) -> tuple[Any, str]:
         FieldKind.TEXT: ("Edited." if edited else "Because.",) * 2,
         FieldKind.LINES: ("Ward visit\nNotes", "Ward visit; Notes") if edited else ("Ward visit",) * 2,
         FieldKind.DATE: ((TODAY + timedelta(days=12 if edited else 10)).isoformat(),) * 2,
+        # 3 December 2026, 14:00 in London (GMT): picked in Slack, typed at the terminal
+        FieldKind.DATETIME: (1796306400, "2026-12-03 14:00") if edited else (1796223600, "2026-12-02 15:00"),
         FieldKind.INT: (12, "12") if edited else (7, "7"),
         FieldKind.BOOL: ("no", "n") if edited else ("yes", "y"),
         FieldKind.ORGANISATIONS: ([COUNCIL, GP], "3 2") if edited else ([TRUST, CARE_HOME], "1 4"),
