@@ -60,7 +60,7 @@ class Clock:
     before: bool = True  # remind ahead of the date, or only once it has come
     repeat: bool = True  # keep reminding after the date
     quiet_until: date | None = None  # snoozed: nothing up to and including this day
-    on_track_on: date | None = None  # reported on track: nothing more before the date
+    on_track_on: date | None = None  # reported on track: nothing more ahead of the date
 
     @property
     def name(self) -> str:
@@ -81,8 +81,8 @@ def due(case: Case, now: datetime, policy: Policy) -> list[Reminder]:
             continue  # sent already, or overtaken by a later step
         if clock.quiet_until is not None and today <= clock.quiet_until:
             continue
-        if clock.on_track_on is not None and on <= clock.target and clock.on_track_on <= on:
-            continue
+        if clock.on_track_on is not None and clock.on_track_on <= on < clock.target:
+            continue  # reported on track: no more reminders ahead of the date (on the day, one)
         found.append(
             Reminder(
                 key=f"{case.ref}/remind/{clock.name}/{label}",

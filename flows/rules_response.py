@@ -13,7 +13,13 @@ from typing import Any
 
 from flows import commands as c
 from flows import events as ev
-from flows.calendar import is_working_day, longer_period_counts, six_month_point
+from flows.calendar import (
+    add_working_days,
+    is_working_day,
+    longer_period_counts,
+    six_month_point,
+    working_days_between,
+)
 from flows.drafting import TO_COMPLETE, awaiting_sign_off, sign_off_waived
 from flows.errors import InvalidCommand
 from flows.model import Action, Case, ClosureReason, Impasse, Ombudsman, Role, Sector, Strand
@@ -105,12 +111,25 @@ def change_target(case: Case, cmd: c.ChangeTargetDate, now: datetime) -> Out:
     strand = _strand(case, cmd.strand_id)
     require_text(cmd.reason, "the reason for the new date")
     _require_target(cmd.target, now)
-    return Out(case, cmd.actor.id, now).event(
+    out = Out(case, cmd.actor.id, now).event(
         ev.TargetDateChanged,
         strand_id=strand.id,
         target=cmd.target,
         previous=strand.target,
         reason=cmd.reason,
+    )
+    period = case.response_period
+    if period is None or cmd.target <= strand.target:
+        return out
+    # the person's expected date moves by as much as the plan did, and they are told why
+    due = add_working_days(period.due, working_days_between(strand.target, cmd.target))
+    return out.event(ev.ResponsePeriodSet, due=due, agreed_with_complainant=False).letter(
+        "timescale_changed",
+        complainant(case.complainant),
+        reason=cmd.reason,
+        response_due=long_date(due),
+        previously=long_date(period.due),
+        **_letterhead(case),
     )
 
 

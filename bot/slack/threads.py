@@ -143,8 +143,14 @@ class CaseThreads:
             if not case.consent_active(org_id):
                 continue  # nothing about the case reaches that organisation before consent
             asked = next_prompts(case, Actor("", org_id, frozenset({Role.CONTRIBUTOR})), now)
-            for person in self._contacts(org_id):
+            for person in self._people(self.config.organisation(org_id).contacts):
                 waiting |= {f"{person.id}/{p.id}": (p, person) for p in asked}
+        for org_id in case.involved:  # an impasse goes to every organisation's senior managers
+            if not case.consent_active(org_id):
+                continue
+            asked = next_prompts(case, Actor("", org_id, frozenset({Role.MANAGER})), now)
+            for person in self._people(self.config.organisation(org_id).senior_managers):
+                waiting |= {f"{person.id}/{p.id}": (p, person) for p in asked if p.id.startswith("impasse:")}
         for key, where in list(thread.asked.items()):
             if key not in waiting:  # answered or overtaken: its buttons go
                 await self._close_question(where, "Answered, or no longer needed.")
@@ -178,9 +184,9 @@ class CaseThreads:
     async def _close_question(self, where: list[str], text: str) -> None:
         await self.client.chat_update(channel=where[0], ts=where[1], text=text, blocks=done_blocks(text))
 
-    def _contacts(self, org_id: str) -> list[Person]:
-        org = self.config.organisation(org_id)
-        people = (self.config.person(p) for p in org.contacts)
+    def _people(self, ids: Sequence[str]) -> list[Person]:
+        """Those of `ids` who are in the workspace."""
+        people = (self.config.person(p) for p in ids)
         return [p for p in people if p.slack_user_id]
 
     def _save(self, ref: str, thread: Thread) -> None:

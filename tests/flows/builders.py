@@ -234,7 +234,8 @@ def closed() -> Run:
 
 def reminded() -> Run:
     """The clocks at work: a snooze, an 'on track', the sweep's reminders (one overdue, so the
-    organisation's inbox is written to) and an update letter to the person."""
+    organisation's inbox is written to), an update letter to the person, and a later date that
+    moves the person's expected date."""
     run = investigating()
     target = run.case.strands["S2"].target
     run.do(c.Snooze(actor=COUNCIL_CONTRIBUTOR, subject="S2", until=add_working_days(TODAY, 2)))
@@ -242,4 +243,7 @@ def reminded() -> Run:
     late = datetime.combine(add_working_days(target, 2), time(10), tzinfo=UTC)
     run.do(c.SendReminders(actor=SYSTEM, reminders=tuple(due(run.case, late, Policy()))), late)
     run.do(c.SendProgressUpdate(actor=H, text="Two of the three parts are complete."), late)
+    run.do(c.SetResponsePeriod(actor=H, due=add_working_days(target, 20), agreed_with_complainant=True), late)
+    later = add_working_days(target, 10)
+    run.do(c.ChangeTargetDate(actor=H, strand_id="S2", target=later, reason="Leave"), late)
     return run

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from flows import commands as c
-from flows.calendar import add_working_days
+from flows.calendar import add_working_days, working_days_between
 from flows.errors import Forbidden, InvalidCommand
 from flows.prompts import next_prompts
 from tests.flows.builders import (
@@ -71,3 +71,28 @@ def test_proposals_are_checked() -> None:
         run.do(c.ProposeTargetDate(actor=COUNCIL_CONTRIBUTOR, strand_id="S2", target=LATER, reason=" "))
     with pytest.raises(InvalidCommand, match="no new date is proposed"):
         run.do(c.RefuseTargetDate(actor=H, strand_id="S2"))
+
+
+def test_an_accepted_later_date_moves_the_persons_expected_date_and_tells_them() -> None:
+    run = investigating()
+    run.do(c.SetResponsePeriod(actor=H, due=add_working_days(TODAY, 30), agreed_with_complainant=True))
+    before = run.case.response_period.due  # type: ignore[union-attr]
+    run.do(c.ProposeTargetDate(actor=COUNCIL_CONTRIBUTOR, strand_id="S2", target=LATER, reason="Records"))
+
+    decision = run.do(c.ChangeTargetDate(actor=H, strand_id="S2", target=LATER, reason="Records off site"))
+
+    moved = working_days_between(add_working_days(TODAY, 15), LATER)
+    assert run.case.response_period.due == add_working_days(before, moved)  # type: ignore[union-attr]
+    [told] = [e for e in decision.effects if getattr(e, "template", "") == "timescale_changed"]
+    assert told.to.kind.value == "complainant" and told.context["reason"] == "Records off site"
+
+
+def test_an_earlier_date_leaves_the_persons_expected_date_alone() -> None:
+    run = investigating()
+    run.do(c.SetResponsePeriod(actor=H, due=add_working_days(TODAY, 30), agreed_with_complainant=True))
+    earlier = add_working_days(TODAY, 10)
+
+    decision = run.do(c.ChangeTargetDate(actor=H, strand_id="S2", target=earlier, reason="Quicker"))
+
+    assert run.case.response_period.due == add_working_days(TODAY, 30)  # type: ignore[union-attr]
+    assert not [e for e in decision.effects if getattr(e, "template", "") == "timescale_changed"]

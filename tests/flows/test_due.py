@@ -125,10 +125,10 @@ def test_snoozed_and_on_track_quieten_reminders_but_not_once_it_is_late() -> Non
     target = run.case.strands["S2"].target
     run.do(c.Snooze(actor=COUNCIL_CONTRIBUTOR, subject="S2", until=add_working_days(target, -2)))
     assert "S2" not in [s for s, _, _ in contributions(run, add_working_days(target, -5))]
-    assert ("S2", "-1", False) in contributions(run, add_working_days(target, -1))
 
-    run.do(c.ReportOnTrack(actor=COUNCIL_CONTRIBUTOR, strand_id="S2"), at(add_working_days(target, -1)))
-    assert "S2" not in [s for s, _, _ in contributions(run, target)]
+    run.do(c.ReportOnTrack(actor=COUNCIL_CONTRIBUTOR, strand_id="S2"), at(add_working_days(target, -2)))
+    assert "S2" not in [s for s, _, _ in contributions(run, add_working_days(target, -1))]
+    assert ("S2", "0", False) in contributions(run, target)  # on the day, reminded all the same
     assert ("S2", "+2", False) in contributions(run, add_working_days(target, 2))
 
 

@@ -67,6 +67,11 @@ SPECIFIC: dict[str, dict[str, Any]] = {
                      "website": "https://advocacy.example"},
     },
     "response_period": {"response_due": "Friday 26 February 2027"},
+    "timescale_changed": {
+        "reason": "The care home's records are held off site.",
+        "response_due": "Friday 12 March 2027",
+        "previously": "Friday 26 February 2027",
+    },
     "progress_update": {
         "summary_of_progress": "The hospital has finished its review of your father's discharge. "
         "The council is still checking why the care visits did not start.",

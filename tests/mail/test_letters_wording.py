@@ -14,7 +14,7 @@ HOSTILE = "<script>alert('x')</script> & <b>bold</b>"
 TO_COMPLAINANT = [
     "acknowledgement", "written_record", "consent_request", "signposting", "named_contact",
     "response_period", "progress_update", "delay", "draft_to_complainant", "partial_response",
-    "ombudsman_signpost", "final_response", "actions_complete",
+    "ombudsman_signpost", "final_response", "actions_complete", "timescale_changed",
 ]
 
 
