@@ -2,8 +2,13 @@
 
 import json
 
-from bench import bench_intake, bench_slack, bench_store
+from bench import bench_intake, bench_slack, bench_store, bench_sweep
 
 if __name__ == "__main__":
-    figures = {"store": bench_store.main([]), "intake": bench_intake.main([]), "slack": bench_slack.main([])}
+    figures = {
+        "store": bench_store.main([]),
+        "intake": bench_intake.main([]),
+        "slack": bench_slack.main([]),
+        "sweep": bench_sweep.main([]),
+    }
     print(json.dumps(figures, indent=2))

@@ -5,7 +5,9 @@ A store key per reminder means a restart, a double tick or a clock jump never se
 and a reminder missed while the assistant was down is sent once, marked late. To stay cheap with
 tens of thousands of open cases, the sweep remembers for each case the version it last looked at
 and the next day anything can fall due (`flows.due.next_check`): a case is loaded again only when
-it changed or that day has come.
+it changed or that day has come. That memory is kept in a store cursor, so a restart does not
+have to look at every case again; it is only a cache (a stale entry makes the sweep look sooner,
+never later), and it is dropped when the configured clocks change.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from flows.due import Policy, due, next_check, reminder_day
 from flows.evolve import fold
 
 log = logging.getLogger("jointly.sweep")
+CURSOR = "sweep"
 
 
 def policy(config: Config) -> Policy:
@@ -39,16 +42,24 @@ class Sweep:
         self.config = config
         self.service = service
         self.policy = policy(config)
+        saved = service.store.get_cursor(CURSOR) or {}
         self._looked: dict[str, tuple[int, date | None]] = {}  # ref -> (version, next day to look)
+        if saved.get("policy") == repr(self.policy):
+            self._looked = {
+                ref: (version, date.fromisoformat(day) if day else None)
+                for ref, (version, day) in saved.get("looked", {}).items()
+            }
 
     def run(self, now: datetime) -> int:
         """Send what is due at `now` on every open case; returns how many reminders were sent."""
         day = reminder_day(now, self.policy)
         sent = 0
+        before, still_open = dict(self._looked), set()
         for summary in self.service.store.summaries():
             ref = summary.stream
             if not ref.startswith("JC-") or not summary.summary.get("open"):
                 continue
+            still_open.add(ref)
             looked = self._looked.get(ref)
             if looked is not None and looked[0] == summary.version and (looked[1] is None or looked[1] > day):
                 continue
@@ -56,7 +67,16 @@ class Sweep:
                 sent += self._case(ref, now, day)
             except Exception:  # one case failing never holds up the others; it is tried next time
                 log.exception("%s: the sweep could not look at this case", ref, extra={"ref": ref})
+        self._looked = {ref: looked for ref, looked in self._looked.items() if ref in still_open}
+        if self._looked != before:
+            self._remember()
         return sent
+
+    def _remember(self) -> None:
+        looked = {
+            ref: [version, day.isoformat() if day else None] for ref, (version, day) in self._looked.items()
+        }
+        self.service.store.set_cursor(CURSOR, {"policy": repr(self.policy), "looked": looked})
 
     def _case(self, ref: str, now: datetime, day: date) -> int:
         case = self.service.load(ref)

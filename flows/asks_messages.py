@@ -35,7 +35,10 @@ def messages(case: Case, actor: Actor, today: date) -> list[Prompt]:
         strand = case.strands.get(message.strand_id)
         if message.sender is Sender.CONTRIBUTOR and strand and strand.contribution is None:
             summary = Field("summary", "Their response", FieldKind.TEXT, default=message.text)
-            record = c.RecordContribution(actor=actor, strand_id=strand.id, summary=message.text)
+            kept = tuple(a.name for a in message.attachments)  # the files come with the response
+            record = c.RecordContribution(
+                actor=actor, strand_id=strand.id, summary=message.text, attachments=kept
+            )
             choices.insert(0, Choice(f"Record it as the response on {strand.id}", record, (summary,)))
         prompts.append(
             Prompt(

@@ -1,4 +1,5 @@
-"""A contributor that cannot make its target date proposes another; the lead accepts or refuses.
+"""A contributor's strand: it cannot make its target date and proposes another, which the lead
+accepts or refuses (moving the person's expected date), or it answers by email.
 
 The contributor is asked about its own strands only, and the lead is asked about the proposal."""
 
@@ -8,12 +9,15 @@ import pytest
 
 from flows import commands as c
 from flows.calendar import add_working_days, working_days_between
+from flows.conversation import fill
 from flows.errors import Forbidden, InvalidCommand
+from flows.model import Attachment, Sender
 from flows.prompts import next_prompts
 from tests.flows.builders import (
     COUNCIL_CONTRIBUTOR,
     NOW,
     SATURDAY,
+    SYSTEM,
     TODAY,
     TRUST_CONTRIBUTOR,
     H,
@@ -96,3 +100,23 @@ def test_an_earlier_date_leaves_the_persons_expected_date_alone() -> None:
 
     assert run.case.response_period.due == add_working_days(TODAY, 30)  # type: ignore[union-attr]
     assert not [e for e in decision.effects if getattr(e, "template", "") == "timescale_changed"]
+
+
+def test_a_response_by_email_is_recorded_on_its_strand_with_its_attachments() -> None:
+    run = investigating()
+    findings = Attachment("ab12.pdf", "findings.pdf", "application/pdf", 2048)
+    run.do(
+        c.ReceiveMessage(
+            actor=SYSTEM, message_id="<r1@council.example>", sender=Sender.CONTRIBUTOR,
+            from_address="kim@council.example", received_at=NOW, org_id="council", strand_id="S2",
+            text="Our findings are attached.", attachments=(findings,),
+        )
+    )  # fmt: skip
+    [asked] = [p for p in next_prompts(run.case, H, NOW) if p.id == "message:<r1@council.example>"]
+    [record] = [ch for ch in asked.choices if ch.label == "Record it as the response on S2"]
+
+    run.do(fill(record, {}))
+
+    contribution = run.case.strands["S2"].contribution
+    assert contribution is not None and contribution.attachments == ("ab12.pdf",)
+    assert contribution.summary == "Our findings are attached."

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import Assistant
-from bot.config import local_config
+from bot.config import Clocks, local_config
 from flows.calendar import add_working_days
 from store.store import Store
 from tests.scenarios.coordination import Clock, Day
@@ -166,3 +166,22 @@ async def test_a_restart_across_a_deadline_sends_one_late_reminder_per_key(tmp_p
 
     strands = [r for r in after if r[0] == "contribution"]
     assert sorted(strands) == [("contribution", s, "+2", True) for s in ("S1", "S2", "S3")]
+
+
+async def test_the_sweep_remembers_across_a_restart_but_not_across_new_clock_settings(tmp_path: Path) -> None:
+    config = local_config(tmp_path / "var")
+    clock = Clock(START)
+    with Store.open(config.store_dir) as store:
+        first = Day(Assistant(config, store, io.StringIO(), clock=clock, local=True), clock, io.StringIO())
+        ref = await first.email()
+        target = add_working_days(first.today, 12)
+        planned(first, ref, {TRUST: target, GP: target, COUNCIL: target})
+        await first.until(add_working_days(target, -5))  # remembers: nothing more until target - 1
+        assert [r[2] for r in first.reminders(ref) if r[1] == "S1"] == ["-5"]
+
+    earlier = config.model_copy(update={"clocks": Clocks(reminder_offsets_working_days=(3, 1, 0))})
+    with Store.open(config.store_dir) as store:
+        again = Day(Assistant(earlier, store, io.StringIO(), clock=clock, local=True), clock, io.StringIO())
+        await again.until(add_working_days(target, -3))
+
+        assert [r[2] for r in again.reminders(ref) if r[1] == "S1"] == ["-5", "-3"]
