@@ -16,7 +16,7 @@ from flows import events as ev
 from flows.calendar import london_date
 from flows.effects import Effect, Notify, Recipient, RecipientKind, SendLetter
 from flows.errors import Forbidden, InvalidCommand
-from flows.model import Actor, Case, Person, Role
+from flows.model import Actor, Case, Person, Role, Strand
 
 COORDINATING_ROLES = frozenset({Role.HANDLER, Role.ADMIN, Role.SYSTEM})
 ORG_ROLES = frozenset({Role.HANDLER, Role.CONTRIBUTOR, Role.MANAGER, Role.ADMIN})
@@ -152,6 +152,13 @@ def require_text(value: str, what: str) -> None:
 def require_not_past(day: date, now: datetime, what: str) -> None:
     if day < today(now):
         raise InvalidCommand(f"{what} {long_date(day)} is in the past", field=what)
+
+
+def strand_of(case: Case, strand_id: str) -> Strand:
+    strand = case.strands.get(strand_id)
+    if strand is None:
+        raise InvalidCommand(f"no strand {strand_id} in the plan", strand_id=strand_id)
+    return strand
 
 
 def names(case: Case, org_ids: tuple[str, ...] | list[str]) -> list[str]:

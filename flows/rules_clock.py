@@ -27,6 +27,7 @@ from flows.rules import (
     require_for_org,
     require_not_past,
     require_text,
+    strand_of,
     today,
 )
 
@@ -88,9 +89,7 @@ def snooze(case: Case, cmd: c.Snooze, now: datetime) -> Out:
 
 
 def on_track(case: Case, cmd: c.ReportOnTrack, now: datetime) -> Out:
-    strand = case.strands.get(cmd.strand_id)
-    if strand is None:
-        raise InvalidCommand(f"no strand {cmd.strand_id} in the plan", strand_id=cmd.strand_id)
+    strand = strand_of(case, cmd.strand_id)
     require_for_org(case, cmd.actor, strand.org_id)
     if strand.contribution is not None:
         raise InvalidCommand(f"the response on {strand.id} is already in")

@@ -13,7 +13,7 @@ from flows import commands as c
 from flows import events as ev
 from flows.calendar import LONDON
 from flows.errors import InvalidCommand
-from flows.model import Case, Meeting, Strand
+from flows.model import Case, Meeting
 from flows.rules import (
     Out,
     Rule,
@@ -22,6 +22,7 @@ from flows.rules import (
     organisation,
     require_coordinator,
     require_text,
+    strand_of,
     today,
 )
 
@@ -88,7 +89,7 @@ def record(case: Case, cmd: c.RecordMeeting, now: datetime) -> Out:
 def ask(case: Case, cmd: c.AskContributor, now: datetime) -> Out:
     """Put a question to a contributing organisation about its strand; it answers by email."""
     require_coordinator(case, cmd.actor)
-    strand = _strand(case, cmd.strand_id)
+    strand = strand_of(case, cmd.strand_id)
     if strand.org_id == case.coordinator:
         raise InvalidCommand(
             f"{strand.id} is {case.orgs[strand.org_id].name}'s own strand: ask your colleagues directly",
@@ -134,13 +135,6 @@ def _meeting(case: Case, meeting_id: str) -> Meeting:
     if meeting.recorded_at is not None:
         raise InvalidCommand(f"{meeting.id} is already recorded", meeting_id=meeting.id)
     return meeting
-
-
-def _strand(case: Case, strand_id: str) -> Strand:
-    strand = case.strands.get(strand_id)
-    if strand is None:
-        raise InvalidCommand(f"no strand {strand_id} in the plan", strand_id=strand_id)
-    return strand
 
 
 MEETING_RULES: dict[type[c.Command], Rule] = {

@@ -22,7 +22,7 @@ from flows.calendar import (
 )
 from flows.drafting import TO_COMPLETE, awaiting_sign_off, sign_off_waived
 from flows.errors import InvalidCommand
-from flows.model import Action, Case, ClosureReason, Impasse, Ombudsman, Role, Sector, Strand
+from flows.model import Action, Case, ClosureReason, Impasse, Ombudsman, Role, Sector
 from flows.rules import (
     Out,
     Rule,
@@ -34,6 +34,7 @@ from flows.rules import (
     require_involved,
     require_not_past,
     require_text,
+    strand_of,
     today,
 )
 from flows.rules_joint import require_contributor
@@ -108,7 +109,7 @@ def add_strand(case: Case, cmd: c.AddStrand, now: datetime) -> Out:
 
 def change_target(case: Case, cmd: c.ChangeTargetDate, now: datetime) -> Out:
     require_coordinator(case, cmd.actor)
-    strand = _strand(case, cmd.strand_id)
+    strand = strand_of(case, cmd.strand_id)
     require_text(cmd.reason, "the reason for the new date")
     _require_target(cmd.target, now)
     out = Out(case, cmd.actor.id, now).event(
@@ -134,7 +135,7 @@ def change_target(case: Case, cmd: c.ChangeTargetDate, now: datetime) -> Out:
 
 
 def propose_target(case: Case, cmd: c.ProposeTargetDate, now: datetime) -> Out:
-    strand = _strand(case, cmd.strand_id)
+    strand = strand_of(case, cmd.strand_id)
     require_for_org(case, cmd.actor, strand.org_id)
     require_text(cmd.reason, "why the date cannot be met")
     _require_target(cmd.target, now)
@@ -149,7 +150,7 @@ def propose_target(case: Case, cmd: c.ProposeTargetDate, now: datetime) -> Out:
 
 def refuse_target(case: Case, cmd: c.RefuseTargetDate, now: datetime) -> Out:
     require_coordinator(case, cmd.actor)
-    strand = _strand(case, cmd.strand_id)
+    strand = strand_of(case, cmd.strand_id)
     if strand.proposed is None:
         raise InvalidCommand(f"no new date is proposed for {strand.id}")
     return Out(case, cmd.actor.id, now).event(ev.TargetDateRefused, strand_id=strand.id, reason=cmd.reason)
@@ -168,7 +169,7 @@ def plan_discussed(case: Case, cmd: c.RecordPlanDiscussed, now: datetime) -> Out
 
 
 def contribution(case: Case, cmd: c.RecordContribution, now: datetime) -> Out:
-    strand = _strand(case, cmd.strand_id)
+    strand = strand_of(case, cmd.strand_id)
     require_for_org(case, cmd.actor, strand.org_id)
     require_text(cmd.summary, "the contribution")
     out = Out(case, cmd.actor.id, now).event(
@@ -454,13 +455,6 @@ def _actions(case: Case, actions: Iterable[Action]) -> list[dict[str, str]]:
 
 def _letterhead(case: Case) -> dict[str, Any]:
     return {"org_name": case.orgs[case.coordinator].name, "complainant_name": case.complainant.name}
-
-
-def _strand(case: Case, strand_id: str) -> Strand:
-    strand = case.strands.get(strand_id)
-    if strand is None:
-        raise InvalidCommand(f"no strand {strand_id} in the plan", strand_id=strand_id)
-    return strand
 
 
 def _open_impasse(case: Case) -> Impasse:

@@ -26,6 +26,16 @@ SAMPLE_NAMES = ("Margaret Ellison", "David Okafor", "Siobh", "O'Neill")
 SAMPLE_ADDRESSES = ("margaret.ellison@example.org", "d.okafor@example.com", "siobhan.oneill@example.net")
 
 
+class Clock:
+    """The assistant's clock in tests: it says `now`, which only the test moves."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
 def sample(number: int) -> bytes:
     """The bytes of bot/examples/0<number>-*.eml."""
     [path] = [p for p in SAMPLES if p.name.startswith(f"0{number}-")]

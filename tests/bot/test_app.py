@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from bot.app import Assistant
@@ -18,17 +18,9 @@ from mail.imap import ImapInbox
 from mail.maildir import MaildirInbox
 from mail.smtp import SmtpMailer
 from store.store import Store
-from tests.bot.support import NOW, RECEIVED, complaint, files
+from tests.bot.support import NOW, RECEIVED, Clock, complaint, files
 
 QUESTION = "Which organisations does this complaint involve?"
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def case_refs(store: Store) -> list[str]:

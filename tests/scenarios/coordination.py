@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import Assistant
-from bot.config import FilesOutbox
+from bot.config import Config, FilesOutbox
 from bot.directory import actor, org_ref
 from flows.calendar import is_working_day
 from flows.codec import event_from_plain, to_plain
@@ -26,21 +26,14 @@ from flows.conversation import fill
 from flows.events import Event
 from flows.model import Case
 from flows.prompts import next_prompts
-from tests.bot.support import complaint
+from store.store import Store
+from tests.bot.support import Clock, complaint
 
 THREE_ORGS = (
     "I am writing about my mother, Mrs Edith Marsh. She was discharged from Northshire General "
     "Hospital on 2 November without her medicines. Her GP at Riverside Medical Practice would not "
     "visit, and the council's care package never started. Nobody would take responsibility."
 )
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclass
@@ -50,6 +43,12 @@ class Day:
     assistant: Assistant
     clock: Clock
     out: io.StringIO
+
+    @classmethod
+    def local(cls, config: Config, store: Store, clock: Clock) -> Day:
+        """The assistant in local mode on `store`, its terminal output kept in `out`."""
+        out = io.StringIO()
+        return cls(Assistant(config, store, out, clock=clock, local=True), clock, out)
 
     @property
     def today(self) -> date:

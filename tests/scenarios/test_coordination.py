@@ -8,18 +8,17 @@ else is not in that chat, so their reminders and alerts arrive as emails in the 
 
 from __future__ import annotations
 
-import io
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
-from bot.app import Assistant
 from bot.config import Clocks, local_config
 from flows.calendar import add_working_days
 from store.store import Store
-from tests.scenarios.coordination import Clock, Day
+from tests.bot.support import Clock
+from tests.scenarios.coordination import Day
 
 START = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)  # a Monday
 TRUST, GP, COUNCIL = "northshire-trust", "riverside-gp", "northshire-council"
@@ -30,9 +29,8 @@ LENA, SAM, DAVID, TOM = "lena.okafor@", "sam.price@", "david.hughes@", "tom.reed
 async def day(tmp_path: Path) -> AsyncIterator[Day]:
     config = local_config(tmp_path / "var")
     clock = Clock(START)
-    out = io.StringIO()
     with Store.open(config.store_dir) as store:
-        yield Day(Assistant(config, store, out, clock=clock, local=True), clock, out)
+        yield Day.local(config, store, clock)
 
 
 def planned(day: Day, ref: str, targets: dict[str, date]) -> None:
@@ -56,11 +54,17 @@ def planned(day: Day, ref: str, targets: dict[str, date]) -> None:
         day.answer(ref, "asha-patel", f"plan_agreed:{org}", "Agreed")
 
 
-async def test_a_three_organisation_complaint_from_first_email_to_closure(day: Day) -> None:
+async def three_strands(day: Day) -> tuple[str, date]:
+    """A complaint, planned with a strand for each organisation due in 12 working days."""
     ref = await day.email()
-    assert [str(m["Subject"]) for m in day.letters()][0].startswith("We have received your complaint")
     target = add_working_days(day.today, 12)
     planned(day, ref, {TRUST: target, GP: target, COUNCIL: target})
+    return ref, target
+
+
+async def test_a_three_organisation_complaint_from_first_email_to_closure(day: Day) -> None:
+    ref, target = await three_strands(day)
+    assert [str(m["Subject"]) for m in day.letters()][0].startswith("We have received your complaint")
     await day.assistant.cycle()
     asked = [s for s in day.sent_to("practice.manager@riverside-gp") if "your part of the investigation" in s]
     assert len(asked) == 1  # the GP's request, with its strand
@@ -118,9 +122,7 @@ async def test_a_three_organisation_complaint_from_first_email_to_closure(day: D
 
 
 async def test_a_missed_date_goes_up_the_impasse_ladder_to_a_partial_response(day: Day) -> None:
-    ref = await day.email()
-    target = add_working_days(day.today, 12)
-    planned(day, ref, {TRUST: target, GP: target, COUNCIL: target})
+    ref, target = await three_strands(day)
     day.answer(ref, "asha-patel", "contribution:S1", "Record it", summary="Discharge checklist missed.")
     day.answer(ref, "sam-price", "strand:S2", "Send our response", summary="Visit request not logged.")
 
@@ -150,16 +152,14 @@ async def test_a_restart_across_a_deadline_sends_one_late_reminder_per_key(tmp_p
     config = local_config(tmp_path / "var")
     clock = Clock(START)
     with Store.open(config.store_dir) as store:
-        first = Day(Assistant(config, store, io.StringIO(), clock=clock, local=True), clock, io.StringIO())
-        ref = await first.email()
-        target = add_working_days(first.today, 12)
-        planned(first, ref, {TRUST: target, GP: target, COUNCIL: target})
+        first = Day.local(config, store, clock)
+        ref, target = await three_strands(first)
         await first.until(add_working_days(target, -1))
         before = first.reminders(ref)
 
     clock.now = datetime.combine(add_working_days(target, 3), START.timetz())  # down across the date
     with Store.open(config.store_dir) as store:
-        again = Day(Assistant(config, store, io.StringIO(), clock=clock, local=True), clock, io.StringIO())
+        again = Day.local(config, store, clock)
         await again.assistant.cycle()
         await again.assistant.cycle()  # a double tick
         after = again.reminders(ref)[len(before) :]
@@ -172,16 +172,14 @@ async def test_the_sweep_remembers_across_a_restart_but_not_across_new_clock_set
     config = local_config(tmp_path / "var")
     clock = Clock(START)
     with Store.open(config.store_dir) as store:
-        first = Day(Assistant(config, store, io.StringIO(), clock=clock, local=True), clock, io.StringIO())
-        ref = await first.email()
-        target = add_working_days(first.today, 12)
-        planned(first, ref, {TRUST: target, GP: target, COUNCIL: target})
+        first = Day.local(config, store, clock)
+        ref, target = await three_strands(first)
         await first.until(add_working_days(target, -5))  # remembers: nothing more until target - 1
         assert [r[2] for r in first.reminders(ref) if r[1] == "S1"] == ["-5"]
 
     earlier = config.model_copy(update={"clocks": Clocks(reminder_offsets_working_days=(3, 1, 0))})
     with Store.open(config.store_dir) as store:
-        again = Day(Assistant(earlier, store, io.StringIO(), clock=clock, local=True), clock, io.StringIO())
+        again = Day.local(earlier, store, clock)
         await again.until(add_working_days(target, -3))
 
         assert [r[2] for r in again.reminders(ref) if r[1] == "S1"] == ["-5", "-3"]

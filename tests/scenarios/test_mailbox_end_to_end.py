@@ -17,19 +17,11 @@ from bot.service import CaseService
 from flows.model import Sender, Status
 from mail.parse import parse_message
 from store.store import Store
-from tests.bot.support import complaint, sample
+from tests.bot.support import Clock, complaint, sample
 from tests.servers.dovecot import Dovecot
 from tests.servers.smtp import SmtpServer
 
 NOW = datetime(2026, 11, 25, 13, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
@@ -60,7 +52,7 @@ def store(config: Config) -> Iterator[Store]:
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(NOW)
 
 
 @pytest.fixture

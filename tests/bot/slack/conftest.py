@@ -13,7 +13,7 @@ import itertools
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from flows.codec import event_from_plain
 from flows.events import Event
 from mail.maildir import MaildirInbox
 from store.store import Store
-from tests.bot.support import RECEIVED, complaint
+from tests.bot.support import RECEIVED, Clock, complaint
 from tests.servers.slack import (
     CHANNEL,
     SIGNING_SECRET,
@@ -53,14 +53,6 @@ TWO_ORGS = (
 def slack_config(data_dir: Path, base_url: str) -> Config:
     settings = Slack(mode="http", api_base_url=base_url, complaints_channel=CHANNEL)
     return local_config(data_dir).model_copy(update={"chat": Chat(kind="slack"), "slack": settings})
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclass
