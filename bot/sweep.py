@@ -54,12 +54,12 @@ class Sweep:
         """Send what is due at `now` on every open case; returns how many reminders were sent."""
         day = reminder_day(now, self.policy)
         sent = 0
-        before, still_open = dict(self._looked), set()
+        changed = False
         for summary in self.service.store.summaries():
             ref = summary.stream
-            if not ref.startswith("JC-") or not summary.summary.get("open"):
+            if not summary.summary.get("open") or not ref.startswith("JC-"):
+                changed = self._looked.pop(ref, None) is not None or changed  # closed: forget it
                 continue
-            still_open.add(ref)
             looked = self._looked.get(ref)
             if looked is not None and looked[0] == summary.version and (looked[1] is None or looked[1] > day):
                 continue
@@ -67,8 +67,8 @@ class Sweep:
                 sent += self._case(ref, now, day)
             except Exception:  # one case failing never holds up the others; it is tried next time
                 log.exception("%s: the sweep could not look at this case", ref, extra={"ref": ref})
-        self._looked = {ref: looked for ref, looked in self._looked.items() if ref in still_open}
-        if self._looked != before:
+            changed = True
+        if changed:
             self._remember()
         return sent
 

@@ -28,7 +28,7 @@ NOTICES = {
     "the partial response is next.",
     "message_received": "{ref}: a new email from {who} is on the case{strand_note}.",
     "letter_failed": "{ref}: the {letter} letter could not be sent. The case shows what to do instead.",
-    "impasse_alert": "{ref}: the organisations cannot agree on '{matter}'. As a senior manager, "
+    "impasse_alert": "{ref}: since {since}, the organisations cannot agree: {matter}. As a senior manager, "
     "please help resolve it by {resolve_by}.",
 }
 

@@ -122,6 +122,16 @@ def actions(case: Case, actor: Actor, today: date) -> list[Prompt]:
     started = case.status is Status.DRAFTING and case.draft is not None
     if not (started or (case.status is Status.RESPONDED and not case.outcomes)):
         return []
+    learning = []
+    if case.status is Status.RESPONDED and not case.learning:
+        text = Field("text", "The learning (shared between the organisations: no names)", FieldKind.TEXT)
+        learning.append(
+            Prompt(
+                "learning",
+                "What have the organisations learned from this complaint?",
+                (Choice("Record the learning", c.RecordLearning(actor=actor, text=""), (text,)),),
+            )
+        )
     fields = (
         Field("owner_org", "Which organisation", FieldKind.CHOICE,
               options=tuple((o, case.orgs[o].name) for o in case.involved), default=case.coordinator),
@@ -136,7 +146,8 @@ def actions(case: Case, actor: Actor, today: date) -> list[Prompt]:
             "Any action promised in the response? Each has an owner and a due date, and is followed up.",
             (Choice("Add an action", cmd, fields),),
             detail=f"Actions so far: {listed}." if listed else "",
-        )
+        ),
+        *learning,
     ]
 
 
@@ -221,6 +232,15 @@ def plan(case: Case, actor: Actor, today: date) -> list[Prompt]:
             )
             for o in case.involved
             if o not in case.plan_agreed_by
+        )
+    if case.strands and case.plan_discussed_at is None:
+        note = Field("note", "What they said", FieldKind.TEXT, required=False, default="")
+        prompts.append(
+            Prompt(
+                "plan_discussed",
+                "Has the plan been discussed with the person?",
+                (Choice("Yes: record it", c.RecordPlanDiscussed(actor=actor), (note,)),),
+            )
         )
     return prompts
 
@@ -393,6 +413,20 @@ def closing(case: Case, actor: Actor, today: date) -> list[Prompt]:
     ]
 
 
+def delay_reasons(case: Case) -> str:
+    """A first draft of why the response is late, from where the case stands, for the handler to edit."""
+    waiting = sorted({case.orgs[s.org_id].name for s in case.strands.values() if s.contribution is None})
+    if waiting:
+        return f"We are still waiting for the findings of {', '.join(waiting)}."
+    if case.impasse is not None and case.impasse.resolved_at is None:
+        return "The organisations involved have not yet agreed, and their senior managers are working on it."
+    if case.draft is not None:
+        return "Every organisation involved must agree the joint response before we send it."
+    return (
+        "Agreeing how the organisations involved will look into your complaint has taken longer than planned."
+    )
+
+
 def overdue(case: Case, actor: Actor, today: date) -> list[Prompt]:
     if case.status is Status.RESPONDED or case.delay_letter_at is not None:
         return []
@@ -400,7 +434,7 @@ def overdue(case: Case, actor: Actor, today: date) -> list[Prompt]:
     if today <= due:
         return []
     fields = (
-        Field("reasons", "Why it is late", FieldKind.TEXT),
+        Field("reasons", "Why it is late", FieldKind.TEXT, default=delay_reasons(case)),
         Field("expected_by", "Expected by", FieldKind.DATE, default=add_working_days(today, 20)),
     )
     cmd = c.SendDelayLetter(actor=actor, reasons="", expected_by=today)

@@ -326,7 +326,7 @@ def raise_impasse(case: Case, cmd: c.RaiseImpasse, now: datetime) -> Out:
             matter=cmd.matter,
             reason=cmd.reason,
             since=long_date(today(now)),
-            resolve_by=cmd.resolve_by.isoformat(),
+            resolve_by=long_date(cmd.resolve_by),
         )
     return out
 

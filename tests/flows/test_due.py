@@ -203,3 +203,14 @@ def test_next_check_is_the_next_day_something_can_fall_due() -> None:
 
     assert next_check(run.case, add_working_days(target, -5), POLICY) == add_working_days(target, -1)
     assert NOW  # the builders' moment is before every date here
+
+
+def test_easter_good_friday_and_monday_are_not_working_days() -> None:
+    run = investigating()
+    run.do(c.ChangeTargetDate(actor=H, strand_id="S1", target=date(2027, 3, 30), reason="Easter"))
+
+    # Tue 30 Mar 2027: the working day before it is Thu 25 Mar (Good Friday 26, Easter Monday 29)
+    assert [x for x in contributions(run, date(2027, 3, 25)) if x[0] == "S1"] == [("S1", "-1", False)]
+    overdue = add_working_days(date(2027, 3, 30), 2)
+    assert overdue == date(2027, 4, 1)
+    assert ("S1", "+2", False) in contributions(run, overdue)

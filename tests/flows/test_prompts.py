@@ -194,7 +194,7 @@ def test_the_final_response_is_offered_only_once_signed_off_and_the_draft_shared
     assert dict(sensible(send))["body"] == run.case.draft.text  # type: ignore[union-attr]
     answer(run, "final_response", "Send", signed_by="Chris Chief")
     assert run.case.status is Status.RESPONDED
-    asked = ["add_action", "outcome:trust", "outcome:council"]
+    asked = ["add_action", "learning", "outcome:trust", "outcome:council"]
     assert [p.id for p in next_prompts(run.case, H, NOW)] == asked
 
 

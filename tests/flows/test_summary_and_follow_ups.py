@@ -63,8 +63,9 @@ def test_a_closed_case_has_no_deadlines() -> None:
 def test_open_actions_are_asked_for_before_closing() -> None:
     run = responded()
     run.do(c.AddAction(actor=H, owner_org=COUNCIL.id, description="Review referrals", due=date(2027, 1, 8)))
-    assert [p.id for p in next_prompts(run.case, H, NOW)] == ["add_action", "action:A1"]
+    assert [p.id for p in next_prompts(run.case, H, NOW)] == ["add_action", "learning", "action:A1"]
     run.do(c.CompleteAction(actor=COUNCIL_CONTRIBUTOR, action_id="A1", evidence="Audit report"))
+    run.do(c.RecordLearning(actor=H, text="Referrals are now checked daily."))
     asked = ["add_action", "outcome:trust", "outcome:council"]  # more actions, until outcomes come
     assert [p.id for p in next_prompts(run.case, H, NOW)] == asked
     outcomes_recorded(run)
