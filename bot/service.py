@@ -36,6 +36,7 @@ class CaseService:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._lock = threading.Lock()
+        self._changed: set[str] = set()  # cases written since `take_changed` was last asked
 
     def load(self, ref: str) -> Case:
         try:
@@ -69,6 +70,7 @@ class CaseService:
                 summary=summarise(after),
                 now=now,
             )
+            self._changed.add(ref)
         for event in decision.events:
             log.info("%s %s by %s", ref, type(event).__name__, event.by, extra={"ref": ref})
         return decision
@@ -109,6 +111,13 @@ class CaseService:
                 summary=summarise(fold(case, decision.events)),
                 now=now,
             )
+            self._changed.add(ref)
+
+    def take_changed(self) -> set[str]:
+        """The cases written (new events) since the last call: the sweep's change feed."""
+        with self._lock:
+            changed, self._changed = self._changed, set()
+        return changed
 
     def fail(self, ref: str, key: str, error: str, retry_at: datetime, now: datetime) -> None:
         with self._lock:

@@ -167,6 +167,14 @@ class Store:
             self._check_open()
             return self._index.summaries()
 
+    def summary(self, stream: str) -> Summary | None:
+        """One stream's summary, from memory (the index's own object: do not change it)."""
+        check_id(stream)
+        with self._mutex:
+            self._check_open()
+            entry = self._entry_or_none(stream)
+            return entry.summary if entry is not None else None
+
     def has_key(self, key: str) -> bool:
         """Was this de-duplication key consumed by any write, in any stream?"""
         return self.stream_for_key(key) is not None

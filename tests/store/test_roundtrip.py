@@ -195,6 +195,9 @@ def test_summaries_and_pending_effects_survive_reopen(store_dir: Path) -> None:
             "JC-2": (1, {"open": False}),
         }
         assert [(s, r.key) for s, r in store.due_effects(NOW)] == [("JC-2", "e1")]
+        one = store.summary("JC-2")
+        assert one is not None and (one.version, one.summary) == (1, {"open": False})
+        assert store.summary("JC-3") is None
 
 
 def test_the_store_keeps_its_own_copy_of_what_it_is_given(store: Store) -> None:
