@@ -79,8 +79,8 @@ def due(case: Case, now: datetime, policy: Policy) -> list[Reminder]:
         last = case.reminded.get(clock.name)
         if last is not None and on <= last:
             continue  # sent already, or overtaken by a later step
-        if clock.quiet_until is not None and today <= clock.quiet_until:
-            continue
+        if clock.quiet_until is not None and on <= clock.quiet_until:
+            continue  # snoozed: the steps up to its end are skipped, not sent late afterwards
         if clock.on_track_on is not None and clock.on_track_on <= on < clock.target:
             continue  # reported on track: no more reminders ahead of the date (on the day, one)
         found.append(
