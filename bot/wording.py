@@ -15,6 +15,7 @@ NOTICES = {
     "contribution_received": "{ref}: a contribution arrived for strand {strand}.",
     "date_proposed": "{ref}: a new target date, {target}, is proposed for strand {strand}.",
     "reminder_contribution": "{ref}: reminder: {about} is due {on}.",
+    "reminder_milestone": "{ref}: {about} is due today ({on}): how is it going?",
     "reminder_action": "{ref}: reminder: {about} is due {on}.",
     "reminder_comments": "{ref}: reminder: {about} are due {on}.",
     "reminder_acknowledgement": "{ref}: the acknowledgement is due {on} and has not gone yet.",

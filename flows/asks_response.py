@@ -219,7 +219,14 @@ def plan(case: Case, actor: Actor, today: date) -> list[Prompt]:
         Field("org_id", "Organisation", FieldKind.CHOICE, options=orgs),
         Field("matters", "Matters it looks into", FieldKind.TEXT),
         Field("target", "Target date for its response", FieldKind.DATE, default=add_working_days(today, 15)),
-        Field("milestones", "Milestones, one per line", FieldKind.LINES, required=False, default=()),
+        Field(
+            "milestones",
+            "Milestones, one per line; start one with a date (2026-12-03 Records gathered) for the day "
+            "the organisation updates the lead",
+            FieldKind.LINES,
+            required=False,
+            default=(),
+        ),
     )
     add = Choice("Add a strand", c.AddStrand(actor=actor, org_id="", matters="", target=today), fields)
     prompts = [Prompt("plan", "Build the investigation plan: who looks into what, by when.", (add,))]

@@ -145,6 +145,10 @@ def clocks(case: Case, policy: Policy) -> Iterator[Clock]:
                 quiet_until=strand.snoozed_until,
                 on_track_on=london_date(strand.on_track_at) if strand.on_track_at else None,
             )
+            for day in strand.update_times:
+                yield Clock(
+                    K.MILESTONE, day, subject=strand.id, org_id=strand.org_id, before=False, repeat=False
+                )
             if not _impasse_open(case):
                 late = add_working_days(strand.target, policy.contribution_late_after)
                 yield Clock(K.CONTRIBUTION_LATE, late, subject=strand.id, before=False, repeat=False)

@@ -122,6 +122,7 @@ class ReminderKind(StrEnum):
     SIX_MONTHS = "six_months"  # the six-month point without a response, to the handlers
     LEAD_NOT_AGREED = "lead_not_agreed"  # an impasse suggested, to the handlers
     CONTRIBUTION_LATE = "contribution_late"  # an impasse suggested, to the handlers
+    MILESTONE = "milestone"  # a dated milestone: the contributor updates the lead, to its organisation
     IMPASSE_DUE = "impasse_due"  # senior managers' date passed unresolved: step 2, to the handlers
 
 
@@ -264,11 +265,16 @@ class Strand:
     org_id: str
     matters: str
     target: date
-    milestones: tuple[str, ...] = ()
+    milestones: tuple[str, ...] = ()  # "2026-12-03 Records gathered": dated ones are update times
     contribution: Contribution | None = None
     proposed: DateProposal | None = None
     snoozed_until: date | None = None
     on_track_at: datetime | None = None
+
+    @property
+    def update_times(self) -> tuple[date, ...]:
+        """The days on which the contributor reports to the lead: the milestones that start with a date."""
+        return tuple(sorted({day for m in self.milestones if (day := milestone_day(m)) is not None}))
 
 
 @dataclass(frozen=True)
@@ -485,6 +491,15 @@ class Case:
     @property
     def status(self) -> Status:
         return derive_status(self)
+
+
+def milestone_day(milestone: str) -> date | None:
+    """The date a milestone starts with ("2026-12-03 Records gathered"), if it starts with one."""
+    head = milestone.strip()[:10]
+    try:
+        return date.fromisoformat(head) if len(head) == 10 else None
+    except ValueError:
+        return None
 
 
 def derive_status(case: Case) -> Status:

@@ -31,7 +31,9 @@ from flows.rules import (
     today,
 )
 
-TO_ORGANISATION = frozenset({ReminderKind.CONTRIBUTION, ReminderKind.ACTION, ReminderKind.COMMENTS})
+TO_ORGANISATION = frozenset(
+    {ReminderKind.CONTRIBUTION, ReminderKind.MILESTONE, ReminderKind.ACTION, ReminderKind.COMMENTS}
+)
 
 
 def send_reminders(case: Case, cmd: c.SendReminders, now: datetime) -> Out:
@@ -122,6 +124,8 @@ def _about(case: Case, kind: ReminderKind, subject: str) -> str:
     """What a reminder is about, in words with no personal details."""
     if kind is ReminderKind.CONTRIBUTION or kind is ReminderKind.CONTRIBUTION_LATE:
         return f"the response on strand {subject}"
+    if kind is ReminderKind.MILESTONE:
+        return f"an update to the lead on strand {subject}"
     if kind is ReminderKind.ACTION:
         return f"action {subject}"
     if kind is ReminderKind.COMMENTS:

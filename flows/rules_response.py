@@ -22,7 +22,7 @@ from flows.calendar import (
 )
 from flows.drafting import TO_COMPLETE, awaiting_sign_off, sign_off_waived
 from flows.errors import InvalidCommand
-from flows.model import Action, Case, ClosureReason, Impasse, Ombudsman, Role, Sector
+from flows.model import Action, Case, ClosureReason, Impasse, Ombudsman, Role, Sector, milestone_day
 from flows.rules import (
     Out,
     Rule,
@@ -84,6 +84,13 @@ def add_strand(case: Case, cmd: c.AddStrand, now: datetime) -> Out:
     require_involved(case, (cmd.org_id,))
     require_text(cmd.matters, "the matters this organisation looks into")
     _require_target(cmd.target, now)
+    for milestone in cmd.milestones:
+        day = milestone_day(milestone)
+        if day is not None and (day > cmd.target or not is_working_day(day) or day < today(now)):
+            raise InvalidCommand(
+                f"a milestone's date must be a working day from today to the target: {milestone}",
+                field="milestones",
+            )
     strand_id = f"S{len(case.strands) + 1}"
     out = Out(case, cmd.actor.id, now).event(
         ev.StrandAdded,

@@ -24,6 +24,7 @@ from tests.flows.builders import (
     Run,
     agreeing_lead,
     investigating,
+    planning,
     received,
 )
 
@@ -216,3 +217,25 @@ def test_easter_good_friday_and_monday_are_not_working_days() -> None:
     overdue = add_working_days(date(2027, 3, 30), 2)
     assert overdue == date(2027, 4, 1)
     assert ("S1", "+2", False) in contributions(run, overdue)
+
+
+def test_a_dated_milestone_is_a_day_the_organisation_updates_the_lead() -> None:
+    run = planning()
+    day = add_working_days(TODAY, 5)
+    milestones = (f"{day.isoformat()} Records gathered", "Staff spoken to")
+    run.do(c.AddStrand(actor=H, org_id="council", matters="Care", target=add_working_days(TODAY, 15),
+                       milestones=milestones))  # fmt: skip
+
+    [update] = [r for r in due(run.case, at(day), POLICY) if r.kind is K.MILESTONE]
+
+    assert (update.subject, update.org_id, update.on) == ("S1", "council", day)
+    assert not [r for r in due(run.case, at(add_working_days(day, -1)), POLICY) if r.kind is K.MILESTONE]
+
+
+def test_a_milestone_dated_after_the_target_or_at_a_weekend_is_refused() -> None:
+    run = planning()
+    target = add_working_days(TODAY, 15)
+    for bad in (add_working_days(target, 1), date(2026, 12, 5)):  # after the target; a Saturday
+        with pytest.raises(InvalidCommand, match="milestone"):
+            run.do(c.AddStrand(actor=H, org_id="council", matters="Care", target=target,
+                               milestones=(f"{bad.isoformat()} Records",)))  # fmt: skip
