@@ -12,7 +12,6 @@ from flows.calendar import (
 )
 from flows.conversation import Choice, Field, FieldKind, Prompt
 from flows.drafting import (
-    assemble_draft,
     awaiting_sign_off,
     contributors,
     impasse_answerers,
@@ -32,78 +31,11 @@ from flows.model import (
 from flows.moves import ALLOWED
 from flows.rules import long_date
 
-EMAILED = "What to look into is in the request emailed to your complaints inbox."
 OUTCOME_WORDS = {
     Outcome.UPHELD: "Upheld",
     Outcome.PARTLY_UPHELD: "Partly upheld",
     Outcome.NOT_UPHELD: "Not upheld",
 }
-
-
-def date_proposals(case: Case, actor: Actor, today: date) -> list[Prompt]:
-    """A contributor asked to move its target date: the lead accepts or refuses."""
-    prompts = []
-    for s in case.strands.values():
-        if s.proposed is None or case.status not in (Status.PLANNING, Status.INVESTIGATING):
-            continue
-        accept = c.ChangeTargetDate(
-            actor=actor, strand_id=s.id, target=s.proposed.target, reason=s.proposed.reason
-        )
-        reason = Field("reason", "Why not", FieldKind.TEXT, required=False, default="")
-        prompts.append(
-            Prompt(
-                f"date_proposal:{s.id}",
-                f"{case.orgs[s.org_id].name} cannot make {long_date(s.target)} for {s.id} and proposes "
-                f"{long_date(s.proposed.target)}.",
-                (
-                    Choice("Accept the new date", accept),
-                    Choice("Refuse", c.RefuseTargetDate(actor=actor, strand_id=s.id), (reason,)),
-                ),
-                detail=f"Their reason: {s.proposed.reason}",
-            )
-        )
-    return prompts
-
-
-def strands_for(case: Case, actor: Actor, org_id: str, today: date) -> list[Prompt]:
-    """What a contributing organisation owes: its response on each of its strands, by its date."""
-    if case.status not in (Status.PLANNING, Status.INVESTIGATING):
-        return []
-    prompts = []
-    for s in case.strands.values():
-        if s.org_id != org_id or s.contribution is not None:
-            continue
-        summary = Field("summary", "What you found", FieldKind.TEXT)
-        send = Choice(
-            "Send our response", c.RecordContribution(actor=actor, strand_id=s.id, summary=""), (summary,)
-        )
-        choices = [send]
-        if s.proposed is None:
-            fields = (
-                Field("target", "A date you can make", FieldKind.DATE, default=add_working_days(s.target, 5)),
-                Field("reason", "Why", FieldKind.TEXT),
-            )
-            cmd = c.ProposeTargetDate(actor=actor, strand_id=s.id, target=s.target, reason="")
-            choices.append(Choice("Can't make this date", cmd, fields))
-        if s.on_track_at is None:
-            choices.append(Choice("On track", c.ReportOnTrack(actor=actor, strand_id=s.id)))
-        last_quiet_day = add_working_days(s.target, -1)
-        if today < last_quiet_day:
-            until = Field("until", "No reminders until", FieldKind.DATE,
-                          default=min(add_working_days(today, 5), last_quiet_day))  # fmt: skip
-            choices.append(
-                Choice("Snooze reminders", c.Snooze(actor=actor, subject=s.id, until=today), (until,))
-            )
-        waiting = f" A new date, {long_date(s.proposed.target)}, is with the lead." if s.proposed else ""
-        prompts.append(
-            Prompt(
-                f"strand:{s.id}",
-                f"{case.orgs[org_id].name}: your response on {s.id} is due {long_date(s.target)}.{waiting}",
-                tuple(choices),
-                detail="" if org_id == case.coordinator else EMAILED,
-            )
-        )
-    return prompts
 
 
 def actions_for(case: Case, actor: Actor, org_id: str, today: date) -> list[Prompt]:
@@ -207,75 +139,6 @@ def impasse_answer(case: Case, actor: Actor, org_id: str, today: date) -> list[P
             ),
             detail="If it is not resolved by then, the lead responds to the person as far as it can "
             "and tells them they may go to the Ombudsman.",
-        )
-    ]
-
-
-def plan(case: Case, actor: Actor, today: date) -> list[Prompt]:
-    if case.status is not Status.PLANNING:
-        return []
-    orgs = tuple((o, case.orgs[o].name) for o in case.involved)
-    fields = (
-        Field("org_id", "Organisation", FieldKind.CHOICE, options=orgs),
-        Field("matters", "Matters it looks into", FieldKind.TEXT),
-        Field("target", "Target date for its response", FieldKind.DATE, default=add_working_days(today, 15)),
-        Field(
-            "milestones",
-            "Milestones, one per line; start one with a date (2026-12-03 Records gathered) for the day "
-            "the organisation updates the lead",
-            FieldKind.LINES,
-            required=False,
-            default=(),
-        ),
-    )
-    add = Choice("Add a strand", c.AddStrand(actor=actor, org_id="", matters="", target=today), fields)
-    prompts = [Prompt("plan", "Build the investigation plan: who looks into what, by when.", (add,))]
-    if case.strands:
-        prompts.extend(
-            Prompt(
-                f"plan_agreed:{o}",
-                f"Has {case.orgs[o].name} agreed the plan?",
-                (Choice("Agreed", c.AgreePlan(actor=actor, org_id=o)),),
-            )
-            for o in case.involved
-            if o not in case.plan_agreed_by
-        )
-    if case.strands and case.plan_discussed_at is None:
-        note = Field("note", "What they said", FieldKind.TEXT, required=False, default="")
-        prompts.append(
-            Prompt(
-                "plan_discussed",
-                "Has the plan been discussed with the person?",
-                (Choice("Yes: record it", c.RecordPlanDiscussed(actor=actor), (note,)),),
-            )
-        )
-    return prompts
-
-
-def progress(case: Case, actor: Actor, today: date) -> list[Prompt]:
-    if case.status is not Status.INVESTIGATING:
-        return []
-    summary = Field("summary", "What they found", FieldKind.TEXT)
-    waiting = [s for s in case.strands.values() if s.contribution is None]
-    if waiting:
-        return [
-            Prompt(
-                f"contribution:{s.id}",
-                f"{case.orgs[s.org_id].name}'s response on {s.id} is due {s.target:%d %b %Y}.",
-                (
-                    Choice(
-                        "Record it", c.RecordContribution(actor=actor, strand_id=s.id, summary=""), (summary,)
-                    ),
-                ),
-            )
-            for s in waiting
-        ]
-    text = Field("text", "Draft joint response", FieldKind.TEXT, default=assemble_draft(case))
-    return [
-        Prompt(
-            "draft",
-            "Every organisation has responded: draft the joint response.",
-            (Choice("Record the draft", c.RecordDraft(actor=actor, text=""), (text,)),),
         )
     ]
 

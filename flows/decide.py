@@ -24,6 +24,7 @@ from flows.model import Case
 from flows.moves import check_allowed
 from flows.rules import Out, Rule
 from flows.rules_clock import CLOCK_RULES
+from flows.rules_impasse import IMPASSE_RULES
 from flows.rules_intake import INTAKE_RULES
 from flows.rules_joint import JOINT_RULES
 from flows.rules_meetings import MEETING_RULES
@@ -44,6 +45,7 @@ RULES: dict[type[c.Command], Rule] = {
     **CLOCK_RULES,
     **MEETING_RULES,
     **JOINT_RULES,
+    **IMPASSE_RULES,
 }
 
 

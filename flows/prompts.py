@@ -14,6 +14,7 @@ from flows import asks_clock as k
 from flows import asks_intake as i
 from flows import asks_meetings as g
 from flows import asks_messages as m
+from flows import asks_plan as p
 from flows import asks_response as r
 from flows.calendar import london_date
 from flows.conversation import Choice, Field, FieldKind, Prompt, fill
@@ -37,10 +38,10 @@ COORDINATOR_ASKS: tuple[Ask, ...] = (
     i.named_contact,
     i.response_period,
     k.clocks,
-    r.plan,
-    r.date_proposals,
+    p.plan,
+    p.date_proposals,
     g.meetings,
-    r.progress,
+    p.progress,
     r.drafting,
     r.impasse,
     r.actions,
@@ -51,7 +52,7 @@ COORDINATOR_ASKS: tuple[Ask, ...] = (
 # What someone of another organisation involved is asked, for their organisation.
 ORG_ASKS: tuple[OrgAsk, ...] = (
     i.lead_answer,
-    r.strands_for,
+    p.strands_for,
     r.comments_for,
     r.actions_for,
     r.impasse_answer,

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flows import events as ev
-from flows.calendar import london_date
+from flows.calendar import is_working_day, london_date
 from flows.effects import Effect, Notify, Recipient, RecipientKind, SendLetter
 from flows.errors import Forbidden, InvalidCommand
 from flows.model import Actor, Case, Person, Role, Strand
@@ -152,6 +152,18 @@ def require_text(value: str, what: str) -> None:
 def require_not_past(day: date, now: datetime, what: str) -> None:
     if day < today(now):
         raise InvalidCommand(f"{what} {long_date(day)} is in the past", field=what)
+
+
+def require_target(day: date, now: datetime) -> None:
+    """A date someone is held to: a working day, not in the past."""
+    require_not_past(day, now, "the date")
+    if not is_working_day(day):
+        raise InvalidCommand(f"{long_date(day)} is not a working day")
+
+
+def letterhead(case: Case) -> dict[str, Any]:
+    """What every letter says of who writes and to whom: the coordinating organisation, the person."""
+    return {"org_name": case.orgs[case.coordinator].name, "complainant_name": case.complainant.name}
 
 
 def strand_of(case: Case, strand_id: str) -> Strand:

@@ -10,10 +10,10 @@ from datetime import datetime
 
 from flows import commands as c
 from flows import events as ev
-from flows.drafting import awaiting_sign_off, contributors, impasse_answerers
-from flows.errors import Forbidden, InvalidCommand
-from flows.model import Case, Role
-from flows.rules import Out, Rule, require_coordinator, require_for_org, require_involved, require_text
+from flows.drafting import awaiting_sign_off, contributors
+from flows.errors import InvalidCommand
+from flows.model import Case
+from flows.rules import Out, Rule, require_coordinator, require_for_org, require_involved
 
 
 def sign_off(case: Case, cmd: c.SignOffDraft, now: datetime) -> Out:
@@ -30,34 +30,6 @@ def sign_off(case: Case, cmd: c.SignOffDraft, now: datetime) -> Out:
     if awaiting_sign_off(case) == [cmd.org_id]:
         out.notify("draft_signed_off")
     return out
-
-
-def answer_impasse(case: Case, cmd: c.AnswerImpasse, now: datetime) -> Out:
-    """A senior manager answers for their own organisation; the last 'resolved' resolves the impasse.
-
-    A later answer from the same organisation replaces its earlier one."""
-    if Role.MANAGER not in cmd.actor.roles or cmd.actor.org_id != cmd.org_id:
-        raise Forbidden(
-            "only a senior manager of the organisation answers for it", actor=cmd.actor.id, org_id=cmd.org_id
-        )
-    require_involved(case, (cmd.org_id,))
-    impasse = case.impasse
-    if impasse is None or impasse.resolved_at is not None:
-        raise InvalidCommand("there is no unresolved impasse on this case")
-    if cmd.resolved:
-        require_text(cmd.outcome, "the outcome")
-    out = Out(case, cmd.actor.id, now).event(
-        ev.ImpasseAnswered, org_id=cmd.org_id, resolved=cmd.resolved, outcome=cmd.outcome.strip()
-    )
-    outcomes = {o: a.outcome for o, a in impasse.answers.items() if a.resolved}
-    outcomes.pop(cmd.org_id, None)
-    if cmd.resolved:
-        outcomes[cmd.org_id] = cmd.outcome.strip()
-    answering = impasse_answerers(case)
-    if not all(o in outcomes for o in answering):
-        return out.notify("impasse_answered", organisation=case.orgs[cmd.org_id].name)
-    resolution = "\n".join(f"{case.orgs[o].name}: {outcomes[o]}" for o in answering)
-    return out.event(ev.ImpasseResolved, resolution=resolution).notify("impasse_resolved")
 
 
 def record_outcome(case: Case, cmd: c.RecordOutcome, now: datetime) -> Out:
@@ -79,6 +51,5 @@ def require_contributor(case: Case, org_id: str) -> None:
 
 JOINT_RULES: dict[type[c.Command], Rule] = {
     c.SignOffDraft: sign_off,
-    c.AnswerImpasse: answer_impasse,
     c.RecordOutcome: record_outcome,
 }

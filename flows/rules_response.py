@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import date, datetime
-from typing import Any
+from datetime import datetime
 
 from flows import commands as c
 from flows import events as ev
@@ -22,21 +21,24 @@ from flows.calendar import (
 )
 from flows.drafting import TO_COMPLETE, awaiting_sign_off, sign_off_waived
 from flows.errors import InvalidCommand
-from flows.model import Action, Case, ClosureReason, Impasse, Ombudsman, Role, Sector, milestone_day
+from flows.model import Action, Case, ClosureReason, milestone_day
 from flows.rules import (
     Out,
     Rule,
     complainant,
+    letterhead,
     long_date,
     organisation,
     require_coordinator,
     require_for_org,
     require_involved,
     require_not_past,
+    require_target,
     require_text,
     strand_of,
     today,
 )
+from flows.rules_impasse import ombudsmen_for
 from flows.rules_joint import require_contributor
 
 
@@ -51,7 +53,7 @@ def response_period(case: Case, cmd: c.SetResponsePeriod, now: datetime) -> Out:
             "response_period",
             complainant(case.complainant),
             response_due=long_date(cmd.due),
-            **_letterhead(case),
+            **letterhead(case),
         )
     return out
 
@@ -83,7 +85,7 @@ def add_strand(case: Case, cmd: c.AddStrand, now: datetime) -> Out:
     require_coordinator(case, cmd.actor)
     require_involved(case, (cmd.org_id,))
     require_text(cmd.matters, "the matters this organisation looks into")
-    _require_target(cmd.target, now)
+    require_target(cmd.target, now)
     for milestone in cmd.milestones:
         day = milestone_day(milestone)
         if day is not None and (day > cmd.target or not is_working_day(day) or day < today(now)):
@@ -109,7 +111,7 @@ def add_strand(case: Case, cmd: c.AddStrand, now: datetime) -> Out:
             matters=cmd.matters,
             target=long_date(cmd.target),
             reply_hint=f"reply to this email: your reply is filed on strand {strand_id} automatically",
-            **_letterhead(case),
+            **letterhead(case),
         )
     return out
 
@@ -118,7 +120,7 @@ def change_target(case: Case, cmd: c.ChangeTargetDate, now: datetime) -> Out:
     require_coordinator(case, cmd.actor)
     strand = strand_of(case, cmd.strand_id)
     require_text(cmd.reason, "the reason for the new date")
-    _require_target(cmd.target, now)
+    require_target(cmd.target, now)
     out = Out(case, cmd.actor.id, now).event(
         ev.TargetDateChanged,
         strand_id=strand.id,
@@ -137,7 +139,7 @@ def change_target(case: Case, cmd: c.ChangeTargetDate, now: datetime) -> Out:
         reason=cmd.reason,
         response_due=long_date(due),
         previously=long_date(period.due),
-        **_letterhead(case),
+        **letterhead(case),
     )
 
 
@@ -145,7 +147,7 @@ def propose_target(case: Case, cmd: c.ProposeTargetDate, now: datetime) -> Out:
     strand = strand_of(case, cmd.strand_id)
     require_for_org(case, cmd.actor, strand.org_id)
     require_text(cmd.reason, "why the date cannot be met")
-    _require_target(cmd.target, now)
+    require_target(cmd.target, now)
     if strand.contribution is not None:
         raise InvalidCommand(f"the response on {strand.id} is already in")
     return (
@@ -199,7 +201,7 @@ def record_draft(case: Case, cmd: c.RecordDraft, now: datetime) -> Out:
 
 def comment_round(case: Case, cmd: c.OpenCommentRound, now: datetime) -> Out:
     require_coordinator(case, cmd.actor)
-    _require_target(cmd.comment_by, now)
+    require_target(cmd.comment_by, now)
     assert case.draft is not None
     out = Out(case, cmd.actor.id, now).event(ev.CommentRoundOpened, comment_by=cmd.comment_by)
     for org_id in _contributors(case):
@@ -209,7 +211,7 @@ def comment_round(case: Case, cmd: c.OpenCommentRound, now: datetime) -> Out:
             to_org_name=case.orgs[org_id].name,
             draft=case.draft.text,
             comment_by=long_date(cmd.comment_by),
-            **_letterhead(case),
+            **letterhead(case),
         )
     return out
 
@@ -235,7 +237,7 @@ def share_draft(case: Case, cmd: c.ShareDraftWithComplainant, now: datetime) -> 
             "draft_to_complainant",
             complainant(case.complainant),
             draft=case.draft.text,
-            **_letterhead(case),
+            **letterhead(case),
         )
     )
 
@@ -271,7 +273,7 @@ def final_response(case: Case, cmd: c.SendFinalResponse, now: datetime) -> Out:
             ombudsmen=[o.value for o in ombudsmen_for(case)],
             organisations=[case.orgs[o].name for o in case.involved],
             actions=_actions(case, case.actions.values()),
-            **_letterhead(case),
+            **letterhead(case),
         )
     )
 
@@ -303,7 +305,7 @@ def complete_action(case: Case, cmd: c.CompleteAction, now: datetime) -> Out:
         return out
     done = [replace(a, evidence=cmd.evidence) if a.id == action.id else a for a in case.actions.values()]
     return out.letter(  # the last one: the person hears that what was promised is done
-        "actions_complete", complainant(case.complainant), actions=_actions(case, done), **_letterhead(case)
+        "actions_complete", complainant(case.complainant), actions=_actions(case, done), **letterhead(case)
     )
 
 
@@ -311,82 +313,6 @@ def learning(case: Case, cmd: c.RecordLearning, now: datetime) -> Out:
     require_coordinator(case, cmd.actor)
     require_text(cmd.text, "the learning")
     return Out(case, cmd.actor.id, now).event(ev.LearningRecorded, text=cmd.text)
-
-
-def raise_impasse(case: Case, cmd: c.RaiseImpasse, now: datetime) -> Out:
-    require_coordinator(case, cmd.actor)
-    require_text(cmd.matter, "what is disputed")
-    require_text(cmd.reason, "why agreement was not reached")
-    _require_target(cmd.resolve_by, now)
-    if case.impasse is not None and case.impasse.resolved_at is None:
-        raise InvalidCommand("an impasse is already with senior managers")
-    out = Out(case, cmd.actor.id, now).event(
-        ev.ImpasseRaised, matter=cmd.matter, reason=cmd.reason, resolve_by=cmd.resolve_by
-    )
-    for org_id in case.involved:
-        if not case.consent_active(org_id):
-            continue  # consent withdrawn: that organisation hears nothing more of the case
-        out.notify(
-            "impasse_alert",
-            audience=f"senior_managers:{org_id}",
-            discloses_to=org_id,
-            matter=cmd.matter,
-            reason=cmd.reason,
-            since=long_date(today(now)),
-            resolve_by=long_date(cmd.resolve_by),
-        )
-    return out
-
-
-def resolve_impasse(case: Case, cmd: c.ResolveImpasse, now: datetime) -> Out:
-    if Role.MANAGER not in cmd.actor.roles or cmd.actor.org_id not in case.involved:
-        require_coordinator(case, cmd.actor)
-    _open_impasse(case)
-    require_text(cmd.resolution, "the outcome")
-    return Out(case, cmd.actor.id, now).event(ev.ImpasseResolved, resolution=cmd.resolution)
-
-
-def partial_response(case: Case, cmd: c.SendPartialResponse, now: datetime) -> Out:
-    require_coordinator(case, cmd.actor)
-    impasse = _open_impasse(case)
-    if today(now) <= impasse.resolve_by:
-        raise InvalidCommand(f"senior managers have until {long_date(impasse.resolve_by)}")
-    for value, what in (
-        (cmd.answered, "what could be answered"),
-        (cmd.not_possible, "where and why a full response was not possible"),
-        (cmd.why_no_agreement, "why agreement was not reached"),
-    ):
-        require_text(value, what)
-    return (
-        Out(case, cmd.actor.id, now)
-        .event(ev.PartialResponseSent)
-        .letter(
-            "partial_response",
-            complainant(case.complainant),
-            answered=cmd.answered,
-            not_possible=cmd.not_possible,
-            why_no_agreement=cmd.why_no_agreement,
-            ombudsmen=[o.value for o in ombudsmen_for(case)],
-            **_letterhead(case),
-        )
-    )
-
-
-def signpost_ombudsman(case: Case, cmd: c.SignpostOmbudsman, now: datetime) -> Out:
-    require_coordinator(case, cmd.actor)
-    if case.partial_response_at is None:
-        raise InvalidCommand("the Ombudsman signposting follows the partial response (step 2)")
-    chosen = ombudsmen_for(case)
-    return (
-        Out(case, cmd.actor.id, now)
-        .event(ev.OmbudsmanSignposted, ombudsmen=chosen)
-        .letter(
-            "ombudsman_signpost",
-            complainant(case.complainant),
-            ombudsmen=[o.value for o in chosen],
-            **_letterhead(case),
-        )
-    )
 
 
 def out_of_time(case: Case, cmd: c.DecideOutOfTime, now: datetime) -> Out:
@@ -407,7 +333,7 @@ def delay_letter(case: Case, cmd: c.SendDelayLetter, now: datetime) -> Out:
             complainant(case.complainant),
             reasons=cmd.reasons,
             expected_by=long_date(cmd.expected_by),
-            **_letterhead(case),
+            **letterhead(case),
         )
     )
 
@@ -434,15 +360,6 @@ def withdraw(case: Case, cmd: c.WithdrawComplaint, now: datetime) -> Out:
     return Out(case, cmd.actor.id, now).event(ev.CaseClosed, reason=ClosureReason.WITHDRAWN, note=cmd.note)
 
 
-def ombudsmen_for(case: Case) -> tuple[Ombudsman, ...]:
-    """PHSO for health matters, LGSCO for social care, both when both apply."""
-    sectors = {case.orgs[o].sector for o in case.involved}
-    chosen = [Ombudsman.PHSO] if Sector.HEALTH in sectors else []
-    if Sector.SOCIAL_CARE in sectors:
-        chosen.append(Ombudsman.LGSCO)
-    return tuple(chosen)
-
-
 def _contributors(case: Case) -> list[str]:
     return [o for o in case.involved if o != case.coordinator]
 
@@ -458,22 +375,6 @@ def _actions(case: Case, actions: Iterable[Action]) -> list[dict[str, str]]:
         }
         for a in actions
     ]
-
-
-def _letterhead(case: Case) -> dict[str, Any]:
-    return {"org_name": case.orgs[case.coordinator].name, "complainant_name": case.complainant.name}
-
-
-def _open_impasse(case: Case) -> Impasse:
-    if case.impasse is None or case.impasse.resolved_at is not None:
-        raise InvalidCommand("there is no unresolved impasse on this case")
-    return case.impasse
-
-
-def _require_target(day: date, now: datetime) -> None:
-    require_not_past(day, now, "the date")
-    if not is_working_day(day):
-        raise InvalidCommand(f"{long_date(day)} is not a working day")
 
 
 RESPONSE_RULES: dict[type[c.Command], Rule] = {
@@ -495,10 +396,6 @@ RESPONSE_RULES: dict[type[c.Command], Rule] = {
     c.AddAction: add_action,
     c.CompleteAction: complete_action,
     c.RecordLearning: learning,
-    c.RaiseImpasse: raise_impasse,
-    c.ResolveImpasse: resolve_impasse,
-    c.SendPartialResponse: partial_response,
-    c.SignpostOmbudsman: signpost_ombudsman,
     c.DecideOutOfTime: out_of_time,
     c.SendDelayLetter: delay_letter,
     c.CloseCase: close,

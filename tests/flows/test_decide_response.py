@@ -12,7 +12,7 @@ from flows.calendar import add_working_days, six_month_point
 from flows.effects import Notify
 from flows.errors import InvalidCommand, NotAllowedNow
 from flows.model import LeadCriterion, Ombudsman, OrgRef, Outcome, Status
-from flows.rules_response import ombudsmen_for
+from flows.rules_impasse import ombudsmen_for
 from tests.flows.builders import (
     BOXING_DAY_SUBSTITUTE,
     CHRISTMAS,
