@@ -17,7 +17,6 @@ import json
 import os
 import platform
 import random
-import resource
 import shutil
 import statistics
 import subprocess
@@ -29,6 +28,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.memory import peak_rss_mb
 from bot.cli import case_rows
 from flows import commands as c
 from flows.decide import decide
@@ -174,8 +174,7 @@ def rss_probe(root: Path) -> dict[str, Any]:
             store.load(case_id(n))
             append_one(store, case_id(n), store.load(case_id(n)).version, n)
         store.due_effects(NOW)
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"open_s": round(opened, 3), "listed_open": listed, "peak_rss_mb": round(peak_kb / 1024, 1)}
+    return {"open_s": round(opened, 3), "listed_open": listed, "peak_rss_mb": peak_rss_mb()}
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

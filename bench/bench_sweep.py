@@ -25,7 +25,6 @@ import json
 import logging
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
@@ -35,6 +34,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.memory import peak_rss_mb
 from bot.config import local_config
 from bot.directory import actor, org_ref, system_actor
 from bot.service import CaseService
@@ -135,14 +135,6 @@ def probe(root: Path) -> dict[str, Any]:
         "reminders_sent": sent,
         "peak_rss_mb": peak_rss_mb(),
     }
-
-
-def peak_rss_mb() -> float:
-    """This process's own peak (VmHWM): getrusage's figure is inherited from the parent at fork."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # not Linux
 
 
 def measure(count: int) -> dict[str, Any]:
