@@ -113,6 +113,19 @@ class CaseService:
             )
             self._changed.add(ref)
 
+    def destroy(self, ref: str, command: Command, now: datetime) -> Case:
+        """Decide a `DestroyRecord` and replace the case's whole record with the tombstone it leaves;
+        returns the case as it was, for its files to be removed."""
+        with self._lock:
+            case = self.load(ref)
+            decision = decide(case, command, now)
+            after = fold(Case(ref=ref), decision.events)
+            [tombstone] = decision.events
+            self.store.erase(ref, to_plain(tombstone), summary=summarise(after), now=now)
+            self._changed.add(ref)
+        log.info("%s record destroyed by %s", ref, command.actor.id, extra={"ref": ref})
+        return case
+
     def take_changed(self) -> set[str]:
         """The cases written (new events) since the last call: the sweep's change feed."""
         with self._lock:

@@ -247,7 +247,7 @@ def _partial_response(case: Case, actor: Actor, impasse: Impasse) -> Prompt:
 
 
 def closing(case: Case, actor: Actor, today: date) -> list[Prompt]:
-    """After the response: each action done, each organisation's outcome, then closure."""
+    """After the response: each action done, each organisation's outcome, then (once coded) closure."""
     if case.status is not Status.RESPONDED:
         return []
     open_actions = [a for a in case.actions.values() if a.completed_at is None]
@@ -266,6 +266,8 @@ def closing(case: Case, actor: Actor, today: date) -> list[Prompt]:
             )
             for o in no_outcome
         ]
+    if case.coding is None:  # asked first, by `flows.asks_records.coding`
+        return []
     overall = overall_outcome(case.outcomes[o] for o in case.involved)
     outcome = Field(
         "outcome",

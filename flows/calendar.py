@@ -48,6 +48,7 @@ __all__ = [
     "next_working_day",
     "reminder_dates",
     "response_due",
+    "retention_review_on",
     "six_month_point",
     "time_limit_check",
     "working_days_between",
@@ -137,6 +138,15 @@ def _add_months_clamped(day: date, months: int) -> tuple[date, bool]:
     if day.day <= last:
         return date(year, month, day.day), True
     return date(year, month, last), False
+
+
+RETENTION_YEARS = 10
+
+
+def retention_review_on(closed_on: date) -> date:
+    """When a closed complaint file is due for review (and destruction): 10 years after closure
+    (NHS Records Management Code of Practice). 29 February closures review on 28 February."""
+    return _add_months_clamped(closed_on, RETENTION_YEARS * 12)[0]
 
 
 def six_month_point(received_on: date) -> date:

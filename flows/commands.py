@@ -15,6 +15,7 @@ from flows.model import (
     Channel,
     ConsentMethod,
     LeadCriterion,
+    Ombudsman,
     OrgRef,
     Outcome,
     Person,
@@ -344,6 +345,33 @@ class RecordOutcome(Command):
 
     org_id: str
     outcome: Outcome
+
+
+@dataclass(frozen=True, kw_only=True)
+class CodeCase(Command):
+    """How the complaint is counted: KO41a and annual-report coding, set at closure."""
+
+    service_areas: tuple[str, ...]
+    subjects: tuple[str, ...]
+    professions: tuple[str, ...]
+    age_band: str
+    complainant_status: str
+    site: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordOmbudsmanReferral(Command):
+    """The person took the complaint to an Ombudsman, for this organisation's part."""
+
+    org_id: str
+    ombudsman: Ombudsman
+
+
+@dataclass(frozen=True, kw_only=True)
+class DestroyRecord(Command):
+    """At retention review, destroy the case's record, leaving a tombstone."""
+
+    reason: str
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -29,6 +29,7 @@ from flows.rules_intake import INTAKE_RULES
 from flows.rules_joint import JOINT_RULES
 from flows.rules_meetings import MEETING_RULES
 from flows.rules_messages import MESSAGE_RULES
+from flows.rules_records import RECORD_RULES
 from flows.rules_response import RESPONSE_RULES
 
 
@@ -46,6 +47,7 @@ RULES: dict[type[c.Command], Rule] = {
     **MEETING_RULES,
     **JOINT_RULES,
     **IMPASSE_RULES,
+    **RECORD_RULES,
 }
 
 

@@ -13,6 +13,7 @@ from flows.model import (
     Attachment,
     Channel,
     ClosureReason,
+    Coding,
     ConsentMethod,
     LeadCriterion,
     Ombudsman,
@@ -332,6 +333,27 @@ class Acknowledged(Event):
 class OutcomeRecorded(Event):
     org_id: str
     outcome: Outcome
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseCoded(Event):
+    coding: Coding
+
+
+@dataclass(frozen=True, kw_only=True)
+class OmbudsmanReferralRecorded(Event):
+    org_id: str
+    ombudsman: Ombudsman
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseDestroyed(Event):
+    """The tombstone left when a record is destroyed: the reference is the stream, then its dates,
+    who destroyed it and why. Nothing about the person."""
+
+    received_on: date
+    closed_at: datetime
+    reason: str
 
 
 @dataclass(frozen=True, kw_only=True)

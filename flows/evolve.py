@@ -301,6 +301,14 @@ _APPLY: dict[type, Callable[[Case, Any], Case]] = {
     ),
     ev.ImpasseAnswered: _impasse_answered,
     ev.OutcomeRecorded: lambda c, e: replace(c, outcomes=_with(c.outcomes, e.org_id, e.outcome)),
+    ev.CaseCoded: lambda c, e: replace(c, coding=e.coding),
+    ev.CaseDestroyed: lambda c, e: replace(c, closed_at=e.closed_at, destroyed_at=e.at),
+    ev.OmbudsmanReferralRecorded: lambda c, e: replace(
+        c,
+        referrals=_with(
+            c.referrals, e.org_id, tuple(dict.fromkeys((*c.referrals.get(e.org_id, ()), e.ombudsman)))
+        ),
+    ),
     ev.PlanAgreed: lambda c, e: replace(c, plan_agreed_by=c.plan_agreed_by | {e.org_id}),
     ev.PlanDiscussed: lambda c, e: replace(c, plan_discussed_at=e.at),
     ev.ContributionReceived: _contribution,

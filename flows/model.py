@@ -336,6 +336,18 @@ class Question:
 
 
 @dataclass(frozen=True)
+class Coding:
+    """How the complaint is counted (KO41a and the annual report); codes come from `flows.ko41a`."""
+
+    service_areas: tuple[str, ...]
+    subjects: tuple[str, ...]  # subject areas; clinical ones with their sub-category ("clinical/diagnosis")
+    professions: tuple[str, ...]
+    age_band: str
+    complainant_status: str  # "patient" or "on_behalf"
+    site: str = ""
+
+
+@dataclass(frozen=True)
 class Letter:
     key: str
     template: str
@@ -436,9 +448,12 @@ class Case:
     messages: tuple[Message, ...] = ()
     related: tuple[str, ...] = ()  # cases this one may belong to: a handler decides
     closed_at: datetime | None = None
+    destroyed_at: datetime | None = None  # the record was destroyed at retention review: a tombstone
     closure: ClosureReason | None = None
     outcome: Outcome | None = None
     outcomes: Mapping[str, Outcome] = field(default_factory=_empty)  # per organisation
+    coding: Coding | None = None
+    referrals: Mapping[str, tuple[Ombudsman, ...]] = field(default_factory=_empty)  # org -> Ombudsmen
     meetings: Mapping[str, Meeting] = field(default_factory=_empty)
     questions: tuple[Question, ...] = ()
     updates_sent: tuple[datetime, ...] = ()  # progress update letters to the person

@@ -15,6 +15,7 @@ from flows import asks_intake as i
 from flows import asks_meetings as g
 from flows import asks_messages as m
 from flows import asks_plan as p
+from flows import asks_records as d
 from flows import asks_response as r
 from flows.calendar import london_date
 from flows.conversation import Choice, Field, FieldKind, Prompt, fill
@@ -45,6 +46,7 @@ COORDINATOR_ASKS: tuple[Ask, ...] = (
     r.drafting,
     r.impasse,
     r.actions,
+    d.coding,
     r.closing,
 )
 

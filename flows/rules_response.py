@@ -350,6 +350,8 @@ def close(case: Case, cmd: c.CloseCase, now: datetime) -> Out:
             + ", ".join(case.orgs[o].name for o in no_outcome),
             org_ids=no_outcome,
         )
+    if case.coding is None:
+        raise InvalidCommand("record how the complaint is coded (KO41a) first", field="coding")
     return Out(case, cmd.actor.id, now).event(
         ev.CaseClosed, reason=ClosureReason.RESPONDED, outcome=cmd.outcome
     )

@@ -10,7 +10,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flows.calendar import acknowledgement_due, london_date, response_due, six_month_point
+from flows.calendar import (
+    acknowledgement_due,
+    london_date,
+    response_due,
+    retention_review_on,
+    six_month_point,
+)
 from flows.model import OPEN_STATUSES, Case, Status
 
 
@@ -63,4 +69,7 @@ def summarise(case: Case) -> dict[str, Any]:
         "lead": case.orgs[case.lead].name if case.lead else None,
         "deadlines": [{"on": d.on.isoformat(), "what": d.what} for d in due],
         "next_deadline": {"on": due[0].on.isoformat(), "what": due[0].what} if due else None,
+        "closed_at": case.closed_at.isoformat() if case.closed_at else None,
+        "review_on": retention_review_on(london_date(case.closed_at)).isoformat() if case.closed_at else None,
+        "destroyed": case.destroyed_at is not None,
     }

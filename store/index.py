@@ -138,6 +138,16 @@ class Index:
             self._pending.discard(stream)
         self._append(entry.line())
 
+    def erase(self, stream: str, entry: Entry) -> None:
+        """Replace a stream's entry with no trace of the old one: its keys are forgotten and the
+        index files are rewritten at once, so no old journal line keeps what was erased."""
+        old = self._entries.get(stream)
+        for key in old.keys if old else ():
+            self._owners.pop(key, None)
+        self._entries[stream] = entry
+        self._pending.discard(stream)
+        self._compact()
+
     def _append(self, line: bytes) -> None:
         if self._journal is None:
             raise RuntimeError("the index is closed")

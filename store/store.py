@@ -252,6 +252,28 @@ class Store:
             write.replace_effect(failed)
             self._commit(stream, write)
 
+    def erase(
+        self, stream: str, tombstone: Mapping[str, Any], *, summary: Mapping[str, Any], now: datetime
+    ) -> int:
+        """Replace everything a stream holds with one tombstone event: events, effects, keys and
+        summary go, in one atomic file replacement, and the index forgets them too.
+
+        For records destroyed at the end of their retention period. The stream keeps its name;
+        its version is 1 again, the tombstone being its only event."""
+        check_id(stream)
+        require_aware(now, "now")
+        [event] = check_events([tombstone])
+        new_summary = check_summary(summary)
+        with self._mutex:
+            entry = self._entry(stream)
+            write = self._begin(stream, entry)
+            write.clear()
+            write.add_events([event])
+            write.state.summary = new_summary or {}
+            stat = write.commit()
+            self._index.erase(stream, Entry.of(write.state, stat))
+            return write.state.version
+
     def get_cursor(self, name: str) -> dict[str, Any] | None:
         with self._mutex:
             self._check_open()

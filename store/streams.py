@@ -109,6 +109,12 @@ class StreamWrite:
         self.existed = tables is not None
         self.state = StreamState(stream) if tables is None else parse_stream(path, stream, tables)
 
+    def clear(self) -> None:
+        """Forget every event, effect and key of the stream (the file is replaced at commit)."""
+        self._db.drop_tables()
+        self.state = StreamState(self.state.stream)
+        self.existed = False
+
     def add_events(self, events: list[dict[str, Any]]) -> None:
         if events:
             self._db.table("events").insert_multiple(events)

@@ -219,10 +219,26 @@ def responded() -> Run:
     return run
 
 
-def outcomes_recorded(run: Run, outcome: Outcome = Outcome.PARTLY_UPHELD) -> Run:
-    """Each organisation's outcome, recorded by the lead: closure needs every one."""
+def coding(by: Actor = H) -> c.CodeCase:
+    """The coding of the discharge complaint: what closure needs besides the outcomes."""
+    return c.CodeCase(
+        actor=by,
+        service_areas=("acute", "social_care"),
+        subjects=("admissions", "care_package"),
+        professions=("nursing", "social_work"),
+        age_band="85+",
+        complainant_status="on_behalf",
+        site=TRUST.name,
+    )
+
+
+def outcomes_recorded(run: Run, outcome: Outcome = Outcome.PARTLY_UPHELD, coded: bool = True) -> Run:
+    """Each organisation's outcome, recorded by the lead, and (unless not `coded`) the case coded:
+    closure needs both."""
     for org_id in run.case.involved:
         run.do(c.RecordOutcome(actor=H, org_id=org_id, outcome=outcome))
+    if coded:
+        run.do(coding())
     return run
 
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from flows import commands as c
 from flows import events as ev
-from flows.calendar import add_working_days
+from flows.calendar import add_working_days, london_date, retention_review_on
 from flows.codec import (
     EFFECT_TYPES,
     EVENT_TYPES,
@@ -25,6 +25,7 @@ from flows.model import (
     Channel,
     ConsentMethod,
     LeadCriterion,
+    Ombudsman,
     Outcome,
     Representative,
     RepresentativeBasis,
@@ -42,6 +43,7 @@ from tests.flows.builders import (
     H,
     Run,
     agreeing_lead,
+    closed,
     investigating,
     outcomes_recorded,
     received,
@@ -58,6 +60,17 @@ def closed_after_an_action() -> Run:
     run.do(c.CompleteAction(actor=COUNCIL_CONTRIBUTOR, action_id="A1", evidence="Audit report"))
     outcomes_recorded(run, Outcome.UPHELD)
     run.do(c.CloseCase(actor=H, outcome=Outcome.UPHELD))
+    return run
+
+
+def coded_then_referred() -> Run:
+    """Coded at closure (by the builder), taken to both Ombudsmen after it closed, and destroyed at
+    its retention review."""
+    run = closed()
+    run.do(c.RecordOmbudsmanReferral(actor=H, org_id=TRUST.id, ombudsman=Ombudsman.PHSO))
+    run.do(c.RecordOmbudsmanReferral(actor=H, org_id=COUNCIL.id, ombudsman=Ombudsman.LGSCO))
+    review = retention_review_on(london_date(run.case.closed_at or NOW))
+    run.do(c.DestroyRecord(actor=H, reason="Retention period over"), datetime.combine(review, NOW.timetz()))
     return run
 
 
@@ -178,6 +191,7 @@ def meeting_and_question() -> Run:
 
 SCENARIOS = [
     closed_after_an_action,
+    coded_then_referred,
     impasse_to_ombudsman,
     odds_and_ends,
     timescales,

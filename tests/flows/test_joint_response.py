@@ -32,6 +32,7 @@ from tests.flows.builders import (
     Run,
     actor,
     agreeing_lead,
+    coding,
     drafting,
     events_of,
     investigating,
@@ -377,6 +378,8 @@ def test_closure_needs_an_outcome_for_each_organisation() -> None:
 
     run.do(asked(run)["outcome:council"].choices[2].command)
     assert run.case.outcomes == {TRUST.id: Outcome.UPHELD, COUNCIL.id: Outcome.NOT_UPHELD}
+    assert "close" not in asked(run)  # the coding comes first
+    run.do(coding())
     (closing,) = asked(run)["close"].choices
     assert closing.fields[0].default is Outcome.PARTLY_UPHELD
     run.do(fill(closing, {}))

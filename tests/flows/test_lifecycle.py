@@ -19,6 +19,7 @@ from tests.flows.builders import (
     TRUST,
     TRUST_CONTRIBUTOR,
     H,
+    coding,
     consent,
     events_of,
     letters,
@@ -123,6 +124,7 @@ def test_joint_trust_and_council_complaint_from_receipt_to_closure() -> None:
     assert run.case.actions["A1"].completed_at == run.now
     run.do(c.RecordOutcome(actor=H, org_id=TRUST.id, outcome=Outcome.UPHELD))
     run.do(c.RecordOutcome(actor=H, org_id=COUNCIL.id, outcome=Outcome.NOT_UPHELD))
+    run.do(coding())
     run.do(c.CloseCase(actor=H, outcome=Outcome.PARTLY_UPHELD))
     assert run.case.status is Status.CLOSED
     assert (run.case.closure, run.case.outcome) == (ClosureReason.RESPONDED, Outcome.PARTLY_UPHELD)

@@ -111,11 +111,14 @@ async def test_a_three_organisation_complaint_from_first_email_to_closure(day: D
     day.answer(ref, "lena-okafor", "action:A1", "Record it done", evidence="New start checklist in use.")
     for org in (TRUST, GP, COUNCIL):
         day.answer(ref, "asha-patel", f"outcome:{org}", "Partly upheld")
+    day.answer(ref, "asha-patel", "coding", "Record the coding", subjects=["admissions", "care_package"],
+               professions=["nursing", "social_work"], age_band="85+")  # fmt: skip
     day.answer(ref, "asha-patel", "close", "Close")
     await day.assistant.cycle()
 
     case = day.case(ref)
     assert case.closed_at is not None and set(case.outcomes) == {TRUST, GP, COUNCIL}
+    assert case.coding is not None and case.coding.service_areas == ("acute", "gp", "social_care")
     to_person = day.sent_to("pat@example.org")
     for words in ("update on your complaint", "response", "actions"):
         assert any(words in s.lower() for s in to_person), (words, to_person)

@@ -113,6 +113,10 @@ def life(config: Config) -> Iterator[Case]:
         (coordinator, lambda a: c.CompleteAction(actor=a, action_id="A1", evidence="Training log")),
         *((coordinator, lambda a, o=o: c.RecordOutcome(actor=a, org_id=o, outcome=Outcome.UPHELD))
           for o in (TRUST, COUNCIL, CARE_HOME)),
+        (coordinator, lambda a: c.CodeCase(
+            actor=a, service_areas=("acute", "social_care"), subjects=("clinical/care", "care_package"),
+            professions=("nursing",), age_band="85+", complainant_status="patient",
+        )),
         (coordinator, lambda a: c.CloseCase(actor=a, outcome=Outcome.UPHELD)),
     ]  # fmt: skip
     for who, command in steps:
