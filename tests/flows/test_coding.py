@@ -141,7 +141,11 @@ def test_the_form_answered_with_plain_values_codes_the_case() -> None:
         ({"subjects": []}, "choose at least one subject area from the list", "subject area"),
         ({"service_areas": []}, "choose at least one service area", "service area"),
         ({"professions": ["surgeon"]}, "not in the profession list: surgeon", "profession"),
-        ({"complainant_status": "friend"}, "not in the complainant status list: friend", "complainant status"),
+        (
+            {"complainant_status": "friend"},
+            "not in the complainant status list: friend",
+            "complainant status",
+        ),
     ],
 )
 def test_unknown_codes_and_empty_lists_are_refused_clearly(
