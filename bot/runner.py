@@ -43,6 +43,15 @@ class Chat(Protocol):
         ...
 
 
+def letter_context(config: Config, context: dict[str, Any]) -> dict[str, Any]:
+    """A letter's facts as a template needs them: the Ombudsman contact details come from the
+    configuration, never from the case."""
+    if "ombudsmen" not in context:
+        return context
+    chosen = [getattr(config.ombudsmen, name) for name in context["ombudsmen"]]
+    return {**context, "ombudsmen": [o.model_dump() for o in chosen]}
+
+
 class EffectRunner:
     def __init__(
         self, config: Config, service: CaseService, mailer: Mailer, chat: Chat, secret: bytes
@@ -157,7 +166,7 @@ class EffectRunner:
 
     def letter(self, effect: SendLetter, now: datetime) -> EmailMessage:
         outbox = self.config.outbox
-        rendered = render_letter(effect.template, self._context(effect.context))
+        rendered = render_letter(effect.template, letter_context(self.config, effect.context))
         return build_message(
             rendered,
             from_address=outbox.from_address,
@@ -178,13 +187,6 @@ class EffectRunner:
             return None
         token = ReplyToken(effect.ref, effect.to.org_id, str(effect.context.get("strand", "")))
         return reply_address(self.config.outbox.from_address, self.secret, token)
-
-    def _context(self, context: dict[str, Any]) -> dict[str, Any]:
-        """Ombudsman contact details come from configuration, never from the case."""
-        if "ombudsmen" not in context:
-            return context
-        chosen = [getattr(self.config.ombudsmen, name) for name in context["ombudsmen"]]
-        return {**context, "ombudsmen": [o.model_dump() for o in chosen]}
 
     def _audience(self, effect: Notify) -> list[Person] | None:
         """The people a notice is for: an organisation's senior managers or its contacts (any of

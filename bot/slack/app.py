@@ -18,9 +18,11 @@ import asyncio
 import json
 import logging
 import secrets
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -65,7 +67,8 @@ NOT_IN_DIRECTORY = (
 USAGE = (
     "`/complaint new` logs a complaint made by phone or in person. "
     "`/complaint find <reference or name>` finds a case. "
-    "`/complaint mine` lists what waits for you. `/complaint help` shows this."
+    "`/complaint mine` lists what waits for you. `/complaint timeline <reference>` posts a case's "
+    "dates as a picture in its thread. `/complaint help` shows this."
 )
 ORAL = (Channel.PHONE, Channel.IN_PERSON, Channel.LETTER)
 NEW_FIELDS = (
@@ -269,8 +272,42 @@ class Handlers:
             await ack(text=await asyncio.to_thread(self._find_cases, who, rest.strip()))
         elif verb == "mine":
             await ack(text=await asyncio.to_thread(self._mine, who))
+        elif verb == "timeline" and rest.strip():
+            await self._timeline(ack, who, rest.strip().upper(), client)
         else:
             await ack(text=USAGE)
+
+    async def _timeline(self, ack: Any, who: Actor, ref: str, client: AsyncWebClient) -> None:
+        """The case's dates as a picture, into its thread. The picture shows the reference,
+        organisation names and dates only, so it may go where the whole channel sees it."""
+        try:
+            case = await asyncio.to_thread(self.service.load, ref)
+        except UnknownCase:
+            await ack(text=f"There is no case {ref}.")
+            return
+        thread = self.threads.thread(ref)
+        if who.org_id not in (case.home_org, *case.involved):
+            await ack(text=f"{ref} is not a case your organisation takes part in.")
+        elif thread is None:
+            await ack(
+                text=f"{ref} has no thread in the complaints channel yet, so its timeline cannot go there."
+            )
+        else:
+            await ack(text=f"Posting the timeline of {ref} in its thread.")
+            with tempfile.TemporaryDirectory(prefix="jointly-timeline-") as folder:
+                png = await asyncio.to_thread(self._draw, case, Path(folder))
+                await client.files_upload_v2(
+                    channel=thread.channel, thread_ts=thread.ts, file=str(png), filename=png.name,
+                    title=f"{ref}: timeline",
+                )  # fmt: skip
+
+    def _draw(self, case: Case, folder: Path) -> Path:
+        from bot.timeline import draw_timeline  # matplotlib takes ~0.4 s to import: only when drawing
+
+        png = folder / f"{case.ref}-timeline.png"
+        history = self.service.store.load(case.ref).events
+        draw_timeline(case, london_date(self.clock()), png, png.with_suffix(".svg"), history=history)
+        return png
 
     async def new_complaint(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
         who = self._actor(body["user"]["id"])

@@ -9,6 +9,9 @@ Slack (which API methods, with which parameters) instead of patching the librari
   `down()` and `up()` make it answer 429/500/503 for outage tests; `wait_for()` waits without
   sleeping. Its ``/link/`` websocket is the Socket Mode server that `apps.connections.open` points
   to: `push()` sends an envelope to the connected app and returns the app's acknowledgement.
+  File uploads work as Slack's do (`files_upload_v2`): `files.getUploadURLExternal` gives an upload
+  URL on the fake, the bytes POSTed there are kept in `uploads` (by file id) and recorded as an
+  ``upload`` call, and `files.completeUploadExternal` shares the uploaded files.
 - ``fake_slack`` fixture (with ``pytest_plugins = ["tests.servers.slack"]``): a started `FakeSlack`.
 - `serve_app()`: serves an `AsyncApp` in HTTP mode on a free port; `SlackSender` posts to it what
   Slack would (events, interactions, slash commands), signed with `sign()`.
@@ -81,6 +84,9 @@ class FakeSlack:
         self._sockets: list[web.WebSocketResponse] = []
         self._connected = asyncio.Event()
         self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self.uploads: dict[str, bytes] = {}  # file id -> the bytes uploaded
+        self._upload_names: dict[str, str] = {}  # file id -> filename, from getUploadURLExternal
+        self._file_ids = itertools.count(1)
 
     @property
     def base_url(self) -> str:
@@ -90,6 +96,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_get("/link/", self._link)
+        app.router.add_post("/upload/v1/{file_id}", self._upload)
         self._runner, self.port = await _serve(app)
 
     async def close(self) -> None:
@@ -283,6 +290,42 @@ class FakeSlack:
             "views.open": view, "views.update": view, "views.push": view, "views.publish": view,
             "conversations.open": lambda p: {"channel": {"id": "D" + str(p["users"]).split(",")[0]}},
             "users.info": lambda p: {"user": _user(str(p["user"]))},
+            "files.getUploadURLExternal": self._upload_url,
+            "files.completeUploadExternal": self._complete_upload,
+        }  # fmt: skip
+
+    # -- file uploads (files_upload_v2) --------------------------------------------------------
+
+    def _upload_url(self, params: Params) -> Params:
+        if not params.get("filename") or not str(params.get("length", "")).isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F0FAKE{next(self._file_ids):04d}"
+        self._upload_names[file_id] = str(params["filename"])
+        return {"upload_url": f"http://{HOST}:{self.port}/upload/v1/{file_id}", "file_id": file_id}
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """The upload URL: Slack answers a good upload with a plain-text 'OK - <size>'."""
+        file_id = request.match_info["file_id"]
+        if self._down:
+            return _failure(503)
+        if file_id not in self._upload_names:
+            return web.Response(status=404, text="unknown upload", content_type="text/plain")
+        data = await request.read()
+        self.uploads[file_id] = data
+        await self._record(Call("upload", {"file_id": file_id, "size": len(data)}, None))
+        return web.Response(text=f"OK - {len(data)}", content_type="text/plain")
+
+    def _complete_upload(self, params: Params) -> Params:
+        files = _decoded(params, "files") or []
+        if not files or any(f.get("id") not in self.uploads for f in files):
+            return {"ok": False, "error": "file_not_found"}
+        channel = params.get("channel_id")
+        return {
+            "files": [
+                {"id": f["id"], "name": self._upload_names[f["id"]], "title": f.get("title", ""),
+                 "size": len(self.uploads[f["id"]]), "channels": [channel] if channel else []}
+                for f in files
+            ]
         }  # fmt: skip
 
     def _post_message(self, params: Params) -> Params:
