@@ -5,6 +5,10 @@
       cases [--open] [--json]   list cases: reference, status, organisations, lead, next deadline
       show REF [--json]         a case's timeline: every event with actor and time, letters, deadlines
       import PATH... [--json]   take in .eml files, mbox files or Maildir folders
+      report [--from DATE] [--to DATE] [--org ID] [--format table|csv|json]
+                                figures for a period (default: the year to 31 March containing today)
+      referral REF --org ORG --ombudsman phso|lgsco
+                                record that the person took ORG's part to an Ombudsman
       check-config [FILE]       validate a configuration file and exit
 
 Exit codes: 0 done; 1 no such case or bad usage; 2 configuration invalid; 3 store unavailable
@@ -20,18 +24,26 @@ import os
 import sys
 from collections import Counter
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
+
+from rich.console import Console
 
 from bot.app import Assistant, NotAvailable, reply_secret, utc_now
 from bot.config import Config, load_config, local_config, missing_secrets
 from bot.config_errors import ConfigError
+from bot.directory import actor, handlers, system_actor
 from bot.importer import ImportInbox
 from bot.intake import Intake, Outcome
 from bot.logs import configure
+from bot.report import Scope, compute, load_cases, print_tables, to_csv
 from bot.service import CaseService
+from flows.calendar import london_date
 from flows.codec import to_plain
-from flows.errors import UnknownCase
+from flows.commands import RecordOmbudsmanReferral
+from flows.errors import DomainError, UnknownCase
+from flows.model import Ombudsman
 from flows.summary import deadlines
 from store.errors import StoreError
 from store.store import Store
@@ -61,6 +73,15 @@ def parser() -> argparse.ArgumentParser:
     take = sub.add_parser("import", help="take in .eml files, mbox files or Maildir folders")
     take.add_argument("paths", nargs="+", type=Path)
     take.add_argument("--json", action="store_true", help="JSON output (stable; see README)")
+    report = sub.add_parser("report", help="figures for a period: timeliness, annual report, KO41a")
+    report.add_argument("--from", dest="start", type=_day, metavar="DATE", help="first day of receipt")
+    report.add_argument("--to", dest="end", type=_day, metavar="DATE", help="last day of receipt")
+    report.add_argument("--org", metavar="ID", help="one organisation's part (and its KO41a)")
+    report.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    referral = sub.add_parser("referral", help="record that the person went to an Ombudsman")
+    referral.add_argument("ref")
+    referral.add_argument("--org", required=True, metavar="ID", help="the organisation whose part it is")
+    referral.add_argument("--ombudsman", required=True, choices=[o.value for o in Ombudsman])
     check = sub.add_parser("check-config", help="validate a configuration file")
     check.add_argument("file", nargs="?", type=Path)
     return p
@@ -84,6 +105,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return list_cases(store, args.open, args.json)
             if args.command == "import":
                 return import_mail(config, store, args.paths, args.json)
+            if args.command == "report":
+                return report(config, store, args.start, args.end, args.org, args.format)
+            if args.command == "referral":
+                return referral(config, store, args.ref, args.org, Ombudsman(args.ombudsman))
             return show_case(store, args.ref, args.json)
     except ConfigError as error:
         print(error, file=sys.stderr)
@@ -200,6 +225,58 @@ def list_cases(store: Store, open_only: bool, as_json: bool) -> int:
             f"next: {due['on'] + ' ' + due['what'] if due else '-'}"
         )
         print(f"{'':18} {', '.join(row['organisations'] or [])}")
+    return EXIT_OK
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def report(
+    config: Config, store: Store, start: date | None, end: date | None, org: str | None, form: str
+) -> int:
+    """The figures for cases received from `start` to `end`; a missing end is the end of the
+    reporting year (to 31 March) of the other one, and with neither, of today."""
+    if org is not None and org not in {o.id for o in config.organisations}:
+        print(f"jointly: no organisation {org!r} in the configuration", file=sys.stderr)
+        return EXIT_USAGE
+    today = london_date(utc_now())
+    home = config.service.home_organisation
+    year = Scope.reporting_year(start or end or today, home, org)
+    scope = Scope(
+        start or year.start, end or year.end, home, org, {o.id: o.name for o in config.organisations}
+    )
+    if scope.start > scope.end:
+        print(f"jointly: --from {scope.start} is after --to {scope.end}", file=sys.stderr)
+        return EXIT_USAGE
+    figures = compute(load_cases(CaseService(store)), scope, today)
+    if form == "json":
+        print(json.dumps(figures, indent=2))
+    elif form == "csv":
+        sys.stdout.write(to_csv(figures))
+    else:
+        print_tables(figures, Console(highlight=False))
+    return EXIT_OK
+
+
+def referral(config: Config, store: Store, ref: str, org: str, ombudsman: Ombudsman) -> int:
+    """Record the referral as the running organisation's first handler (the assistant, if none)."""
+    people = handlers(config, config.service.home_organisation)
+    who = actor(people[0]) if people else system_actor(config)
+    command = RecordOmbudsmanReferral(actor=who, org_id=org, ombudsman=ombudsman)
+    service = CaseService(store)
+    try:
+        service.load(ref)  # a reference that cannot exist is "no such case", not a new one
+        service.execute(ref, command, utc_now())
+    except DomainError as error:
+        print(f"jointly: {error.message}", file=sys.stderr)
+        return EXIT_USAGE
+    body = config.ombudsmen.phso if ombudsman is Ombudsman.PHSO else config.ombudsmen.lgsco
+    name = next((o.name for o in config.organisations if o.id == org), org)
+    print(f"{ref}: referral to the {body.name} recorded for {name}'s part.")
     return EXIT_OK
 
 

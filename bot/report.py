@@ -1,0 +1,573 @@
+"""The report: how the complaints of a period went, for the team, the annual report (regs 17 and 18)
+and the KO41a return (DOMAIN.md sections 3 and 4).
+
+    cases = load_cases(service)            every case folded once
+    figures = compute(cases, scope, today)  plain and JSON-able: `jointly report --format json`
+    rows(figures)                           the same figures as labelled rows: CSV and the tables
+
+The counting rules, in one place:
+
+- The period holds the cases *received* in it (London day of receipt). Open cases by age are the
+  cases open at the period's end (or today, if sooner), whenever they were received.
+- A case merged into another is counted as that other case; an oral complaint resolved by the end
+  of the next working day is outside the formal process (reg 8). Both are left out of every figure
+  and shown under `excluded`. Destroyed records (10 years after closure) are gone.
+- Something still to come is "awaiting" until its date has passed (as at today), then late.
+- `--org` narrows everything to one organisation's part: the cases it was involved in (not
+  signposted), its strands, its outcome, its referrals, its actions.
+- KO41a counts, for one organisation (the running one unless `--org`), each complaint it handled a
+  part of (involved, not signposted) once in the total and under every subject, service area and
+  profession it touches. A case passed on counts for the body it went to, not for the one that
+  passed it on, which is no longer involved.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import statistics
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, NamedTuple
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from bot.service import CaseService
+from flows import ko41a
+from flows.calendar import acknowledgement_due, london_date, response_due, working_days_between
+from flows.model import Case, ClosureReason, Ombudsman, Outcome
+
+AGE_BANDS: tuple[tuple[str, int | None], ...] = (
+    ("0-20", 20), ("21-40", 40), ("41-65", 65), ("66-130", 130), (">130", None),
+)  # fmt: skip
+WELL_FOUNDED = frozenset({Outcome.UPHELD, Outcome.PARTLY_UPHELD})
+EXCLUDED = (ClosureReason.MERGED, ClosureReason.RESOLVED_INFORMALLY)
+OUTCOMES: tuple[tuple[str, str], ...] = (
+    (Outcome.UPHELD.value, "Upheld"),
+    (Outcome.PARTLY_UPHELD.value, "Partly upheld"),
+    (Outcome.NOT_UPHELD.value, "Not upheld"),
+    ("undecided", "Not yet decided"),
+)
+KO41A_LISTS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
+    ("subjects", "Subject", ko41a.SUBJECTS),
+    ("service_areas", "Service area", ko41a.SERVICE_AREAS),
+    ("professions", "Profession", ko41a.PROFESSIONS),
+    ("age_bands", "Age band", ko41a.AGE_BANDS),
+    ("complainant_status", "Complainant", ko41a.COMPLAINANT_STATUS),
+    ("outcomes", "Outcome", OUTCOMES),
+)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the report covers: cases received from `start` to `end` (London days, inclusive), all
+    of them or `org`'s part; KO41a for `org`, else for `home_org` (the running organisation)."""
+
+    start: date
+    end: date
+    home_org: str
+    org: str | None = None
+    names: Mapping[str, str] | None = None  # organisation id -> name, for labels
+
+    @classmethod
+    def reporting_year(cls, day: date, home_org: str, org: str | None = None) -> Scope:
+        """The year to 31 March that contains `day`."""
+        first = day.year if day.month >= 4 else day.year - 1
+        return cls(date(first, 4, 1), date(first + 1, 3, 31), home_org, org)
+
+    @property
+    def ko41a_org(self) -> str:
+        return self.org or self.home_org
+
+
+def load_cases(service: CaseService) -> list[Case]:
+    """Every case in the store, folded once, by reference; destroyed records are skipped."""
+    refs = sorted(
+        s.stream
+        for s in service.store.summaries()
+        if s.stream.startswith("JC-") and not s.summary.get("destroyed")
+    )
+    return [case for case in map(service.load, refs) if case.received_at is not None]
+
+
+def compute(cases: Iterable[Case], scope: Scope, today: date) -> dict[str, Any]:
+    """All the figures, as a plain dict (documented in the README under "Reports")."""
+    names = dict(scope.names or {})
+    counted: list[Case] = []
+    excluded = Counter[str]()
+    for case in cases:
+        names.update({o.id: o.name for o in case.orgs.values() if o.id not in names})
+        if case.closure not in EXCLUDED:
+            counted.append(case)
+        elif _in(case, scope) and (scope.org is None or scope.org in case.involved):
+            excluded[case.closure.value] += 1
+    part = [c for c in counted if scope.org is None or scope.org in c.involved]
+    period = [c for c in part if _in(c, scope)]
+    as_of = min(scope.end, today)
+    return {
+        "period": {
+            "from": scope.start.isoformat(),
+            "to": scope.end.isoformat(),
+            "reporting_year": _is_reporting_year(scope),
+            "today": today.isoformat(),
+        },
+        "organisation": {"id": scope.org, "name": names.get(scope.org, scope.org)} if scope.org else None,
+        "cases": len(period),
+        "excluded": {reason.value: excluded[reason.value] for reason in EXCLUDED},
+        "acknowledgements": acknowledgements(period, today),
+        "responses": responses(period, today),
+        "delay_letters": delay_letters(period, today),
+        "contributions": contributions(period, scope.org, names, today),
+        "impasses": impasses(period),
+        "open_by_age": open_by_age(part, as_of),
+        "annual": annual(period, scope.org),
+        "ko41a": ko41a_counts([c for c in counted if _in(c, scope)], scope.ko41a_org, names),
+    }
+
+
+def acknowledgements(cases: Sequence[Case], today: date) -> dict[str, Any]:
+    """Sent by the 3rd working day after the London day of receipt (reg 13(3))."""
+    on_time = late = awaiting = 0
+    for case in cases:
+        due = acknowledgement_due(case.received)
+        if case.acknowledged_at is not None and london_date(case.acknowledged_at) <= due:
+            on_time += 1
+        elif case.acknowledged_at is not None or due < today:
+            late += 1
+        else:
+            awaiting += 1
+    return {
+        "on_time": on_time,
+        "late": late,
+        "awaiting": awaiting,
+        "percent_on_time": _pct(on_time, on_time + late),
+    }
+
+
+def responses(cases: Sequence[Case], today: date) -> dict[str, Any]:
+    """Final responses against the period agreed with (or set for) the person, and against the
+    statutory period: six months, or a longer period agreed in time (reg 14)."""
+    answered = [c for c in cases if c.final_response_at is not None]
+    promised = [(c, c.response_period.due) for c in answered if c.response_period is not None]
+    in_period = sum(1 for c, due in promised if _answered_on(c) <= due)
+    in_time = sum(1 for c in answered if _answered_on(c) <= _statutory_due(c))
+    overdue = sum(
+        1 for c in cases if c.closed_at is None and _responded_on(c) is None and _statutory_due(c) < today
+    )
+    return {
+        "sent": len(answered),
+        "with_response_period": len(promised),
+        "within_response_period": in_period,
+        "percent_within_response_period": _pct(in_period, len(promised)),
+        "within_statutory_period": in_time,
+        "percent_within_statutory_period": _pct(in_time, len(answered)),
+        "overdue_without_response": overdue,
+    }
+
+
+def delay_letters(cases: Sequence[Case], today: date) -> dict[str, Any]:
+    """The six-month letter is needed when nothing was answered by the statutory date: the case was
+    answered (or closed, or is still open today) after it."""
+    needed = [c for c in cases if _stopped_on(c, today) > _statutory_due(c)]
+    sent_when_needed = sum(1 for c in needed if c.delay_letter_at is not None)
+    return {
+        "needed": len(needed),
+        "sent_when_needed": sent_when_needed,
+        "percent_sent_when_needed": _pct(sent_when_needed, len(needed)),
+        "sent": sum(1 for c in cases if c.delay_letter_at is not None),
+    }
+
+
+def contributions(
+    cases: Sequence[Case], org: str | None, names: Mapping[str, str], today: date
+) -> list[dict[str, Any]]:
+    """Each organisation's strand responses against their target dates (the last target agreed)."""
+    late_by: dict[str, list[int]] = {}
+    tally: dict[str, Counter[str]] = {}
+    for case in cases:
+        for strand in case.strands.values():
+            if org is not None and strand.org_id != org:
+                continue
+            counts = tally.setdefault(strand.org_id, Counter())
+            days = late_by.setdefault(strand.org_id, [])
+            if strand.contribution is not None:
+                late = working_days_between(strand.target, london_date(strand.contribution.at))
+                counts["on_time" if late <= 0 else "late"] += 1
+                days.extend([late] if late > 0 else [])
+            elif case.closed_at is None and strand.target < today:
+                counts["overdue"] += 1
+    return [
+        {
+            "org": org_id,
+            "name": names.get(org_id, org_id),
+            "received": counts["on_time"] + counts["late"],
+            "on_time": counts["on_time"],
+            "late": counts["late"],
+            "percent_on_time": _pct(counts["on_time"], counts["on_time"] + counts["late"]),
+            "median_working_days_late": _median(late_by[org_id]),
+            "overdue": counts["overdue"],
+        }
+        for org_id, counts in sorted(tally.items(), key=lambda item: names.get(item[0], item[0]))
+    ]
+
+
+def impasses(cases: Sequence[Case]) -> dict[str, Any]:
+    """The ladder: step 1 senior managers, step 2 the partial response, step 3 the Ombudsman."""
+    raised = [c.impasse for c in cases if c.impasse is not None]
+    days = [
+        working_days_between(london_date(i.raised_at), london_date(i.resolved_at))
+        for i in raised
+        if i.resolved_at is not None
+    ]
+    return {
+        "step_1": len(raised),
+        "step_2": sum(1 for i in raised if i.step >= 2),
+        "step_3": sum(1 for i in raised if i.step >= 3),
+        "resolved": len(days),
+        "median_working_days_to_resolve": _median(days),
+    }
+
+
+def open_by_age(cases: Sequence[Case], as_of: date) -> dict[str, Any]:
+    """Cases received by `as_of` and not closed by then, by working days since receipt."""
+    bands = Counter[str]()
+    for case in cases:
+        if case.received_on > as_of or (case.closed_at is not None and london_date(case.closed_at) <= as_of):
+            continue
+        age = working_days_between(case.received_on, as_of)
+        bands[next(name for name, upto in AGE_BANDS if upto is None or age <= upto)] += 1
+    return {
+        "as_of": as_of.isoformat(),
+        "total": sum(bands.values()),
+        "bands": [{"band": name, "count": bands[name]} for name, _ in AGE_BANDS],
+    }
+
+
+def annual(cases: Sequence[Case], org: str | None) -> dict[str, Any]:
+    """Reg 18's annual figures: received, well-founded, referred to the Ombudsmen, themes, actions."""
+    outcomes = [_outcomes(c, org) for c in cases]
+    decided = sum(1 for found in outcomes if found)
+    well_founded = sum(1 for found in outcomes if found & WELL_FOUNDED)
+    referred = [_referrals(c, org) for c in cases]
+    themes = Counter(s for c in cases if c.coding for s in c.coding.subjects)
+    done = [a for c in cases for a in c.actions.values() if org in (None, a.owner_org) and a.completed_at]
+    return {
+        "received": len(cases),
+        "decided": decided,
+        "well_founded": well_founded,
+        "percent_well_founded": _pct(well_founded, decided),
+        "referred": sum(1 for found in referred if found),
+        "referred_phso": sum(1 for found in referred if Ombudsman.PHSO in found),
+        "referred_lgsco": sum(1 for found in referred if Ombudsman.LGSCO in found),
+        "themes": _ranked(themes, ko41a.SUBJECTS),
+        "not_coded": sum(1 for c in cases if c.coding is None),
+        "actions_completed": len(done),
+        "actions": _actions(a.description for a in done),
+    }
+
+
+def ko41a_counts(cases: Sequence[Case], org: str, names: Mapping[str, str]) -> dict[str, Any]:
+    """KO41a for `org`: the complaints it handled a part of, each once in the total and under every
+    code it touches; the outcome is `org`'s own."""
+    handled = [c for c in cases if org in c.involved]
+    tallies: dict[str, Counter[str]] = {key: Counter() for key, _, _ in KO41A_LISTS}
+    sites = Counter[str]()
+    for case in handled:
+        outcome = case.outcomes.get(org)
+        tallies["outcomes"][outcome.value if outcome else "undecided"] += 1
+        coding = case.coding
+        if coding is None:
+            continue
+        for key, codes in (
+            ("subjects", coding.subjects),
+            ("service_areas", coding.service_areas),
+            ("professions", coding.professions),
+            ("age_bands", (coding.age_band,)),
+            ("complainant_status", (coding.complainant_status,)),
+        ):
+            tallies[key].update(set(codes))
+        sites.update([coding.site] if coding.site else [])
+    found: dict[str, Any] = {"org": org, "name": names.get(org, org), "total": len(handled)}
+    found["not_coded"] = sum(1 for c in handled if c.coding is None)
+    for key, _, options in KO41A_LISTS:  # every code of the return, then any no longer on its lists
+        retired = sorted(set(tallies[key]) - {code for code, _ in options})
+        listed = [*options, *((code, code) for code in retired)]
+        found[key] = [{"code": code, "label": label, "count": tallies[key][code]} for code, label in listed]
+    found["sites"] = [{"site": site, "count": n} for site, n in sorted(sites.items())]
+    return found
+
+
+# --- the same figures as rows: CSV, and the terminal's tables --------------------------------------
+
+
+class Row(NamedTuple):
+    section: str
+    figure: str
+    value: int | float | None
+    of: int | None = None
+    percent: float | None = None
+    code: str = ""
+
+
+SECTIONS = {
+    "acknowledgements": "Acknowledgements (3 working days)",
+    "responses": "Responses",
+    "delay_letters": "Six-month letters",
+    "contributions": "Contributions on time (lateness in working days)",
+    "impasses": "Impasses",
+    "open_by_age": "Open cases by age",
+    "annual": "Annual report (regs 17 and 18)",
+    "ko41a": "KO41a",
+}
+
+
+def rows(figures: Mapping[str, Any]) -> list[Row]:
+    """Every figure as a labelled row, section by section (the CSV's lines, the tables' rows)."""
+    found: list[Row] = []
+    for key, build in _ROWS.items():
+        found.extend(Row(key, *cells) for cells in build(figures[key]))
+    return found
+
+
+def to_csv(figures: Mapping[str, Any]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["section", "figure", "code", "value", "of", "percent"])
+    for row in rows(figures):
+        texts = (_inert(text) for text in (row.section, row.figure, row.code))
+        writer.writerow([*texts, *(_blank(v) for v in (row.value, row.of, row.percent))])
+    return out.getvalue()
+
+
+def print_tables(figures: Mapping[str, Any], console: Console) -> None:
+    period, who, left_out = figures["period"], figures["organisation"], figures["excluded"]
+    heading = f"Complaints received {period['from']} to {period['to']}"
+    console.print(Text(heading + (f": {who['name']}'s part" if who else ""), style="bold"))
+    console.print(
+        Text(
+            f"{figures['cases']} cases; left out: {left_out['merged']} merged, "
+            f"{left_out['resolved_informally']} resolved informally (reg 8); today {period['today']}"
+        )
+    )
+    grouped: dict[str, list[Row]] = {key: [] for key in SECTIONS}
+    for row in rows(figures):
+        grouped[row.section].append(row)
+    for key, section in grouped.items():
+        title = Text(
+            SECTIONS[key] + (f": {figures['ko41a']['name']}" if key == "ko41a" else ""), style="bold"
+        )
+        if key == "contributions":
+            console.print(_contributions_table(title, figures["contributions"]))
+        else:
+            console.print(_table(title, section))
+
+
+def _table(title: Text, section: list[Row]) -> Table:
+    """Figure and count, and "of" and % where the section has them."""
+    table = Table(title=title, title_justify="left", show_edge=False)
+    table.add_column("Figure")
+    columns = [
+        (name, n) for name, n in (("Count", 2), ("Of", 3), ("%", 4)) if any(r[n] is not None for r in section)
+    ]
+    for name, _ in columns:
+        table.add_column(name, justify="right")
+    for row in section:
+        table.add_row(Text(row.figure), *(_blank(row[n]) for _, n in columns))
+    return table
+
+
+def _contributions_table(title: Text, found: Sequence[Mapping[str, Any]]) -> Table:
+    table = Table(title=title, title_justify="left", show_edge=False)
+    table.add_column("Organisation")
+    for name in ("On time", "Of", "%", "Late", "Median late", "Overdue"):
+        table.add_column(name, justify="right")
+    for org in found:
+        cells = ("on_time", "received", "percent_on_time", "late", "median_working_days_late", "overdue")
+        table.add_row(Text(org["name"]), *(_blank(org[cell]) for cell in cells))
+    return table
+
+
+def _acknowledgement_rows(f: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    return [
+        ("Sent within 3 working days", f["on_time"], f["on_time"] + f["late"], f["percent_on_time"]),
+        ("Sent late, or not sent and overdue", f["late"]),
+        ("Not sent, not yet due", f["awaiting"]),
+    ]
+
+
+def _response_rows(f: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    return [
+        ("Final responses sent", f["sent"]),
+        ("Within the agreed or set response period", f["within_response_period"],
+         f["with_response_period"], f["percent_within_response_period"]),
+        ("Within the statutory period", f["within_statutory_period"], f["sent"],
+         f["percent_within_statutory_period"]),
+        ("Open, past the statutory period, no response", f["overdue_without_response"]),
+    ]  # fmt: skip
+
+
+def _delay_rows(f: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    return [
+        (
+            "Six-month letters sent when needed",
+            f["sent_when_needed"],
+            f["needed"],
+            f["percent_sent_when_needed"],
+        ),
+        ("Six-month letters sent", f["sent"]),
+    ]
+
+
+def _contribution_rows(f: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
+    found: list[tuple[Any, ...]] = []
+    for org in f:
+        name, code = org["name"], org["org"]
+        found += [
+            (f"{name}: on time", org["on_time"], org["received"], org["percent_on_time"], code),
+            (f"{name}: late", org["late"], None, None, code),
+            (f"{name}: median working days late", org["median_working_days_late"], None, None, code),
+            (f"{name}: overdue, not in", org["overdue"], None, None, code),
+        ]
+    return found
+
+
+def _impasse_rows(f: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    return [
+        ("Reached step 1 (senior managers)", f["step_1"]),
+        ("Reached step 2 (partial response)", f["step_2"]),
+        ("Reached step 3 (Ombudsman signposted)", f["step_3"]),
+        ("Resolved", f["resolved"], f["step_1"]),
+        ("Median working days to resolve", f["median_working_days_to_resolve"]),
+    ]
+
+
+def _age_rows(f: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    bands = [(f"{b['band']} working days", b["count"], None, None, b["band"]) for b in f["bands"]]
+    return [(f"Open on {f['as_of']}", f["total"]), *bands]
+
+
+def _annual_rows(f: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    return [
+        ("Received", f["received"]),
+        (
+            "Well-founded (upheld or partly upheld)",
+            f["well_founded"],
+            f["decided"],
+            f["percent_well_founded"],
+        ),
+        ("Referred to an Ombudsman", f["referred"]),
+        ("Referred to the PHSO", f["referred_phso"], None, None, "phso"),
+        ("Referred to the LGSCO", f["referred_lgsco"], None, None, "lgsco"),
+        *((f"Theme: {t['label']}", t["count"], None, None, t["code"]) for t in f["themes"]),
+        ("Not coded", f["not_coded"]),
+        ("Actions completed", f["actions_completed"]),
+        *((f"Action: {a['description']}", a["count"]) for a in f["actions"]),
+    ]
+
+
+def _ko41a_rows(f: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    found: list[tuple[Any, ...]] = [
+        ("Complaints (each counted once)", f["total"]),
+        ("Not coded", f["not_coded"]),
+    ]
+    for key, what, _ in KO41A_LISTS:
+        found += [(f"{what}: {item['label']}", item["count"], None, None, item["code"]) for item in f[key]]
+    return found + [(f"Site: {s['site']}", s["count"], None, None, s["site"]) for s in f["sites"]]
+
+
+_ROWS: dict[str, Callable[[Any], list[tuple[Any, ...]]]] = {
+    "acknowledgements": _acknowledgement_rows,
+    "responses": _response_rows,
+    "delay_letters": _delay_rows,
+    "contributions": _contribution_rows,
+    "impasses": _impasse_rows,
+    "open_by_age": _age_rows,
+    "annual": _annual_rows,
+    "ko41a": _ko41a_rows,
+}
+
+
+# --- small helpers -----------------------------------------------------------------------------
+
+
+def _in(case: Case, scope: Scope) -> bool:
+    return scope.start <= case.received_on <= scope.end
+
+
+def _is_reporting_year(scope: Scope) -> bool:
+    return (scope.start.month, scope.start.day, scope.end.month, scope.end.day) == (4, 1, 3, 31) and (
+        scope.end.year == scope.start.year + 1
+    )
+
+
+def _statutory_due(case: Case) -> date:
+    return response_due(case.received_on, case.longer_period_until, case.longer_period_agreed_on)
+
+
+def _answered_on(case: Case) -> date:
+    assert case.final_response_at is not None
+    return london_date(case.final_response_at)
+
+
+def _responded_on(case: Case) -> date | None:
+    """The day of the final response or, failing one, of the partial response (impasse step 2)."""
+    at = case.final_response_at or case.partial_response_at
+    return london_date(at) if at else None
+
+
+def _stopped_on(case: Case, today: date) -> date:
+    """When the statutory clock stopped: the response, else the closure, else it still runs."""
+    responded = _responded_on(case)
+    if responded is not None:
+        return responded
+    return london_date(case.closed_at) if case.closed_at else today
+
+
+def _outcomes(case: Case, org: str | None) -> set[Outcome]:
+    if org is None:
+        return set(case.outcomes.values())
+    return {case.outcomes[org]} if org in case.outcomes else set()
+
+
+def _referrals(case: Case, org: str | None) -> set[Ombudsman]:
+    return {o for org_id, found in case.referrals.items() if org in (None, org_id) for o in found}
+
+
+def _ranked(counts: Counter[str], options: tuple[tuple[str, str], ...]) -> list[dict[str, Any]]:
+    order = {code: n for n, (code, _) in enumerate(options)}
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], order.get(item[0], len(order)), item[0]))
+    return [{"code": code, "label": ko41a.label(options, code), "count": n} for code, n in ranked]
+
+
+def _actions(descriptions: Iterable[str]) -> list[dict[str, Any]]:
+    """Completed actions grouped by what they were (the same words, case and spacing aside)."""
+    shown: dict[str, str] = {}
+    counts = Counter[str]()
+    for description in descriptions:
+        key = " ".join(description.split()).casefold()
+        shown.setdefault(key, " ".join(description.split()))
+        counts[key] += 1
+    return [
+        {"description": shown[k], "count": n} for k, n in sorted(counts.items(), key=lambda i: (-i[1], i[0]))
+    ]
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+def _median(values: Sequence[int]) -> float | None:
+    return round(float(statistics.median(values)), 1) if values else None
+
+
+def _inert(text: str) -> str:
+    """Free text (a site, an action) that a spreadsheet would take for a formula is quoted."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _blank(value: Any) -> str:
+    return "" if value is None else str(value)
