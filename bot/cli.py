@@ -9,6 +9,12 @@
                                 figures for a period (default: the year to 31 March containing today)
       referral REF --org ORG --ombudsman phso|lgsco
                                 record that the person took ORG's part to an Ombudsman
+      chronology REF --out DIR  the Ombudsman bundle: chronology.html, letters, attachments, manifest
+      export-person EMAIL --out DIR
+                                everything held about a complainant (subject access request)
+      retention [--json]        closed records due for review (10 years after closure)
+      destroy REF --by PERSON --reason TEXT
+                                destroy a record due for review, leaving a tombstone
       check-config [FILE]       validate a configuration file and exit
 
 Exit codes: 0 done; 1 no such case or bad usage; 2 configuration invalid; 3 store unavailable
@@ -31,13 +37,16 @@ from typing import Any, NoReturn
 from rich.console import Console
 
 from bot.app import Assistant, NotAvailable, reply_secret, utc_now
+from bot.chronology import write_chronology
 from bot.config import Config, load_config, local_config, missing_secrets
 from bot.config_errors import ConfigError
 from bot.directory import actor, handlers, system_actor
+from bot.export import export_person
 from bot.importer import ImportInbox
 from bot.intake import Intake, Outcome
 from bot.logs import configure
 from bot.report import Scope, compute, load_cases, print_tables, to_csv
+from bot.retention import destroy, due_for_review
 from bot.service import CaseService
 from flows.calendar import london_date
 from flows.codec import to_plain
@@ -82,6 +91,20 @@ def parser() -> argparse.ArgumentParser:
     referral.add_argument("ref")
     referral.add_argument("--org", required=True, metavar="ID", help="the organisation whose part it is")
     referral.add_argument("--ombudsman", required=True, choices=[o.value for o in Ombudsman])
+    chronology = sub.add_parser("chronology", help="the Ombudsman bundle for a case")
+    chronology.add_argument("ref")
+    chronology.add_argument("--out", type=Path, required=True, help="a new or empty folder")
+    person = sub.add_parser("export-person", help="everything held about a complainant (subject access)")
+    person.add_argument("email")
+    person.add_argument("--out", type=Path, required=True, help="a new or empty folder")
+    retention = sub.add_parser("retention", help="closed records due for review")
+    retention.add_argument("--json", action="store_true")
+    destroy = sub.add_parser("destroy", help="destroy a record due for review, leaving a tombstone")
+    destroy.add_argument("ref")
+    destroy.add_argument(
+        "--by", required=True, metavar="PERSON", help="the handler destroying it (person id)"
+    )
+    destroy.add_argument("--reason", required=True)
     check = sub.add_parser("check-config", help="validate a configuration file")
     check.add_argument("file", nargs="?", type=Path)
     return p
@@ -109,6 +132,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return report(config, store, args.start, args.end, args.org, args.format)
             if args.command == "referral":
                 return referral(config, store, args.ref, args.org, Ombudsman(args.ombudsman))
+            if args.command in ("chronology", "export-person"):
+                return bundle(
+                    config,
+                    store,
+                    args.command,
+                    args.ref if args.command == "chronology" else args.email,
+                    args.out,
+                )
+            if args.command == "retention":
+                return list_retention(store, args.json)
+            if args.command == "destroy":
+                return destroy_record(config, store, args.ref, args.by, args.reason)
             return show_case(store, args.ref, args.json)
     except ConfigError as error:
         print(error, file=sys.stderr)
@@ -277,6 +312,46 @@ def referral(config: Config, store: Store, ref: str, org: str, ombudsman: Ombuds
     body = config.ombudsmen.phso if ombudsman is Ombudsman.PHSO else config.ombudsmen.lgsco
     name = next((o.name for o in config.organisations if o.id == org), org)
     print(f"{ref}: referral to the {body.name} recorded for {name}'s part.")
+    return EXIT_OK
+
+
+def bundle(config: Config, store: Store, command: str, what: str, out: Path) -> int:
+    """Write the Ombudsman chronology of case `what`, or the subject access export for email `what`."""
+    service = CaseService(store)
+    try:
+        if command == "chronology":
+            written = write_chronology(service, config, what, out, utc_now())
+        else:
+            written = export_person(service, config, what, out, utc_now())
+    except (FileExistsError, ValueError) as error:
+        print(f"jointly: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    print(written)
+    return EXIT_OK
+
+
+def list_retention(store: Store, as_json: bool) -> int:
+    due = due_for_review(CaseService(store), london_date(utc_now()))
+    if as_json:
+        print(json.dumps([vars(d) for d in due], indent=2))
+        return EXIT_OK
+    if not due:
+        print("No closed record is due for review.")
+    for record in due:
+        print(f"{record.ref}  closed {record.closed_at[:10]}  review due {record.review_on}")
+    return EXIT_OK
+
+
+def destroy_record(config: Config, store: Store, ref: str, person: str, reason: str) -> int:
+    try:
+        gone = destroy(CaseService(store), config, ref, person, reason, utc_now())
+    except KeyError:
+        print(f"jointly: no person {person!r} in the directory", file=sys.stderr)
+        return EXIT_USAGE
+    except DomainError as error:
+        print(f"jointly: {error.message}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"{ref}: record destroyed; a tombstone remains ({gone} attachment file(s) removed).")
     return EXIT_OK
 
 

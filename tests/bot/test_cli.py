@@ -292,3 +292,38 @@ def test_run_with_a_config_keeps_going_until_sigterm_then_stops_cleanly(tmp_path
     assert "stopped" in err
     assert "Traceback" not in err
     assert out.count("[chat] New complaint") == 3
+
+
+def test_chronology_and_subject_access_write_their_bundles(
+    first_run: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path
+) -> None:
+    where, _ = first_run
+    ref = listing(where)[0]["ref"]
+
+    chronology = jointly(where, "chronology", ref, "--out", str(tmp_path / "bundle"))
+    export = jointly(where, "export-person", SAMPLE_ADDRESSES[0].upper(), "--out", str(tmp_path / "sar"))
+    again = jointly(where, "chronology", ref, "--out", str(tmp_path / "bundle"))  # not empty any more
+
+    assert chronology.returncode == 0, chronology.stderr
+    assert (tmp_path / "bundle" / "chronology.html").exists() and (
+        tmp_path / "bundle" / "manifest.json"
+    ).exists()
+    assert export.returncode == 0, export.stderr
+    assert (tmp_path / "sar" / "README.txt").exists()
+    assert again.returncode == 1 and "jointly:" in again.stderr and "Traceback" not in again.stderr
+
+
+def test_retention_lists_nothing_young_and_destroy_refuses_before_review(
+    first_run: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    where, _ = first_run
+    ref = listing(where)[0]["ref"]
+
+    listed = jointly(where, "retention", "--json")
+    refused = jointly(where, "destroy", ref, "--by", "asha-patel", "--reason", "Too soon")
+    stranger = jointly(where, "destroy", ref, "--by", "nobody", "--reason", "Too soon")
+
+    assert listed.returncode == 0 and json.loads(listed.stdout) == []
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr  # the case is still open
+    assert stranger.returncode == 1 and "no person 'nobody'" in stranger.stderr
+    assert listing(where)[0]["ref"] == ref  # nothing was destroyed
