@@ -2,7 +2,7 @@
 
 import json
 
-from bench import bench_intake, bench_slack, bench_store, bench_sweep
+from bench import bench_chronology, bench_intake, bench_report, bench_slack, bench_store, bench_sweep
 
 if __name__ == "__main__":
     figures = {
@@ -10,5 +10,7 @@ if __name__ == "__main__":
         "intake": bench_intake.main([]),
         "slack": bench_slack.main([]),
         "sweep": bench_sweep.main([]),
+        "report": bench_report.main([]),
+        "chronology": bench_chronology.main([]),
     }
     print(json.dumps(figures, indent=2))
