@@ -45,7 +45,7 @@ from bot.export import export_person
 from bot.importer import ImportInbox
 from bot.intake import Intake, Outcome
 from bot.logs import configure
-from bot.report import Scope, compute, load_cases, print_tables, to_csv
+from bot.report import Scope, compute, load_facts, print_tables, to_csv
 from bot.retention import destroy, due_for_review
 from bot.service import CaseService
 from flows.calendar import london_date
@@ -250,8 +250,8 @@ def _imported(source: str, outcome: Outcome) -> dict[str, Any]:
 
 def list_cases(store: Store, open_only: bool, as_json: bool) -> int:
     listing = case_rows(store, open_only)
-    if as_json:
-        print(json.dumps(listing, indent=2))
+    if as_json:  # the report's facts stay out of the listing: they are the report's business
+        print(json.dumps([{k: v for k, v in row.items() if k != "facts"} for row in listing], indent=2))
         return EXIT_OK
     for row in listing:
         due = row["next_deadline"]
@@ -287,7 +287,7 @@ def report(
     if scope.start > scope.end:
         print(f"jointly: --from {scope.start} is after --to {scope.end}", file=sys.stderr)
         return EXIT_USAGE
-    figures = compute(load_cases(CaseService(store)), scope, today)
+    figures = compute(load_facts(CaseService(store)), scope, today)
     if form == "json":
         print(json.dumps(figures, indent=2))
     elif form == "csv":

@@ -1,9 +1,13 @@
 """The report: how the complaints of a period went, for the team, the annual report (regs 17 and 18)
 and the KO41a return (DOMAIN.md sections 3 and 4).
 
-    cases = load_cases(service)            every case folded once
+    cases = load_facts(service)            every case's report facts, from the store's index
     figures = compute(cases, scope, today)  plain and JSON-able: `jointly report --format json`
     rows(figures)                           the same figures as labelled rows: CSV and the tables
+
+No case file is opened: each case's summary carries its report facts (`flows.facts`), so 50,000
+cases are counted from memory. A summary written before facts were kept has none; that case is
+read and folded instead, so an older store reports the same figures, only more slowly.
 
 The counting rules, in one place:
 
@@ -27,7 +31,7 @@ import csv
 import io
 import statistics
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, NamedTuple
@@ -38,8 +42,9 @@ from rich.text import Text
 
 from bot.service import CaseService
 from flows import ko41a
-from flows.calendar import acknowledgement_due, london_date, response_due, working_days_between
-from flows.model import Case, ClosureReason, Ombudsman, Outcome
+from flows.calendar import ACKNOWLEDGEMENT_WORKING_DAYS, add_working_days, response_due, working_days_between
+from flows.facts import CaseFacts, facts, received_and_closed
+from flows.model import ClosureReason, Ombudsman, Outcome
 
 AGE_BANDS: tuple[tuple[str, int | None], ...] = (
     ("0-20", 20), ("21-40", 40), ("41-65", 65), ("66-130", 130), (">130", None),
@@ -84,30 +89,37 @@ class Scope:
         return self.org or self.home_org
 
 
-def load_cases(service: CaseService) -> list[Case]:
-    """Every case in the store, folded once, by reference; destroyed records are skipped."""
-    refs = sorted(
-        s.stream
-        for s in service.store.summaries()
-        if s.stream.startswith("JC-") and not s.summary.get("destroyed")
-    )
-    return [case for case in map(service.load, refs) if case.received_at is not None]
+def load_facts(service: CaseService) -> list[Mapping[str, Any]]:
+    """Every case's report facts in their plain form (`flows.facts`), by reference, from the
+    store's index (its own objects: read-only). A summary from before facts were kept means
+    folding that case. Destroyed records, and cases with nothing to count, are skipped."""
+    found: list[Mapping[str, Any]] = []
+    for s in sorted(service.store.summaries(), key=lambda s: s.stream):
+        if not s.stream.startswith("JC-") or s.summary.get("destroyed"):
+            continue
+        kept = s.summary.get("facts")
+        plain = facts(service.load(s.stream)) if kept is None else kept
+        found.extend([plain] if plain else [])
+    return found
 
 
-def compute(cases: Iterable[Case], scope: Scope, today: date) -> dict[str, Any]:
-    """All the figures, as a plain dict (documented in the README under "Reports")."""
+
+
+def compute(cases: Iterable[Mapping[str, Any]], scope: Scope, today: date) -> dict[str, Any]:
+    """All the figures, as a plain dict (documented in the README under "Reports"), from the cases'
+    plain report facts (`load_facts`)."""
+    as_of = min(scope.end, today)
     names = dict(scope.names or {})
-    counted: list[Case] = []
+    counted: list[CaseFacts] = []
     excluded = Counter[str]()
-    for case in cases:
-        names.update({o.id: o.name for o in case.orgs.values() if o.id not in names})
+    for case in _that_can_count(cases, scope, as_of):
+        names.update({org: name for org, name in case.orgs.items() if org not in names})
         if case.closure not in EXCLUDED:
             counted.append(case)
         elif _in(case, scope) and (scope.org is None or scope.org in case.involved):
             excluded[case.closure.value] += 1
     part = [c for c in counted if scope.org is None or scope.org in c.involved]
     period = [c for c in part if _in(c, scope)]
-    as_of = min(scope.end, today)
     return {
         "period": {
             "from": scope.start.isoformat(),
@@ -129,14 +141,14 @@ def compute(cases: Iterable[Case], scope: Scope, today: date) -> dict[str, Any]:
     }
 
 
-def acknowledgements(cases: Sequence[Case], today: date) -> dict[str, Any]:
+def acknowledgements(cases: Sequence[CaseFacts], today: date) -> dict[str, Any]:
     """Sent by the 3rd working day after the London day of receipt (reg 13(3))."""
     on_time = late = awaiting = 0
     for case in cases:
-        due = acknowledgement_due(case.received)
-        if case.acknowledged_at is not None and london_date(case.acknowledged_at) <= due:
+        due = add_working_days(case.received, ACKNOWLEDGEMENT_WORKING_DAYS)
+        if case.acknowledged is not None and case.acknowledged <= due:
             on_time += 1
-        elif case.acknowledged_at is not None or due < today:
+        elif case.acknowledged is not None or due < today:
             late += 1
         else:
             awaiting += 1
@@ -148,15 +160,15 @@ def acknowledgements(cases: Sequence[Case], today: date) -> dict[str, Any]:
     }
 
 
-def responses(cases: Sequence[Case], today: date) -> dict[str, Any]:
+def responses(cases: Sequence[CaseFacts], today: date) -> dict[str, Any]:
     """Final responses against the period agreed with (or set for) the person, and against the
     statutory period: six months, or a longer period agreed in time (reg 14)."""
-    answered = [c for c in cases if c.final_response_at is not None]
-    promised = [(c, c.response_period.due) for c in answered if c.response_period is not None]
-    in_period = sum(1 for c, due in promised if _answered_on(c) <= due)
-    in_time = sum(1 for c in answered if _answered_on(c) <= _statutory_due(c))
+    answered = [(c, c.final_response) for c in cases if c.final_response is not None]
+    promised = [(on, c.response_period) for c, on in answered if c.response_period is not None]
+    in_period = sum(1 for on, due in promised if on <= due)
+    in_time = sum(1 for c, on in answered if on <= _statutory_due(c))
     overdue = sum(
-        1 for c in cases if c.closed_at is None and _responded_on(c) is None and _statutory_due(c) < today
+        1 for c in cases if c.closed is None and _responded_on(c) is None and _statutory_due(c) < today
     )
     return {
         "sent": len(answered),
@@ -169,36 +181,36 @@ def responses(cases: Sequence[Case], today: date) -> dict[str, Any]:
     }
 
 
-def delay_letters(cases: Sequence[Case], today: date) -> dict[str, Any]:
+def delay_letters(cases: Sequence[CaseFacts], today: date) -> dict[str, Any]:
     """The six-month letter is needed when nothing was answered by the statutory date: the case was
     answered (or closed, or is still open today) after it."""
     needed = [c for c in cases if _stopped_on(c, today) > _statutory_due(c)]
-    sent_when_needed = sum(1 for c in needed if c.delay_letter_at is not None)
+    sent_when_needed = sum(1 for c in needed if c.delay_letter is not None)
     return {
         "needed": len(needed),
         "sent_when_needed": sent_when_needed,
         "percent_sent_when_needed": _pct(sent_when_needed, len(needed)),
-        "sent": sum(1 for c in cases if c.delay_letter_at is not None),
+        "sent": sum(1 for c in cases if c.delay_letter is not None),
     }
 
 
 def contributions(
-    cases: Sequence[Case], org: str | None, names: Mapping[str, str], today: date
+    cases: Sequence[CaseFacts], org: str | None, names: Mapping[str, str], today: date
 ) -> list[dict[str, Any]]:
     """Each organisation's strand responses against their target dates (the last target agreed)."""
     late_by: dict[str, list[int]] = {}
     tally: dict[str, Counter[str]] = {}
     for case in cases:
-        for strand in case.strands.values():
-            if org is not None and strand.org_id != org:
+        for strand in case.strands:
+            if org is not None and strand.org != org:
                 continue
-            counts = tally.setdefault(strand.org_id, Counter())
-            days = late_by.setdefault(strand.org_id, [])
-            if strand.contribution is not None:
-                late = working_days_between(strand.target, london_date(strand.contribution.at))
+            counts = tally.setdefault(strand.org, Counter())
+            days = late_by.setdefault(strand.org, [])
+            if strand.answered is not None:
+                late = working_days_between(strand.target, strand.answered)
                 counts["on_time" if late <= 0 else "late"] += 1
                 days.extend([late] if late > 0 else [])
-            elif case.closed_at is None and strand.target < today:
+            elif case.closed is None and strand.target < today:
                 counts["overdue"] += 1
     return [
         {
@@ -215,14 +227,10 @@ def contributions(
     ]
 
 
-def impasses(cases: Sequence[Case]) -> dict[str, Any]:
+def impasses(cases: Sequence[CaseFacts]) -> dict[str, Any]:
     """The ladder: step 1 senior managers, step 2 the partial response, step 3 the Ombudsman."""
     raised = [c.impasse for c in cases if c.impasse is not None]
-    days = [
-        working_days_between(london_date(i.raised_at), london_date(i.resolved_at))
-        for i in raised
-        if i.resolved_at is not None
-    ]
+    days = [working_days_between(i.raised, i.resolved) for i in raised if i.resolved is not None]
     return {
         "step_1": len(raised),
         "step_2": sum(1 for i in raised if i.step >= 2),
@@ -232,13 +240,13 @@ def impasses(cases: Sequence[Case]) -> dict[str, Any]:
     }
 
 
-def open_by_age(cases: Sequence[Case], as_of: date) -> dict[str, Any]:
+def open_by_age(cases: Sequence[CaseFacts], as_of: date) -> dict[str, Any]:
     """Cases received by `as_of` and not closed by then, by working days since receipt."""
     bands = Counter[str]()
     for case in cases:
-        if case.received_on > as_of or (case.closed_at is not None and london_date(case.closed_at) <= as_of):
+        if case.received > as_of or (case.closed is not None and case.closed <= as_of):
             continue
-        age = working_days_between(case.received_on, as_of)
+        age = working_days_between(case.received, as_of)
         bands[next(name for name, upto in AGE_BANDS if upto is None or age <= upto)] += 1
     return {
         "as_of": as_of.isoformat(),
@@ -247,14 +255,14 @@ def open_by_age(cases: Sequence[Case], as_of: date) -> dict[str, Any]:
     }
 
 
-def annual(cases: Sequence[Case], org: str | None) -> dict[str, Any]:
+def annual(cases: Sequence[CaseFacts], org: str | None) -> dict[str, Any]:
     """Reg 18's annual figures: received, well-founded, referred to the Ombudsmen, themes, actions."""
     outcomes = [_outcomes(c, org) for c in cases]
     decided = sum(1 for found in outcomes if found)
     well_founded = sum(1 for found in outcomes if found & WELL_FOUNDED)
     referred = [_referrals(c, org) for c in cases]
     themes = Counter(s for c in cases if c.coding for s in c.coding.subjects)
-    done = [a for c in cases for a in c.actions.values() if org in (None, a.owner_org) and a.completed_at]
+    done = [what for c in cases for owner, what in c.actions_done if org in (None, owner)]
     return {
         "received": len(cases),
         "decided": decided,
@@ -266,11 +274,11 @@ def annual(cases: Sequence[Case], org: str | None) -> dict[str, Any]:
         "themes": _ranked(themes, ko41a.SUBJECTS),
         "not_coded": sum(1 for c in cases if c.coding is None),
         "actions_completed": len(done),
-        "actions": _actions(a.description for a in done),
+        "actions": _actions(done),
     }
 
 
-def ko41a_counts(cases: Sequence[Case], org: str, names: Mapping[str, str]) -> dict[str, Any]:
+def ko41a_counts(cases: Sequence[CaseFacts], org: str, names: Mapping[str, str]) -> dict[str, Any]:
     """KO41a for `org`: the complaints it handled a part of, each once in the total and under every
     code it touches; the outcome is `org`'s own."""
     handled = [c for c in cases if org in c.involved]
@@ -494,8 +502,18 @@ _ROWS: dict[str, Callable[[Any], list[tuple[Any, ...]]]] = {
 # --- small helpers -----------------------------------------------------------------------------
 
 
-def _in(case: Case, scope: Scope) -> bool:
-    return scope.start <= case.received_on <= scope.end
+def _that_can_count(cases: Iterable[Mapping[str, Any]], scope: Scope, as_of: date) -> Iterator[CaseFacts]:
+    """The cases received in the period or not closed by `as_of` (the open cases by age), read in
+    full; the others (most of a store that keeps ten years) are passed over on two dates."""
+    for plain in (found for found in cases if found):  # `{}`: nothing to count
+        received, closed = received_and_closed(plain)
+        if scope.start <= received <= scope.end or closed is None or closed > as_of:
+            case = CaseFacts.from_plain(plain)
+            yield from [case] if case is not None else []
+
+
+def _in(case: CaseFacts, scope: Scope) -> bool:
+    return scope.start <= case.received <= scope.end
 
 
 def _is_reporting_year(scope: Scope) -> bool:
@@ -504,36 +522,27 @@ def _is_reporting_year(scope: Scope) -> bool:
     )
 
 
-def _statutory_due(case: Case) -> date:
-    return response_due(case.received_on, case.longer_period_until, case.longer_period_agreed_on)
+def _statutory_due(case: CaseFacts) -> date:
+    return response_due(case.received, case.longer_period_until, case.longer_period_agreed_on)
 
 
-def _answered_on(case: Case) -> date:
-    assert case.final_response_at is not None
-    return london_date(case.final_response_at)
-
-
-def _responded_on(case: Case) -> date | None:
+def _responded_on(case: CaseFacts) -> date | None:
     """The day of the final response or, failing one, of the partial response (impasse step 2)."""
-    at = case.final_response_at or case.partial_response_at
-    return london_date(at) if at else None
+    return case.final_response or case.partial_response
 
 
-def _stopped_on(case: Case, today: date) -> date:
+def _stopped_on(case: CaseFacts, today: date) -> date:
     """When the statutory clock stopped: the response, else the closure, else it still runs."""
-    responded = _responded_on(case)
-    if responded is not None:
-        return responded
-    return london_date(case.closed_at) if case.closed_at else today
+    return _responded_on(case) or case.closed or today
 
 
-def _outcomes(case: Case, org: str | None) -> set[Outcome]:
+def _outcomes(case: CaseFacts, org: str | None) -> set[Outcome]:
     if org is None:
         return set(case.outcomes.values())
     return {case.outcomes[org]} if org in case.outcomes else set()
 
 
-def _referrals(case: Case, org: str | None) -> set[Ombudsman]:
+def _referrals(case: CaseFacts, org: str | None) -> set[Ombudsman]:
     return {o for org_id, found in case.referrals.items() if org in (None, org_id) for o in found}
 
 

@@ -1,7 +1,13 @@
 """A case's summary: what listings, the sweep and the case card need, without the event log.
 
 The store keeps it in its index so listing 10,000 open cases never opens a case file. It holds
-references, statuses, organisation names and dates only: no complainant details.
+references, statuses, organisations, dates and codes: no complainant details. (The only free text
+is in "facts": the KO41a site and what each completed action was, both printed by the report.)
+
+Its keys (documented in the README; stable, new keys may be added): ref, status, open,
+received_at, acknowledgement_due, acknowledged_at, organisations, lead, deadlines, next_deadline,
+closed_at, review_on, destroyed, and facts: what `jointly report` counts (`flows.facts`), so the
+report never opens a case file either. A summary written before facts were added has no "facts".
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from flows.calendar import (
     retention_review_on,
     six_month_point,
 )
+from flows.facts import facts
 from flows.model import OPEN_STATUSES, Case, Status
 
 
@@ -72,4 +79,5 @@ def summarise(case: Case) -> dict[str, Any]:
         "closed_at": case.closed_at.isoformat() if case.closed_at else None,
         "review_on": retention_review_on(london_date(case.closed_at)).isoformat() if case.closed_at else None,
         "destroyed": case.destroyed_at is not None,
+        "facts": facts(case),
     }

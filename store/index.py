@@ -30,6 +30,7 @@ line lost in a power cut only costs re-reading that stream at the next open.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -98,8 +99,14 @@ class Index:
         corrupt, or if a stream the index knows has lost its file.
         """
         entries: dict[str, Entry] = {}
-        _, snapshot_defects = _replay(root / SNAPSHOT, entries)
-        journal_lines, journal_defects = _replay(root / JOURNAL, entries)
+        collecting = gc.isenabled()
+        gc.disable()  # tens of thousands of small objects that all live on: collecting them is waste
+        try:
+            _, snapshot_defects = _replay(root / SNAPSHOT, entries)
+            journal_lines, journal_defects = _replay(root / JOURNAL, entries)
+        finally:
+            if collecting:
+                gc.enable()
         reread = _reconcile(streams, entries)
         index = cls(root, entries)
         grown = journal_lines > max(COMPACT_AFTER, len(entries))

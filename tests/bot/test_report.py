@@ -39,12 +39,13 @@ import pytest
 
 from bot.config import Config, local_config
 from bot.directory import actor, org_ref, system_actor
-from bot.report import Scope, compute, load_cases, rows, to_csv
+from bot.report import Scope, compute, load_facts, rows, to_csv
 from bot.service import CaseService
 from flows import commands as c
 from flows.calendar import LONDON
-from flows.model import Channel, ConsentMethod, LeadCriterion, Ombudsman, OrgRef, Outcome, Person
+from flows.model import Case, Channel, ConsentMethod, LeadCriterion, Ombudsman, OrgRef, Outcome, Person
 from store.store import Store
+from store.streams import StreamWrite, stream_file
 from tests.bot.test_cli import jointly
 
 TRUST, COUNCIL, GP, CARE_HOME = "northshire-trust", "northshire-council", "riverside-gp", "meadowbank"
@@ -297,11 +298,18 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return where
 
 
-def figures(where: Path, org: str | None = None) -> dict[str, Any]:
+def figures(where: Path, org: str | None = None, service: type[CaseService] = CaseService) -> dict[str, Any]:
     config = local_config(where / "var")
     with Store.open(config.store_dir) as store:
-        cases = load_cases(CaseService(store))
+        cases = load_facts(service(store))
     return compute(cases, Scope(*YEAR, home_org=TRUST, org=org), TODAY)
+
+
+class OpensNoCase(CaseService):
+    """A guard, not a double: the report must count from the store's index alone."""
+
+    def load(self, ref: str) -> Case:
+        raise AssertionError(f"the report opened case {ref}")
 
 
 @pytest.fixture(scope="module")
@@ -441,7 +449,7 @@ def test_one_organisations_part(built: Path) -> None:
 def test_a_shorter_period_holds_only_the_cases_received_in_it(built: Path) -> None:
     config = local_config(built / "var")
     with Store.open(config.store_dir) as store:
-        cases = load_cases(CaseService(store))
+        cases = load_facts(CaseService(store))
     autumn = compute(cases, Scope(date(2025, 10, 1), date(2025, 12, 31), TRUST), TODAY)
 
     assert autumn["cases"] == 2  # F, G
@@ -449,6 +457,27 @@ def test_a_shorter_period_holds_only_the_cases_received_in_it(built: Path) -> No
     assert autumn["open_by_age"]["as_of"] == "2025-12-31"
     # open on 31 Dec 2025: G (3 working days), D (124), C (149), K; E closed on 12 Dec
     assert [b["count"] for b in autumn["open_by_age"]["bands"]] == [1, 0, 0, 1, 2]
+
+
+def test_the_report_reads_the_index_and_opens_no_case_file(built: Path, report: dict[str, Any]) -> None:
+    assert figures(built, service=OpensNoCase) == report
+    assert figures(built, COUNCIL, OpensNoCase) == figures(built, COUNCIL)
+
+
+def test_a_store_from_before_report_facts_reports_the_same_figures(
+    copy: Path, report: dict[str, Any]
+) -> None:
+    """Summaries written by an older version have no "facts": those cases are read and folded."""
+    streams = local_config(copy / "var").store_dir / "streams"
+    for path in sorted(streams.glob("JC-*.json")):
+        write = StreamWrite(path, path.stem)
+        assert path == stream_file(streams, path.stem) and "facts" in write.state.summary
+        write.state.summary = {k: v for k, v in write.state.summary.items() if k != "facts"}
+        write.commit()
+
+    assert figures(copy) == report
+    with pytest.raises(AssertionError, match="opened case JC-"):
+        figures(copy, service=OpensNoCase)
 
 
 def test_every_figure_has_a_row(report: dict[str, Any]) -> None:
