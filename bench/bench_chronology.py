@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.memory import peak_rss_mb
+from bench.common import peak_rss_mb
 from bot.chronology import write_chronology
 from bot.config import Config, FilesOutbox, Person, local_config
 from bot.directory import actor, org_ref, system_actor

@@ -25,10 +25,6 @@ import logging
 import os
 import platform
 import random
-import shutil
-import subprocess
-import sys
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -36,7 +32,7 @@ from typing import Any
 
 from rich.console import Console
 
-from bench.memory import peak_rss_mb
+from bench.common import peak_rss_mb, probed
 from bot.config import local_config
 from bot.directory import actor, org_ref, system_actor
 from bot.report import Scope, compute, load_facts, print_tables, to_csv
@@ -236,18 +232,7 @@ def probe(root: Path) -> dict[str, Any]:
 
 
 def measure(count: int) -> dict[str, Any]:
-    root = Path(tempfile.mkdtemp(prefix="jointly-bench-report-", dir="/tmp"))
-    try:
-        started = time.perf_counter()
-        seed(root, count)
-        seeded = time.perf_counter() - started
-        child = subprocess.run(
-            [sys.executable, "-m", "bench.bench_report", "--probe", str(root)],
-            capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[1],
-        )  # fmt: skip
-        return {"cases": count, "seed_s": round(seeded, 1), **json.loads(child.stdout)}
-    finally:
-        shutil.rmtree(root)
+    return {"cases": count, **probed("bench.bench_report", seed, count)}
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.memory import peak_rss_mb
+from bench.common import peak_rss_mb
 from bot.cli import case_rows
 from flows import commands as c
 from flows.decide import decide
