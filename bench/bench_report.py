@@ -35,7 +35,8 @@ from rich.console import Console
 from bench.common import peak_rss_mb, probed
 from bot.config import local_config
 from bot.directory import actor, org_ref, system_actor
-from bot.report import Scope, compute, load_facts, print_tables, to_csv
+from bot.report import Scope, compute, load_facts
+from bot.report_render import print_tables, to_csv
 from bot.service import CaseService
 from flows import commands as c
 from flows import ko41a

@@ -45,7 +45,8 @@ from bot.export import export_person
 from bot.importer import ImportInbox
 from bot.intake import Intake, Outcome
 from bot.logs import configure
-from bot.report import Scope, compute, load_facts, print_tables, to_csv
+from bot.report import Scope, compute, load_facts
+from bot.report_render import print_tables, to_csv
 from bot.retention import destroy, due_for_review
 from bot.service import CaseService
 from flows.calendar import london_date

@@ -39,7 +39,8 @@ import pytest
 
 from bot.config import Config, local_config
 from bot.directory import actor, org_ref, system_actor
-from bot.report import Scope, compute, load_facts, rows, to_csv
+from bot.report import Scope, compute, load_facts
+from bot.report_render import rows, to_csv
 from bot.service import CaseService
 from flows import commands as c
 from flows.calendar import LONDON
