@@ -1,5 +1,5 @@
-"""The Slack app: slack-bolt listeners that turn button presses, forms, sentences and `/complaint`
-into commands for the case service.
+"""The Slack app: slack-bolt listeners that turn button presses, forms and sentences into commands
+for the case service (`/complaint` and the Home tab are in `bot.slack.commands`).
 
 Nothing in a Slack payload is trusted. A button names only a case, a question and a choice: the
 listener works out the questions waiting for *this* person on the case *now* and takes the command
@@ -18,68 +18,41 @@ import asyncio
 import json
 import logging
 import secrets
-import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
-from pathlib import Path
+from datetime import datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Config
-from bot.directory import actor, org_ref, spot_organisations
+from bot.directory import org_ref
 from bot.service import CaseService
 from bot.slack.blocks import (
     CHOICE_ACTION,
     ActionId,
     ButtonRef,
-    HomeItem,
     choice_modal,
     confirm_blocks,
     form_values,
     help_blocks,
-    home_view,
     notice_modal,
     status_words,
 )
+from bot.slack.commands import NEW_FORM, NOT_IN_DIRECTORY, Commands, slack_actor, words
 from bot.slack.sentences import OrgName, Suggestion, org_names, understand
-from bot.slack.threads import CaseThreads, coordinator
-from bot.terminal import waiting
+from bot.slack.threads import CaseThreads, Clock, coordinator
 from flows import commands as c
 from flows.calendar import london_date
 from flows.codec import to_plain
 from flows.conversation import Choice, Field, FieldKind, Prompt, fill
 from flows.errors import DomainError, UnknownCase
-from flows.model import Actor, Case, Channel, Person, Role
+from flows.model import Actor, Case, Role
 from flows.prompts import next_prompts
 from store.errors import DuplicateKey
 
 log = logging.getLogger("jointly.slack")
-Clock = Callable[[], datetime]
-
-NEW_FORM = "jointly:new"
-NOT_IN_DIRECTORY = (
-    "You are not in this assistant's directory yet, so it cannot act for you. "
-    "Ask your complaints manager to add your Slack id to the configuration."
-)
-USAGE = (
-    "`/complaint new` logs a complaint made by phone or in person. "
-    "`/complaint find <reference or name>` finds a case. "
-    "`/complaint mine` lists what waits for you. `/complaint timeline <reference>` posts a case's "
-    "dates as a picture in its thread. `/complaint help` shows this."
-)
-ORAL = (Channel.PHONE, Channel.IN_PERSON, Channel.LETTER)
-NEW_FIELDS = (
-    Field("channel", "How was it made?", FieldKind.CHOICE,
-          tuple((ch.value, ch.value.replace("_", " ")) for ch in ORAL), default=Channel.PHONE.value),
-    Field("name", "The person's name", FieldKind.TEXT),
-    Field("email", "Their email (for the written record)", FieldKind.TEXT, required=False),
-    Field("phone", "Their phone", FieldKind.TEXT, required=False),
-    Field("subject", "In a few words", FieldKind.TEXT),
-    Field("text", "The complaint, as the person put it", FieldKind.TEXT),
-)  # fmt: skip
 
 
 def build_app(client: AsyncWebClient, signing_secret: str | None) -> AsyncApp:
@@ -92,7 +65,7 @@ def build_app(client: AsyncWebClient, signing_secret: str | None) -> AsyncApp:
     )
 
 
-def register(app: AsyncApp, handlers: Handlers) -> None:
+def register(app: AsyncApp, handlers: Handlers, commands: Commands) -> None:
     """Attach the listeners; the app itself knows nothing of cases."""
     app.action(CHOICE_ACTION)(handlers.choice)
     app.action(ActionId.CONFIRM.value)(handlers.confirm)
@@ -100,10 +73,10 @@ def register(app: AsyncApp, handlers: Handlers) -> None:
     app.action(ActionId.DETAILS.value)(handlers.details)
     app.action(ActionId.OPEN_THREAD.value)(handlers.opened)
     app.view(ActionId.FORM.value)(handlers.form)
-    app.view(NEW_FORM)(handlers.new_complaint)
+    app.view(NEW_FORM)(commands.new_complaint)
     app.event("message")(handlers.message)
-    app.event("app_home_opened")(handlers.home)
-    app.command("/complaint")(handlers.command)
+    app.event("app_home_opened")(commands.home)
+    app.command("/complaint")(commands.command)
     app.error(handlers.error)
 
 
@@ -154,7 +127,7 @@ class Handlers:
             except DuplicateKey:
                 pass  # a second submission of the same answer: it is recorded once
             except (DomainError, ValueError) as error:
-                errors = {found.choice.fields[0].name: _words(error)}
+                errors = {found.choice.fields[0].name: words(error)}
         if errors:
             await ack(response_action="errors", errors=errors)
             return
@@ -254,103 +227,6 @@ class Handlers:
             blocks=confirm_blocks(ref, suggestion.wording, value),
         )
 
-    # --- /complaint and the Home tab ------------------------------------------------------------
-
-    async def command(self, ack: Any, command: dict[str, Any], client: AsyncWebClient) -> None:
-        """`/complaint`: answered in the ack itself (only the person who typed it sees it)."""
-        verb, _, rest = str(command.get("text", "")).strip().partition(" ")
-        who = self._actor(str(command.get("user_id", "")))
-        if who is None:
-            await ack(text=NOT_IN_DIRECTORY)
-        elif verb == "new" and Role.HANDLER not in who.roles:
-            await ack(text="Only a complaint handler can log a complaint.")
-        elif verb == "new":
-            await ack()
-            view = choice_modal("New complaint", 0, _new_prompt(who), 0, [])
-            await client.views_open(trigger_id=command["trigger_id"], view={**view, "callback_id": NEW_FORM})
-        elif verb == "find" and rest.strip():
-            await ack(text=await asyncio.to_thread(self._find_cases, who, rest.strip()))
-        elif verb == "mine":
-            await ack(text=await asyncio.to_thread(self._mine, who))
-        elif verb == "timeline" and rest.strip():
-            await self._timeline(ack, who, rest.strip().upper(), client)
-        else:
-            await ack(text=USAGE)
-
-    async def _timeline(self, ack: Any, who: Actor, ref: str, client: AsyncWebClient) -> None:
-        """The case's dates as a picture, into its thread. The picture shows the reference,
-        organisation names and dates only, so it may go where the whole channel sees it."""
-        try:
-            case = await asyncio.to_thread(self.service.load, ref)
-        except UnknownCase:
-            await ack(text=f"There is no case {ref}.")
-            return
-        thread = self.threads.thread(ref)
-        if who.org_id not in (case.home_org, *case.involved):
-            await ack(text=f"{ref} is not a case your organisation takes part in.")
-        elif thread is None:
-            await ack(
-                text=f"{ref} has no thread in the complaints channel yet, so its timeline cannot go there."
-            )
-        else:
-            await ack(text=f"Posting the timeline of {ref} in its thread.")
-            with tempfile.TemporaryDirectory(prefix="jointly-timeline-") as folder:
-                png = await asyncio.to_thread(self._draw, case, Path(folder))
-                await client.files_upload_v2(
-                    channel=thread.channel, thread_ts=thread.ts, file=str(png), filename=png.name,
-                    title=f"{ref}: timeline",
-                )  # fmt: skip
-
-    def _draw(self, case: Case, folder: Path) -> Path:
-        from bot.timeline import draw_timeline  # matplotlib takes ~0.4 s to import: only when drawing
-
-        png = folder / f"{case.ref}-timeline.png"
-        history = self.service.store.load(case.ref).events
-        draw_timeline(case, london_date(self.clock()), png, png.with_suffix(".svg"), history=history)
-        return png
-
-    async def new_complaint(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
-        who = self._actor(body["user"]["id"])
-        values, errors = form_values(NEW_FIELDS, view["state"]["values"])
-        if who is None or errors:
-            await ack(response_action="errors", errors=errors or {"name": NOT_IN_DIRECTORY})
-            return
-        now = self.clock()
-        text = str(values["text"])
-        command = c.ReceiveComplaint(
-            actor=who,
-            channel=Channel(values["channel"]),
-            received_at=now,
-            complainant=Person(
-                str(values["name"]), str(values.get("email", "")), str(values.get("phone", ""))
-            ),
-            home_org=org_ref(self.config, self.config.service.home_organisation),
-            subject=str(values["subject"]),
-            text=text,
-            suggested_orgs=spot_organisations(self.config, text),
-        )
-        ref = self.service.new_ref(now, f"slack:{view.get('id', '')}")
-        try:
-            await asyncio.to_thread(
-                self.service.execute, ref, command, now, [f"slack-new:{view.get('id', '')}"]
-            )
-        except DuplicateKey:
-            pass
-        except DomainError as error:
-            await ack(response_action="errors", errors={"text": _words(error)})
-            return
-        await ack(
-            response_action="update",
-            view=notice_modal(f"Logged as {ref}. Its thread is in the complaints channel."),
-        )
-        await self.threads.sync(ref)
-
-    async def home(self, event: dict[str, Any], client: AsyncWebClient) -> None:
-        user = str(event.get("user", ""))
-        who = self._actor(user)
-        items = await asyncio.to_thread(self._home_items, who) if who else []
-        await client.views_publish(user_id=user, view=home_view(items, today=london_date(self.clock())))
-
     # --- errors ---------------------------------------------------------------------------------
 
     async def error(self, error: Exception, body: dict[str, Any]) -> None:
@@ -371,8 +247,7 @@ class Handlers:
     # --- helpers --------------------------------------------------------------------------------
 
     def _actor(self, user_id: str) -> Actor | None:
-        person = self.config.person_by_slack(user_id)
-        return actor(person) if person else None
+        return slack_actor(self.config, user_id)
 
     async def _load(self, body: dict[str, Any], ref: str) -> Case | None:
         try:
@@ -409,7 +284,7 @@ class Handlers:
             await self._tell(body, "That answer is already recorded.")
             return
         except DomainError as error:
-            await self._tell(body, f"Not recorded: {_words(error)}")
+            await self._tell(body, f"Not recorded: {words(error)}")
             return
         message = body.get("container", {})
         if message.get("type") == "message" and not message.get("is_ephemeral"):
@@ -460,50 +335,6 @@ class Handlers:
             del self._seen[next(iter(self._seen))]
         return False
 
-    def _find_cases(self, who: Actor, needle: str) -> str:
-        summaries = [s for s in self.service.store.summaries() if s.stream.startswith("JC-")]
-        hits = [s.stream for s in summaries if s.stream.upper() == needle.upper()]
-        if not hits and who.org_id == self.config.service.home_organisation and Role.HANDLER in who.roles:
-            folded = needle.casefold()
-            hits = [
-                s.stream
-                for s in summaries
-                if s.summary.get("open") and folded in self.service.load(s.stream).complainant.name.casefold()
-            ]
-        if not hits:
-            return f"No case matches '{needle}'."
-        return "\n".join(self._line(ref) for ref in sorted(hits)[:20])
-
-    def _line(self, ref: str, what: str = "") -> str:
-        thread = self.threads.thread(ref)
-        summary = next(s.summary for s in self.service.store.summaries() if s.stream == ref)
-        name = f"<{thread.url}|{ref}>" if thread else ref
-        return f"{name}: {what or status_words(summary['status'])}"
-
-    def _mine(self, who: Actor) -> str:
-        tasks = waiting(self.service, who, self.clock())
-        if not tasks:
-            return "Nothing is waiting for you."
-        return "\n".join(self._line(ref, prompt.question) for ref, prompt in tasks[:30])
-
-    def _home_items(self, who: Actor) -> list[HomeItem]:
-        summaries = {s.stream: s.summary for s in self.service.store.summaries()}
-        items = []
-        for ref, prompt in waiting(self.service, who, self.clock()):
-            summary = summaries[ref]
-            due = summary.get("next_deadline") or {}
-            thread = self.threads.thread(ref)
-            items.append(
-                HomeItem(
-                    ref=ref,
-                    what=prompt.question,
-                    due=_day(due.get("on")),
-                    status=status_words(summary["status"]),
-                    url=thread.url if thread else None,
-                )
-            )
-        return items
-
 
 def _why_not(case: Case, prompt_id: str, now: datetime) -> str:
     """Why a button no longer fits: the question went, or it is someone else's."""
@@ -521,19 +352,3 @@ def _pack(case: Case, suggestion: Suggestion) -> str:
     return json.dumps(
         {"button": button.encode(), "values": suggestion.values, "missing": list(suggestion.missing)}
     )
-
-
-def _new_prompt(who: Actor) -> Prompt:
-    """The oral complaint form, as a question whose fields the modal renders."""
-    placeholder = c.WithdrawComplaint(actor=who)  # never run: the form builds a ReceiveComplaint
-    return Prompt(
-        "new", "A complaint made by phone or in person", (Choice("Log it", placeholder, NEW_FIELDS),)
-    )
-
-
-def _words(error: Exception) -> str:
-    return str(getattr(error, "message", error))
-
-
-def _day(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None

@@ -22,6 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.config import Config
 from bot.service import CaseService
 from bot.slack.app import Handlers, build_app, register
+from bot.slack.commands import Commands
 from bot.slack.threads import CaseThreads, SlackChat
 
 log = logging.getLogger("jointly.slack")
@@ -46,7 +47,11 @@ class SlackFront:
         self.chat = SlackChat(config, self.threads)
         http = slack.mode == "http"
         self.app = build_app(self.client, environ[slack.signing_secret_env] if http else None)
-        register(self.app, Handlers(config, service, self.threads, clock))
+        register(
+            self.app,
+            Handlers(config, service, self.threads, clock),
+            Commands(config, service, self.threads, clock),
+        )
         self._app_token = "" if http else environ[slack.app_token_env]
         self._socket: AsyncSocketModeHandler | None = None
         self._site: web.AppRunner | None = None

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 
 from bot.directory import actor
-from bot.slack.app import NOT_IN_DIRECTORY
+from bot.slack.commands import NOT_IN_DIRECTORY
 from flows import commands as c
 from tests.bot.slack.conftest import ASHA, DAVID, KOFI, LENA, NOBODY, InSlack, to_lead_proposed
 from tests.bot.support import RECEIVED, receive
