@@ -12,28 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from flows import ko41a
-from flows.model import ClosureReason, Outcome
-
-AGE_BANDS: tuple[tuple[str, int | None], ...] = (
-    ("0-20", 20), ("21-40", 40), ("41-65", 65), ("66-130", 130), (">130", None),
-)  # fmt: skip
-WELL_FOUNDED = frozenset({Outcome.UPHELD, Outcome.PARTLY_UPHELD})
-EXCLUDED = (ClosureReason.MERGED, ClosureReason.RESOLVED_INFORMALLY)
-OUTCOMES: tuple[tuple[str, str], ...] = (
-    (Outcome.UPHELD.value, "Upheld"),
-    (Outcome.PARTLY_UPHELD.value, "Partly upheld"),
-    (Outcome.NOT_UPHELD.value, "Not upheld"),
-    ("undecided", "Not yet decided"),
-)
-KO41A_LISTS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
-    ("subjects", "Subject", ko41a.SUBJECTS),
-    ("service_areas", "Service area", ko41a.SERVICE_AREAS),
-    ("professions", "Profession", ko41a.PROFESSIONS),
-    ("age_bands", "Age band", ko41a.AGE_BANDS),
-    ("complainant_status", "Complainant", ko41a.COMPLAINANT_STATUS),
-    ("outcomes", "Outcome", OUTCOMES),
-)
+from bot.report import KO41A_LISTS
 
 
 class Row(NamedTuple):
