@@ -18,12 +18,10 @@ report in under 5 s at 50,000 cases. ``peak_rss_mb`` is the probe's whole proces
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import logging
 import os
-import platform
 import random
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -32,7 +30,7 @@ from typing import Any
 
 from rich.console import Console
 
-from bench.common import peak_rss_mb, probed
+from bench.common import by_size, peak_rss_mb, probed
 from bot.config import local_config
 from bot.directory import actor, org_ref, system_actor
 from bot.report import Scope, compute, load_facts
@@ -238,19 +236,14 @@ def measure(count: int) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """The figures as a dict (`python -m bench` prints them with the other benches')."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
-    parser.add_argument("--probe", type=Path, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.probe:
-        return probe(args.probe)
-    results = {str(n): measure(n) for n in (int(s) for s in args.sizes.split(","))}
-    figures: dict[str, Any] = {"results": results}
-    if "50000" in results:
-        total = results["50000"]["total_s"]
-        figures["targets"] = {"report_50k_s": {"value": total, "ok": total < 5}}
-    figures["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version()}
-    return figures
+    return by_size(argv, __doc__ or "", SIZES, probe, measure, targets)
+
+
+def targets(results: dict[str, Any]) -> dict[str, Any]:
+    if "50000" not in results:
+        return {}
+    total = results["50000"]["total_s"]
+    return {"report_50k_s": {"value": total, "ok": total < 5}}
 
 
 if __name__ == "__main__":

@@ -20,17 +20,15 @@ Target from the issue: the steady sweep under 200 ms at 10,000 cases, growing no
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
-import platform
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.common import peak_rss_mb, probed
+from bench.common import by_size, peak_rss_mb, probed
 from bot.config import local_config
 from bot.directory import actor, org_ref, system_actor
 from bot.service import CaseService
@@ -138,22 +136,18 @@ def measure(count: int) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
-    parser.add_argument("--probe", type=Path, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.probe:
-        return probe(args.probe)
-    results = {str(n): measure(n) for n in (int(s) for s in args.sizes.split(","))}
-    figures: dict[str, Any] = {"results": results}
+    return by_size(argv, __doc__ or "", SIZES, probe, measure, targets)
+
+
+def targets(results: dict[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
     if "10000" in results:
         steady = results["10000"]["steady_sweep_ms"]
-        figures["targets"] = {"steady_sweep_ms_at_10k": {"value": steady, "ok": steady < 200}}
+        found["steady_sweep_ms_at_10k"] = {"value": steady, "ok": steady < 200}
     if "1000" in results and "50000" in results:
         growth = results["50000"]["steady_sweep_ms"] / max(results["1000"]["steady_sweep_ms"], 0.001)
-        figures["targets"]["steady_growth_50k_over_1k"] = {"value": round(growth, 1), "linear_would_be": 50}
-    figures["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version()}
-    return figures
+        found["steady_growth_50k_over_1k"] = {"value": round(growth, 1), "linear_would_be": 50}
+    return found
 
 
 if __name__ == "__main__":

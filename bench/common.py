@@ -2,16 +2,43 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
+import platform
 import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+
+def by_size(
+    argv: list[str] | None,
+    doc: str,
+    sizes: Sequence[int],
+    probe: Callable[[Path], dict[str, Any]],
+    measure: Callable[[int], dict[str, Any]],
+    targets: Callable[[dict[str, Any]], dict[str, Any]],
+) -> dict[str, Any]:
+    """A sized bench's command line: `--probe DIR` is the fresh process measuring (see `probed`);
+    otherwise `measure` each of `--sizes`, with the `targets` judged on the results by size."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--sizes", default=",".join(map(str, sizes)))
+    parser.add_argument("--probe", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.probe:
+        return probe(args.probe)
+    results = {str(n): measure(n) for n in (int(s) for s in args.sizes.split(","))}
+    return {"results": results, "targets": targets(results), "machine": machine()}
+
+
+def machine() -> dict[str, Any]:
+    return {"cpus": os.cpu_count(), "python": platform.python_version()}
 
 
 def probed(module: str, seed: Callable[[Path, int], None], count: int) -> dict[str, Any]:
