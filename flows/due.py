@@ -213,5 +213,5 @@ def _steps_after(clock: Clock, today: date, policy: Policy) -> list[date]:
 
 
 def _before(target: date, policy: Policy) -> list[tuple[int, date]]:
-    """(offset, day) for each reminder ahead of `target`; "on the day" is the target itself."""
+    """(offset, day) for each reminder ahead of `target` (offsets above 0; "on the day" is apart)."""
     return [(o, reminder_dates(target, (o,))[0]) for o in policy.offsets if o > 0]
