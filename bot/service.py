@@ -14,7 +14,7 @@ import base64
 import hashlib
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -36,7 +36,7 @@ class CaseService:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._lock = threading.Lock()
-        self._changed: set[str] = set()  # cases written since `take_changed` was last asked
+        self._feeds: list[set[str]] = []  # per change feed, the cases written since it was last asked
 
     def load(self, ref: str) -> Case:
         try:
@@ -70,7 +70,7 @@ class CaseService:
                 summary=summarise(after),
                 now=now,
             )
-            self._changed.add(ref)
+            self._wrote(ref)
         for event in decision.events:
             log.info("%s %s by %s", ref, type(event).__name__, event.by, extra={"ref": ref})
         return decision
@@ -111,7 +111,7 @@ class CaseService:
                 summary=summarise(fold(case, decision.events)),
                 now=now,
             )
-            self._changed.add(ref)
+            self._wrote(ref)
 
     def destroy(self, ref: str, command: Command, now: datetime) -> Case:
         """Decide a `DestroyRecord` and replace the case's whole record with the tombstone it leaves;
@@ -122,15 +122,28 @@ class CaseService:
             after = fold(Case(ref=ref), decision.events)
             [tombstone] = decision.events
             self.store.erase(ref, to_plain(tombstone), summary=summarise(after), now=now)
-            self._changed.add(ref)
+            self._wrote(ref)
         log.info("%s record destroyed by %s", ref, command.actor.id, extra={"ref": ref})
         return case
 
-    def take_changed(self) -> set[str]:
-        """The cases written (new events) since the last call: the sweep's change feed."""
+    def feed(self) -> Callable[[], set[str]]:
+        """A change feed of its own: each call returns the cases written (new events) since its
+        previous call. The sweep and the Slack threads follow one each instead of scanning all."""
+        written: set[str] = set()
         with self._lock:
-            changed, self._changed = self._changed, set()
-        return changed
+            self._feeds.append(written)
+
+        def take() -> set[str]:
+            with self._lock:
+                taken = set(written)
+                written.clear()
+            return taken
+
+        return take
+
+    def _wrote(self, ref: str) -> None:
+        for written in self._feeds:
+            written.add(ref)
 
     def fail(self, ref: str, key: str, error: str, retry_at: datetime, now: datetime) -> None:
         with self._lock:

@@ -57,6 +57,7 @@ class Sweep:
                 ref: (version, date.fromisoformat(day) if day else None)
                 for ref, (version, day) in saved.get("looked", {}).items()
             }
+        self._changes = service.feed()
         self._days: list[tuple[date, str]] = []  # (next day to look, ref), earliest first
         self._primed = False
         self._saved_at: float | None = None
@@ -68,7 +69,7 @@ class Sweep:
         service's change feed) and those whose day has come (a heap by day), so a minute's sweep
         costs the same with 1,000 open cases as with 50,000."""
         day = reminder_day(now, self.policy)
-        changed = self.service.take_changed()
+        changed = self._changes()
         if self._primed:
             refs = changed | self._come(day)
         else:

@@ -64,6 +64,8 @@ class CaseThreads:
         self.clock = clock
         self.channel = config.slack.complaints_channel
         self._shown: dict[str, int] | None = None  # ref -> version on its card
+        self._changes = service.feed()
+        self._retry: set[str] = set()  # cases Slack refused to show: tried again next cycle
         self._lock = asyncio.Lock()
 
     def thread(self, ref: str) -> Thread | None:
@@ -75,24 +77,34 @@ class CaseThreads:
         return str(saved["ref"]) if saved else None
 
     async def sync_changed(self) -> int:
-        """Bring every case whose card is behind up to date; returns how many were synced."""
+        """Bring every case whose card is behind up to date; returns how many were synced.
+
+        The first call looks at every case; later ones at the cases written since (the case
+        service's change feed) and those Slack refused last time."""
+        first = self._shown is None
         shown = await self._versions()
-        behind = [  # a case closed before Slack was switched on gets no thread
-            s.stream
-            for s in self.service.store.summaries()
-            if s.stream.startswith("JC-")
-            and shown.get(s.stream) != s.version
-            and (s.summary.get("open") or s.stream in shown)
-        ]
+        if first:
+            self._changes()  # before the listing, so no case written meanwhile is missed
+            refs = {s.stream for s in self.service.store.summaries() if s.stream.startswith("JC-")}
+        else:
+            refs = self._changes() | self._retry
         done = 0
-        for ref in behind:
+        for ref in sorted(refs):
+            summary = self.service.store.summary(ref)
+            if summary is None or shown.get(ref) == summary.version:
+                self._retry.discard(ref)
+                continue
+            if not summary.summary.get("open") and ref not in shown:
+                continue  # a case closed before Slack was switched on gets no thread
             try:
                 await self.sync(ref)
             except Exception as error:  # Slack down or refusing: the cursor keeps what is still to post
                 log.warning(
                     "%s: case thread not updated (%s); next cycle retries", ref, error, extra={"ref": ref}
                 )
+                self._retry.add(ref)
                 continue
+            self._retry.discard(ref)
             done += 1
         return done
 
