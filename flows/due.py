@@ -93,6 +93,7 @@ def due(case: Case, now: datetime, policy: Policy) -> list[Reminder]:
                 org_id=clock.org_id,
                 late=on < today,
                 overdue=max(0, working_days_between(clock.target, today)),
+                due=clock.target,
             )
         )
     return sorted(found, key=lambda r: (r.on, r.key))

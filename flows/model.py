@@ -257,6 +257,7 @@ class Reminder:
     org_id: str = ""  # the organisation reminded; "" for the coordinating handlers
     late: bool = False
     overdue: int = 0  # how many working days past its date the thing reminded about is
+    due: date | None = None  # the date the thing reminded about is due
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ inbox as well. An organisation whose consent was withdrawn hears nothing more.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from flows import commands as c
@@ -67,7 +67,7 @@ def send_reminders(case: Case, cmd: c.SendReminders, now: datetime) -> Out:
                 org_name=case.orgs[case.coordinator].name,
                 about=about,
                 strand=reminder.subject if reminder.kind is ReminderKind.CONTRIBUTION else "",
-                due=long_date(_due_of(case, reminder.kind, reminder.subject) or reminder.on),
+                due=long_date(reminder.due or reminder.on),
                 overdue=reminder.overdue,
             )
     return out
@@ -131,16 +131,6 @@ def _about(case: Case, kind: ReminderKind, subject: str) -> str:
     if kind is ReminderKind.COMMENTS:
         return "comments on the draft joint response"
     return kind.value.replace("_", " ")
-
-
-def _due_of(case: Case, kind: ReminderKind, subject: str) -> date | None:
-    if kind is ReminderKind.CONTRIBUTION and subject in case.strands:
-        return case.strands[subject].target
-    if kind is ReminderKind.ACTION and subject in case.actions:
-        return case.actions[subject].due
-    if kind is ReminderKind.COMMENTS and case.draft is not None:
-        return case.draft.comment_by
-    return None
 
 
 CLOCK_RULES: dict[type[c.Command], Rule] = {
