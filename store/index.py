@@ -134,8 +134,9 @@ class Index:
             for record in self._entries[stream].pending:
                 yield stream, record
 
-    def put(self, stream: str, entry: Entry) -> None:
-        """Record a write whose stream file is already in place."""
+    def put(self, stream: str, entry: Entry, *, journal: bool = True) -> None:
+        """Record a write whose stream file is in place, or with ``journal=False`` one that is
+        staged: the caller journals it with ``journal`` once its file is in place."""
         self._entries[stream] = entry
         for key in entry.keys:
             self._owners[key] = stream
@@ -143,7 +144,12 @@ class Index:
             self._pending.add(stream)
         else:
             self._pending.discard(stream)
-        self._append(entry.line())
+        if journal:
+            self._append(entry.line())
+
+    def journal(self, streams: list[str]) -> None:
+        """Append the entries of streams whose staged files are now in place, in one write."""
+        self._append(b"".join(self._entries[stream].line() for stream in streams))
 
     def erase(self, stream: str, entry: Entry) -> None:
         """Replace a stream's entry with no trace of the old one: its keys are forgotten and the

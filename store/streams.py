@@ -7,7 +7,9 @@ in place, and a process killed mid-write leaves a torn file, while
 ``AtomicJSONStorage`` replaces the file whole through ``atomic_write``. Why a
 write cache: one append changes three tables and must land as one write, so
 the changes collect in TinyDB's ``CachingMiddleware`` and reach the storage in
-a single flush at ``StreamWrite.commit()``.
+a single flush at ``StreamWrite.commit()``. A staged write (``Store.batch``)
+goes to a new temporary file instead, neither flushed to disk nor renamed into
+place: the store does both for a whole batch at once.
 
 The file is TinyDB's own JSON, with events numbered 1..N::
 
@@ -32,7 +34,7 @@ from tinydb import Storage, TinyDB
 from tinydb.middlewares import CachingMiddleware
 from tinydb.table import Document
 
-from .atomic import atomic_write
+from .atomic import atomic_write, temp_path, write_new
 from .errors import StoreCorrupt
 from .records import ID_PATTERN, EffectRecord, StreamRecord, dumps
 
@@ -45,26 +47,40 @@ Fingerprint = tuple[int, int, int]  # st_ino, st_size, st_mtime_ns of a stream f
 
 
 class AtomicJSONStorage(Storage):
-    """A TinyDB storage that writes through ``atomic_write`` and reads strictly."""
+    """A TinyDB storage that writes through ``atomic_write`` and reads strictly.
 
-    def __init__(self, path: Path, *, durable: bool = True) -> None:
+    ``source`` is the file to read when it is not ``path`` (a staged temporary file); with
+    ``stage`` the write goes to a new temporary file next to ``path``, named in ``staged``.
+    """
+
+    def __init__(
+        self, path: Path, *, durable: bool = True, source: Path | None = None, stage: bool = False
+    ) -> None:
         self.path = path
+        self.source = source or path
+        self.staged: Path | None = None
         self._durable = durable
+        self._stage = stage
 
     def read(self) -> Tables | None:
         try:
-            raw = self.path.read_bytes()
+            raw = self.source.read_bytes()
         except FileNotFoundError:
             return None
         try:
             data = json.loads(raw, parse_constant=_refuse_constant)
         except ValueError as exc:  # includes JSONDecodeError and UnicodeDecodeError
-            raise StoreCorrupt(path=self.path, problem=f"not valid JSON ({exc})") from None
-        _check_tables(self.path, data)
+            raise StoreCorrupt(path=self.source, problem=f"not valid JSON ({exc})") from None
+        _check_tables(self.source, data)
         return data  # type: ignore[no-any-return]  # shape checked just above
 
     def write(self, data: Tables) -> None:
-        atomic_write(self.path, dumps(data).encode(), durable=self._durable)
+        encoded = dumps(data).encode()
+        if self._stage:
+            self.staged = temp_path(self.path)
+            write_new(self.staged, encoded, durable=False)
+        else:
+            atomic_write(self.path, encoded, durable=self._durable)
 
 
 class _WriteOnce(CachingMiddleware):
@@ -98,13 +114,23 @@ class StreamWrite:
     """One change to one stream file: read it once, change its tables, write them at once.
 
     Nothing reaches the disk before ``commit()``; dropping the object abandons
-    the change, which is how a refused write leaves the file untouched.
+    the change, which is how a refused write leaves the file untouched. ``source``
+    and ``stage`` are the storage's (a write within ``Store.batch``).
     """
 
-    def __init__(self, path: Path, stream: str, *, durable: bool = True) -> None:
+    def __init__(
+        self,
+        path: Path,
+        stream: str,
+        *,
+        durable: bool = True,
+        source: Path | None = None,
+        stage: bool = False,
+    ) -> None:
         self.path = path
-        cache = _WriteOnce(AtomicJSONStorage)  # type: ignore[no-untyped-call]  # unannotated in TinyDB
-        self._db = TinyDB(path, storage=cache, durable=durable)
+        self._storage = AtomicJSONStorage(path, durable=durable, source=source, stage=stage)
+        cache = _WriteOnce(lambda: self._storage)  # type: ignore[no-untyped-call]  # unannotated in TinyDB
+        self._db = TinyDB(storage=cache)
         tables = self._db.storage.read()
         self.existed = tables is not None
         self.state = StreamState(stream) if tables is None else parse_stream(path, stream, tables)
@@ -133,8 +159,14 @@ class StreamWrite:
         self._db.table("effects").update(record.to_json(), doc_ids=[position + 1])
         self.state.effects[position] = record
 
+    @property
+    def staged(self) -> Path | None:
+        """Where a staged commit wrote the file (None before it, or when not staging)."""
+        return self._storage.staged
+
     def commit(self) -> Fingerprint:
-        """Write meta from the state, flush every table in one storage write."""
+        """Write meta from the state, flush every table in one storage write; returns the
+        fingerprint of the file written (staged: the temporary file, which keeps it when renamed)."""
         state = self.state
         meta = {
             "format": FORMAT,
@@ -149,7 +181,7 @@ class StreamWrite:
         else:
             table.insert(Document(meta, doc_id=1))
         self._db.close()
-        return fingerprint(self.path)
+        return fingerprint(self.staged or self.path)
 
 
 def stream_file(directory: Path, stream: str) -> Path:
