@@ -5,12 +5,15 @@ due in the outbox (and, with Slack, bring the case threads up to date). `run_onc
 cycle and prints what waits for a handler; `run_forever` repeats it on an APScheduler interval job
 (rebuilt at every start, never trusted to persist) and, at a terminal, lets the handler answer.
 SIGTERM or SIGINT stops it gracefully: the cycle in hand finishes, the scheduler stops, the store
-is closed.
+is closed. A cycle runs as a task of its own, shielded from its caller's cancellation: stopping
+cancels the mailbox listener and the scheduler's job, and a poll cut off there would go on in its
+thread, still writing as the store closed, with its letters left for the next start.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
@@ -115,6 +118,7 @@ class Assistant:
         chat = self.slack.chat if self.slack else TerminalChat(out, at_keyboard)
         self.runner = EffectRunner(config, self.service, mailer, chat, secret)
         self._cycle_lock = asyncio.Lock()
+        self._cycles: set[asyncio.Task[None]] = set()
         self.mailbox_error: MailError | None = None
         self._listen_seconds = IDLE_SECONDS if isinstance(self.inbox, ImapInbox) else POLL_SECONDS
 
@@ -137,6 +141,23 @@ class Assistant:
         return len(emails)
 
     async def cycle(self) -> None:
+        """Run one cycle to its end, even if the caller is cancelled meanwhile (see the module's
+        docstring); `cycles_done` waits for every cycle in hand."""
+        task = asyncio.ensure_future(self._cycle())
+        self._cycles.add(task)
+        task.add_done_callback(self._cycles.discard)
+        await asyncio.shield(task)
+
+    async def cycles_done(self) -> None:
+        while self._cycles:
+            await asyncio.wait(set(self._cycles))
+
+    async def _scheduled_cycle(self) -> None:
+        """The scheduler's job; its shutdown cancels a job in hand, which only ends the waiting."""
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.cycle()
+
+    async def _cycle(self) -> None:
         async with self._cycle_lock:
             now = self.clock()
             try:
@@ -184,7 +205,7 @@ class Assistant:
             loop.add_signal_handler(sig, stop.set)
         scheduler = AsyncIOScheduler(timezone=UTC)
         scheduler.add_job(
-            self.cycle,
+            self._scheduled_cycle,
             "interval",
             seconds=self.config.runner.sweep_seconds,
             coalesce=True,
@@ -200,12 +221,14 @@ class Assistant:
                 waits.append(self._converse(stop))
             await _first(*waits)
         finally:
+            scheduler.pause()  # no new cycle; one it has just handed to the loop gets to start
+            await asyncio.sleep(0)
+            await self.cycles_done()
             scheduler.shutdown(wait=False)
             if self.slack is not None:
                 await self.slack.stop()
-            async with self._cycle_lock:  # let the cycle in hand finish
-                await asyncio.to_thread(self.inbox.close)
-                log.info("stopped")
+            await asyncio.to_thread(self.inbox.close)
+            log.info("stopped")
 
     async def _listen(self, stop: asyncio.Event) -> None:
         """Take mail in as it arrives: IMAP IDLE tells us at once; a Maildir is looked at every

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from datetime import timedelta
 from pathlib import Path
@@ -44,6 +45,25 @@ async def test_a_first_start_takes_in_the_samples_and_acknowledges_them(
     assert len(files(inbox.path / ".Processed" / "cur")) == 3
     assert out.getvalue().count("[chat] New complaint") == 3
     assert out.getvalue().count(QUESTION) == 3
+
+
+async def test_a_cycle_whose_caller_is_cancelled_still_runs_to_its_end(
+    config: Config, store: Store, inbox: MaildirInbox, outbox_dir: Path
+) -> None:
+    """As at shutdown, when the listener or the scheduler's job is cancelled mid-cycle."""
+    inbox.deliver(complaint(), RECEIVED)
+    assistant = Assistant(config, store, io.StringIO(), clock=Clock(NOW))
+    caller = asyncio.ensure_future(assistant.cycle())
+    await asyncio.sleep(0)  # the cycle is under way: its intake is polling in a thread
+
+    caller.cancel()
+    await asyncio.gather(caller, return_exceptions=True)
+    assert caller.cancelled()
+    await assistant.cycles_done()
+
+    assert len(case_refs(store)) == 1
+    assert len(files(inbox.path / ".Processed" / "cur")) == 1
+    assert len(files(outbox_dir)) == 1  # the runner's part of the cycle ran too
 
 
 async def test_the_samples_are_delivered_on_the_first_start_only(
