@@ -15,6 +15,11 @@ Why it works the way it does:
   de-duplication keeps cases single. A UID is only moved under the UIDVALIDITY it was listed with.
 - **Sizes first.** UID, RFC822.SIZE and INTERNALDATE are listed before any body, so a message over
   ``max_message_bytes`` is never downloaded: it comes back with ``over_limit`` set and no data.
+- **Bodies in sets.** The rest are fetched with one ``UID FETCH`` per set of UIDs: one round trip
+  per set instead of one per message, which a burst of thousands would pay thousands of times. A set
+  holds at most `FETCH_SET` messages and `FETCH_BYTES` bytes by the listed sizes, so one response
+  stays a bounded size (a single larger message, still under the limit, goes alone). Responses are
+  matched to messages by UID, never by order; a UID given no body (expunged meanwhile) is skipped.
 - **Exact bytes, time of arrival.** `received_at` is INTERNALDATE (statutory clocks start when mail
   reaches the mailbox). imap-tools keeps only a parsed message, which does not round-trip byte for
   byte, so the FETCH goes through its imaplib client.
@@ -37,7 +42,7 @@ import re
 import ssl
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -57,6 +62,8 @@ log = logging.getLogger("jointly.mail.imap")
 BACKOFF_FIRST = 1.0
 BACKOFF_CAP = 60.0
 MOVE_SET = 500  # UIDs per MOVE command: one round trip files a burst
+FETCH_SET = 200  # messages per body FETCH: one round trip reads many ...
+FETCH_BYTES = 20_000_000  # ... up to this many bytes, so one response stays a bounded size
 IDLE_LIMIT = 29 * 60  # RFC 2177: re-issue IDLE at least every 29 minutes
 _LOST = (OSError, imaplib.IMAP4.error)  # ssl errors and timeouts are OSErrors; abort is an error
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -90,6 +97,7 @@ class ImapInbox:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         move_set: int = MOVE_SET,
+        fetch_set: int = FETCH_SET,
     ) -> None:
         if settings.auth == "password" and password is None:
             raise MailboxError("no password for the IMAP login", username=settings.username)
@@ -101,7 +109,7 @@ class ImapInbox:
         self._ssl = ssl_context or ssl.create_default_context()
         self._timeout = connect_timeout
         self._sleep, self._clock = sleep, clock
-        self._move_set = move_set
+        self._move_set, self._fetch_set = move_set, fetch_set
         self._lock = threading.Lock()
         self._box: BaseMailBox | None = None
         self._caps: frozenset[str] = frozenset()
@@ -163,13 +171,19 @@ class ImapInbox:
         return 0
 
     def _read(self, box: BaseMailBox, after: int) -> list[RawMail]:
+        listed = sorted(item for item in _listing(box, after) if item[0] > after)
+        limit = self.settings.max_message_bytes
+        wanted = [(uid, size) for uid, size, _ in listed if size <= limit]
+        bodies: dict[int, bytes] = {}
+        for chosen in _fetch_sets(wanted, self._fetch_set, FETCH_BYTES):
+            bodies |= _bodies(box, chosen)
         found = []
-        for uid, size, received_at in sorted(item for item in _listing(box, after) if item[0] > after):
-            if size > self.settings.max_message_bytes:
+        for uid, size, received_at in listed:
+            if size > limit:
                 log.warning("message %s is %d bytes, over the limit: not downloaded", uid, size)
                 found.append(RawMail(str(uid), b"", received_at, over_limit=size))
-            elif (data := _body(box, uid)) is not None:  # None: expunged by someone meanwhile
-                found.append(RawMail(str(uid), data, received_at))
+            elif uid in bodies:  # otherwise expunged by someone meanwhile
+                found.append(RawMail(str(uid), bodies[uid], received_at))
         return found
 
     def _select(self, box: BaseMailBox) -> int:
@@ -315,13 +329,44 @@ def _idle(box: BaseMailBox, timeout: float) -> bool:
     return bool(box.idle.wait(timeout=timeout))
 
 
-def _body(box: BaseMailBox, uid: int) -> bytes | None:
-    result = box.client.uid("FETCH", str(uid), "(BODY.PEEK[])")
+def _fetch_sets(wanted: Sequence[tuple[int, int]], most: int, most_bytes: int) -> Iterator[list[int]]:
+    """The UIDs of `wanted` (UID, size) in order, in sets of at most `most` messages and `most_bytes`
+    bytes; a message larger than `most_bytes` makes a set of its own."""
+    chosen: list[int] = []
+    total = 0
+    for uid, size in wanted:
+        if chosen and (len(chosen) == most or total + size > most_bytes):
+            yield chosen
+            chosen, total = [], 0
+        chosen.append(uid)
+        total += size
+    if chosen:
+        yield chosen
+
+
+def _bodies(box: BaseMailBox, uids: Sequence[int]) -> dict[int, bytes]:
+    """The bytes of the messages of `uids` still in the folder, by UID."""
+    result = box.client.uid("FETCH", ",".join(map(str, uids)), "(BODY.PEEK[])")
     _ok(result)
-    for item in result[1]:
-        if isinstance(item, tuple) and b"BODY[]" in item[0]:
-            return bytes(item[1])
-    return None
+    return _bodies_by_uid(result[1])
+
+
+def _bodies_by_uid(responses: Sequence[Any]) -> dict[int, bytes]:
+    """Message bytes by UID from FETCH responses as imaplib gives them: ``(header, literal)`` for a
+    response with a body, then the rest of its line as bytes; a flag update is bytes alone. Neither
+    the responses nor the items in one come in a set order: ``UID n`` may be in the header or, after
+    the literal, in the rest of the line."""
+    found: dict[int, bytes] = {}
+    rest = b""
+    for item in reversed(responses):  # backwards, so `rest` is the next bytes item after a body
+        if isinstance(item, bytes):
+            rest = item
+        elif isinstance(item, tuple) and b"BODY[]" in item[0]:
+            uid = _UID.search(item[0]) or _UID.search(rest)
+            if uid:
+                found[int(uid.group(1))] = bytes(item[1])
+            rest = b""
+    return found
 
 
 def _internaldate(found: re.Match[bytes]) -> datetime:

@@ -14,7 +14,7 @@ import pytest
 
 from bot.config import ImapMailbox
 from mail.errors import MailboxError
-from mail.imap import ImapInbox
+from mail.imap import ImapInbox, _bodies, _bodies_by_uid, _fetch_sets
 from mail.maildir import RawMail
 from store.store import Store
 from tests.servers.dovecot import Dovecot, dovecot_fixture, dovecot_server_fixture, imap_user_fixture  # noqa: F401
@@ -43,7 +43,9 @@ def make_inbox(dovecot: Dovecot, imap_user: str, store: Store) -> Iterator[MakeI
 
     def make(*, password: str | None = Dovecot.password, trust: bool = True, **options: Any) -> ImapInbox:
         extra = {
-            key: options.pop(key) for key in ("sleep", "clock", "token_source", "move_set") if key in options
+            key: options.pop(key)
+            for key in ("sleep", "clock", "token_source", "move_set", "fetch_set")
+            if key in options
         }
         values = {"kind": "imap", "host": dovecot.host, "port": dovecot.tls_port, "username": imap_user}
         values |= {"password_env": "IMAP_PASSWORD", **options}
@@ -170,6 +172,59 @@ def test_a_message_over_the_limit_is_not_downloaded_and_can_be_quarantined(
     inbox.quarantine(str(big_uid), "too large")
     assert dovecot.messages(imap_user, "Quarantine") == [big]
     assert dovecot.messages(imap_user, "INBOX") == [small]
+
+
+def test_bodies_come_in_sets_exact_in_uid_order_unseen_with_over_limit_ones_in_place(
+    dovecot: Dovecot, imap_user: str, make_inbox: MakeInbox
+) -> None:
+    sent = [message(n, padding=1000 if n in (2, 5) else n) for n in range(7)]
+    uids = [dovecot.append(imap_user, data) for data in sent]
+    inbox = make_inbox(fetch_set=2, max_message_bytes=500)  # five bodies to fetch: three sets
+
+    listed = inbox.pending()
+
+    assert [(m.uid, m.data, m.over_limit) for m in listed] == [
+        (str(uid), b"", len(data)) if len(data) > 500 else (str(uid), data, 0)
+        for uid, data in zip(uids, sent, strict=True)
+    ]
+    with dovecot.client(imap_user) as person:
+        assert all(msg.flags == () for msg in person.fetch(mark_seen=False, headers_only=True))
+
+
+def test_sets_are_bounded_by_count_and_bytes_and_a_large_message_goes_alone() -> None:
+    wanted = [(1, 10), (2, 10), (3, 10), (5, 50), (6, 120), (7, 1), (9, 99)]
+    # 10 + 50 fits 100, 120 goes alone, 1 + 99 fills 100 exactly
+    assert list(_fetch_sets(wanted, 2, 100)) == [[1, 2], [3, 5], [6], [7, 9]]
+    assert list(_fetch_sets(wanted, 3, 1000)) == [[1, 2, 3], [5, 6, 7], [9]]
+    assert list(_fetch_sets([], 3, 1000)) == []
+
+
+def test_a_message_expunged_after_the_listing_is_left_out_of_the_set(
+    dovecot: Dovecot, imap_user: str
+) -> None:
+    uids = [dovecot.append(imap_user, message(n)) for n in range(3)]
+    with dovecot.client(imap_user) as ours, dovecot.client(imap_user) as person:
+        assert ours.client.uid("FETCH", "1:*", "(UID)")[0] == "OK"  # our session has listed all three
+        person.client.uid("STORE", str(uids[1]), "+FLAGS", r"(\Deleted)")
+        person.client.expunge()
+
+        assert _bodies(ours, uids) == {uids[0]: message(0), uids[2]: message(2)}
+
+
+def test_fetch_responses_are_matched_to_messages_by_uid_wherever_it_is() -> None:
+    # As imaplib returns them (without the word FETCH): out of UID order, UID before and after the
+    # literal, a flag update another session caused, and Dovecot's answer for an expunged message.
+    responses = [
+        b"4 (FLAGS (\\Seen))",
+        (b"3 (UID 30 BODY[] {6}", b"third\n"),
+        b")",
+        (b"1 (BODY[] {6}", b"first\n"),
+        b" UID 10)",
+        b"2 (UID 20 BODY[] NIL)",
+        (b"5 (FLAGS (\\Recent) BODY[] {17}", b"UID 99 in a body\n"),
+        b" UID 50 FLAGS (\\Seen))",
+    ]
+    assert _bodies_by_uid(responses) == {30: b"third\n", 10: b"first\n", 50: b"UID 99 in a body\n"}
 
 
 def test_a_person_s_deleted_mark_is_not_expunged_by_filing(
