@@ -33,6 +33,7 @@ from mail.text import html_to_text, split_quoted
 
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 _BODY_TYPES = ("text/plain", "text/html")
+_NAMED_IN = frozenset({"content-disposition", "content-type"})
 _MAX_UNSPLIT_TEXT = 1_000_000
 
 
@@ -150,7 +151,7 @@ def _date(value: str | None) -> datetime | None:
 def _body(message: Message) -> tuple[str, tuple[Attachment, ...]]:
     """The message's text (plain preferred, else HTML as text) and its other parts as files."""
     plain: list[str] = []
-    html: list[str] = []
+    html: list[Message] = []  # decoded only if there is no plain text (usually there is)
     attachments: list[Attachment] = []
     for part in _leaves(message):
         content_type = _content_type(part)
@@ -158,10 +159,13 @@ def _body(message: Message) -> tuple[str, tuple[Attachment, ...]]:
         if _unsplittable(part):
             plain.append(_text_of(part))
         elif content_type in _BODY_TYPES and not filename and not _is_attachment(part):
-            (plain if content_type == "text/plain" else html).append(_text_of(part))
+            if content_type == "text/plain":
+                plain.append(_text_of(part))
+            else:
+                html.append(part)
         else:
             attachments.append(_attachment(part, content_type, filename))
-    texts = plain or [html_to_text(item) for item in html]
+    texts = plain or [html_to_text(_text_of(part)) for part in html]
     return "\n\n".join(texts), tuple(attachments)
 
 
@@ -180,12 +184,13 @@ def _leaves(message: Message) -> Iterator[Message]:
 
 def _unsplittable(part: Message) -> bool:
     """A multipart that names no boundary, small enough to read as text (a large one is a file)."""
-    payload = part.get_payload()
-    return (
-        isinstance(payload, str)
-        and len(payload) <= _MAX_UNSPLIT_TEXT
-        and any(isinstance(defect, NoBoundaryInMultipartDefect) for defect in part.defects)
-    )
+    if not any(isinstance(defect, NoBoundaryInMultipartDefect) for defect in part.defects):
+        return False  # the usual case, known without get_payload (which may re-decode the body)
+    try:
+        payload = part.get_payload()
+    except Exception:  # e.g. ValueError from a NUL in its charset: then it stays a file
+        return False
+    return isinstance(payload, str) and len(payload) <= _MAX_UNSPLIT_TEXT
 
 
 def _content_type(part: Message) -> str:
@@ -196,6 +201,10 @@ def _content_type(part: Message) -> str:
 
 
 def _filename(part: Message) -> str:
+    # A filename is a 'filename' or 'name' parameter: where no header has those letters, the
+    # stdlib's parameter parsing (most of a body part's cost) cannot find one.
+    if not any("name" in value.lower() for name, value in part.raw_items() if name.lower() in _NAMED_IN):
+        return ""
     try:
         name = part.get_filename()
     except Exception:

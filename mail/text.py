@@ -47,6 +47,9 @@ _HEADER_LINE = re.compile(r"^\s*\*?(from|sent|date|to|subject|cc)\s*:\*?", re.IG
 _ON_WROTE_START = re.compile(r"^\s*on\s.+", re.IGNORECASE)
 _WROTE_END = re.compile(r"wrote\s*:\s*$", re.IGNORECASE)
 _TIME_OR_ADDRESS = re.compile(r"\d{1,2}[:.]\d{2}|@")
+# How any line that the four patterns above could take as the start of the history begins (for a
+# header line, 'From:'): a line that does not match cannot start it.
+_MAY_START_HISTORY = re.compile(r"\s*(?:-{2}|_{10}|\*?from\s*:|on\s)", re.IGNORECASE)
 
 
 def _bounded(html: str) -> str:
@@ -176,10 +179,10 @@ def html_to_text(html: str) -> str:
 def _tidy(lines: list[str]) -> str:
     """Join lines, with at most one blank line in a row and none at either end."""
     kept: list[str] = []
-    for line in lines:
-        if line.strip() or (kept and kept[-1].strip()):
-            kept.append(line.rstrip())
-    while kept and not kept[-1].strip():
+    for line in map(str.rstrip, lines):
+        if line or (kept and kept[-1]):
+            kept.append(line)
+    while kept and not kept[-1]:
         kept.pop()
     return "\n".join(kept)
 
@@ -189,8 +192,8 @@ def split_quoted(text: str) -> tuple[str, str]:
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     cut = _history_start(lines)
     head, history = lines[:cut], lines[cut:]
-    new = [line for line in head if not line.lstrip().startswith(">")]
-    quoted = [line for line in head if line.lstrip().startswith(">")]
+    quoted = [line for line in head if line.lstrip().startswith(">")] if ">" in text else []
+    new = [line for line in head if not line.lstrip().startswith(">")] if quoted else head
     if quoted and history:
         quoted.append("")
     return _tidy(new), _tidy(quoted + history)
@@ -199,6 +202,8 @@ def split_quoted(text: str) -> tuple[str, str]:
 def _history_start(lines: list[str]) -> int:
     """Index of the first line of a reply header block, or len(lines) if there is none."""
     for index, line in enumerate(lines):
+        if not _MAY_START_HISTORY.match(line):  # one test instead of four for almost every line
+            continue
         header = _HEADER_LINE.match(line)
         if (
             _ORIGINAL_MESSAGE.match(line)

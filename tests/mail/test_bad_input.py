@@ -232,3 +232,12 @@ def test_a_large_multipart_without_a_boundary_stays_an_attachment() -> None:
     assert mail.text == ""
     (attachment,) = mail.attachments
     assert attachment.size == len(body)
+
+
+def test_a_nul_in_a_declared_charset() -> None:
+    raw = (HEAD.replace(b"My complaint", b"=?utf-8\x00?q?caf=C3=A9?=")
+           + b'Content-Type: text/plain; charset="utf-8\x00"\n\nCaf\xc3\xa9\n')
+    mail = parse_message(raw)
+    assert (mail.subject, mail.text) == ("caf\u00e9", "Caf\u00e9")
+    unsplittable = parse_message(HEAD + b'Content-Type: multipart/mixed; charset="\x00"\n\nCaf\xc3\xa9\n')
+    assert [attachment.data for attachment in unsplittable.attachments] == [b"Caf\xc3\xa9\n"]

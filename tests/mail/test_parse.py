@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import UTC, datetime, timedelta, timezone
+from email.utils import getaddresses
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mail.decode import _plain_mailboxes, clean, decode_bytes, recover_8bit, unfold
 from mail.errors import MailError, MailParseError
 from mail.parse import IncomingMail, parse_message
 
@@ -205,3 +207,65 @@ def test_hostile_mime_nesting_keeps_headers_and_the_body_as_data() -> None:
     assert (mail.from_address, mail.subject, mail.text) == ("a@example.org", "deep", "")
     (body,) = mail.attachments
     assert body.size > 100_000 and body.data.endswith(b"deep\n")
+
+
+# --- fast paths: each must read exactly what the general path reads ------------------------------
+
+# Header values built from these: plain lists of mailboxes, and the same with anything else inside.
+NAMES = ["", "Margaret Ellison ", "J. Smith", '"Okafor, David" ', '"a (b)" ', '"x\\"y" ', '"" ',
+         "Siobh\u00e1n ", "=?utf-8?q?Siobh=C3=A1n_O=27Neill?= ", "A\u00a0B ", "A \t B", '"q" r ', "\t"]
+ADDRESSES = ["a@example.org", "o'neill@example.net", "a.b+c@x-y.example"]
+ODD_ADDRESSES = ["<a @b.example>", "a..b@c.example", ".a@b.example", "a@b.", "a@[10.0.0.1]", "a@b@c", "<a@b",
+                 "a@b>", "<>", "\u00e9@b.example", "(c) a@b.example", "a@b.example (c)", "g: a@b.example;"]
+SEPARATORS = [",", ", ", " ,", ",\t", ", ", ",,", " ", ";", ""]
+NOISE = ["(comment)", "(", ")", ",", "group: ", "undisclosed-recipients:;", " ", "\\", "\x00", "\x01",
+         "\x7f", "\x85", "\xa0", "\u2028", "\udce9", "@", ".", '"', "<", ">"]
+ITEM = st.one_of(
+    st.tuples(st.sampled_from(NAMES), st.sampled_from(ADDRESSES)).map(lambda pair: f"{pair[0]}<{pair[1]}>"),
+    st.sampled_from(ADDRESSES),
+    st.tuples(st.sampled_from(NAMES), st.sampled_from(ODD_ADDRESSES)).map("".join),
+    st.sampled_from(NOISE),
+)
+HEADER_VALUE = st.tuples(ITEM, st.lists(st.tuples(st.sampled_from(SEPARATORS), ITEM), max_size=3)).map(
+    lambda value: value[0] + "".join(separator + item for separator, item in value[1])
+)
+PLAIN_FORMS = [
+    "a@example.org",
+    "Margaret Ellison <Margaret.Ellison@Example.ORG>",
+    '"Okafor, David" <d.okafor@example.com>',
+    "=?utf-8?q?Siobh=C3=A1n_O=27Neill?= <Siobhan.ONeill@example.net>",
+    "complaints@northshire-trust.example, Copy <Other@Example.net>",
+    "<a@example.org>,b@example.org ,\t\"\" <c+d@example.org>",
+]
+
+
+@pytest.mark.parametrize("value", PLAIN_FORMS)
+def test_common_address_forms_take_the_fast_path(value: str) -> None:
+    assert _plain_mailboxes(value) == getaddresses([value])
+
+
+def test_the_fast_address_path_reads_each_mailbox_and_pair_as_getaddresses_does() -> None:
+    items = [f"{name}<{address}>" for name in NAMES for address in ADDRESSES + ODD_ADDRESSES]
+    items += [name + address for name in NAMES for address in ADDRESSES + ODD_ADDRESSES] + NOISE
+    values = [*items, *(f"{item}{sep}Pat <p@example.org>" for item in items for sep in SEPARATORS)]
+    read = {value: _plain_mailboxes(value) for value in values}
+    assert all(fast is None or fast == getaddresses([value]) for value, fast in read.items())
+    assert sum(fast is not None for fast in read.values()) > 100  # the fast path was taken, and agreed
+
+
+@settings(max_examples=1000, deadline=None)
+@given(HEADER_VALUE)
+def test_the_fast_address_path_reads_what_getaddresses_reads(value: str) -> None:
+    fast = _plain_mailboxes(value)
+    assert fast is None or fast == getaddresses([value])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from(["a", " ", "\t", "\n", "\r", "\x0b", "\x1c", "\x85", "\u2028", "\x00",
+                                         "\xe9", "\udce9", "\udc80", "=", "?"])))
+def test_the_header_text_fast_paths_agree_with_the_general_ones(value: str) -> None:
+    assert clean(value) == value.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
+    assert unfold(value) == " ".join(line.strip() for line in value.splitlines() if line.strip())
+    escaped = any("\udc80" <= char <= "\udcff" for char in value)
+    recovered = decode_bytes(value.encode("utf-8", "surrogateescape")) if escaped else value
+    assert recover_8bit(value) == recovered

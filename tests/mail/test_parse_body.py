@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mail.parse import parse_message
+from mail.text import _HEADER_LINE, _MAY_START_HISTORY, _ON_WROTE_START, _ORIGINAL_MESSAGE, _OUTLOOK_RULE
 
 
 def test_multipart_alternative_prefers_plain_text() -> None:
@@ -200,3 +203,29 @@ def test_html_is_read_as_a_person_would_see_it(html: str, text: str) -> None:
 def test_nested_html_quotes_keep_their_depth() -> None:
     html = "<p>Yes.</p><blockquote>Will you?<blockquote>Please reply.</blockquote></blockquote>"
     assert html_text(html) == "Yes.\n--\n> Will you?\n> > Please reply."
+
+
+# Lines built as blanks + a beginning + a rest, so that many could start a reply's history.
+BLANKS = ["", " ", "\t", "\x0b", "\x85", "\u2028", "*", "> "]
+BEGINNINGS = ["On", "on ", "ON\t", "From", "from :", "*From:*", "FROM:", "Sent:", "To:", "--", "-", "_" * 10,
+              "_" * 9, ""]
+RESTS = [" ", ":", "*", "-", "--", "_", "original message", "Original Message", "wrote:", "wrote :", "12:30",
+         "@", "x", "\t"]
+LINE = st.tuples(
+    st.lists(st.sampled_from(BLANKS), max_size=3).map("".join),
+    st.sampled_from(BEGINNINGS),
+    st.lists(st.sampled_from(RESTS), max_size=5).map("".join),
+).map("".join)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(LINE)
+def test_a_line_that_may_start_the_history_is_always_tested_in_full(line: str) -> None:
+    header = _HEADER_LINE.match(line)
+    may_start = (
+        _ORIGINAL_MESSAGE.match(line)
+        or _OUTLOOK_RULE.match(line)
+        or (header and header.group(1).lower() == "from")
+        or _ON_WROTE_START.match(line)
+    )
+    assert _MAY_START_HISTORY.match(line) or not may_start
