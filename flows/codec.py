@@ -37,11 +37,19 @@ EFFECT_TYPES = _subclasses(effects, effects.Effect)
 COMMAND_TYPES = _subclasses(commands, commands.Command)
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def to_plain(value: Any) -> Any:
     """Turn a dataclass (and everything inside it) into JSON-able values."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        plain = {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        return {"type": type(value).__name__, **plain}
+    kind = type(value)
+    if kind in _SCALARS:  # most values: answered before any of the slower checks below
+        return value
+    if dataclasses.is_dataclass(kind):
+        plain = {"type": kind.__name__}
+        for name in _field_names(kind):
+            plain[name] = to_plain(getattr(value, name))
+        return plain
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime | date):
@@ -52,6 +60,11 @@ def to_plain(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {str(k): to_plain(v) for k, v in value.items()}
     return value
+
+
+@cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
 
 
 def event_from_plain(data: Mapping[str, Any]) -> events.Event:
