@@ -34,8 +34,8 @@ import gc
 import json
 import logging
 import os
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .atomic import FILE_MODE, atomic_write
@@ -136,7 +136,7 @@ class Index:
 
     def put(self, stream: str, entry: Entry, *, journal: bool = True) -> None:
         """Record a write whose stream file is in place, or with ``journal=False`` one that is
-        staged: the caller journals it with ``journal`` once its file is in place."""
+        staged: the caller reports it to ``placed`` once its file is in place."""
         self._entries[stream] = entry
         for key in entry.keys:
             self._owners[key] = stream
@@ -147,9 +147,12 @@ class Index:
         if journal:
             self._append(entry.line())
 
-    def journal(self, streams: list[str]) -> None:
-        """Append the entries of streams whose staged files are now in place, in one write."""
-        self._append(b"".join(self._entries[stream].line() for stream in streams))
+    def placed(self, stats: Mapping[str, Fingerprint]) -> None:
+        """Staged files are now in place with these fingerprints: record them and journal the
+        entries, in one write."""
+        for stream, stat in stats.items():
+            self._entries[stream] = replace(self._entries[stream], stat=stat)
+        self._append(b"".join(self._entries[stream].line() for stream in stats))
 
     def erase(self, stream: str, entry: Entry) -> None:
         """Replace a stream's entry with no trace of the old one: its keys are forgotten and the

@@ -16,12 +16,15 @@ the events that caused them. Methods block; async callers go through
 ``batch()`` is a group commit for bursts (the intake of a full mailbox): within
 it, the writes of the thread that opened it are visible at once to every
 reader, but reach the disk together when it ends, one flush for all instead of
-one each (a write costs about a fifth). A crash before the end loses the
-batch's writes, all of them or only later ones, never part of one; so the
-caller must not act outside the store (move the mail away) before the batch
-has ended without error. Meanwhile pending effects of staged streams are not
-handed out (no letter goes out on a record that is not yet on disk), and other
-threads' writes stay durable one by one.
+one each. A crash before the end loses the batch's writes, all of them or only
+later ones, never part of one; so the caller must not act outside the store
+(move the mail away) before the batch has ended without error. Meanwhile
+pending effects of staged streams are not handed out (no letter goes out on a
+record that is not yet on disk), and other threads' writes stay durable one by
+one. A staged file is kept in memory, where reads find it, and written to a
+temporary file by the store's writer thread, so that creating files (from
+0.02 to 0.5 ms each on the machine the benchmarks ran on) overlaps the
+caller's work instead of adding to it.
 
 Where corruption is reported: a stream file is checked whenever it is read, so
 ``load`` and every write raise ``StoreCorrupt`` for a bad file. ``open`` reads,
@@ -34,14 +37,15 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from .atomic import fsync_dir, remove_temp_files, sync_files
+from .atomic import fsync_dir, remove_temp_files, sync_files, temp_path, write_new
 from .cursors import read_cursor, write_cursor
 from .errors import (
     DuplicateKey,
@@ -63,10 +67,21 @@ from .records import (
     check_summary,
     require_aware,
 )
-from .streams import StreamWrite, read_stream, stream_file
+from .streams import Fingerprint, StreamWrite, fingerprint, read_stream, stream_file
 
 STREAMS = "streams"
 CURSORS = "cursors"
+UNWRITTEN: Fingerprint = (0, 0, 0)  # a staged entry's, until its file is in place
+
+
+@dataclass(slots=True)
+class Staged:
+    """A stream's newest file within a batch: its bytes, and the writer thread's work of putting
+    them in ``temp`` (giving the file's fingerprint)."""
+
+    data: bytes
+    temp: Path
+    written: Future[Fingerprint]
 
 
 class Store:
@@ -82,8 +97,9 @@ class Store:
         self._closed = False
         self._batching = threading.RLock()  # one batch at a time; the owner may nest
         self._batch_owner: int | None = None  # the thread whose writes are staged
-        self._staged: dict[str, Path] = {}  # stream -> its newest file, written but not flushed
-        self._placed: list[str] = []  # staged files renamed into place, their directory not flushed
+        self._staged: dict[str, Staged] = {}
+        self._placed: dict[str, Fingerprint] = {}  # renamed into place, their directory not flushed
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="store-writer")  # in order, one by one
 
     @classmethod
     def open(cls, path: Path) -> Store:
@@ -112,6 +128,7 @@ class Store:
                     self._flush()
                 finally:
                     self._closed = True
+                    self._writer.shutdown()
                     self._index.close()
                     self._lock.release()
 
@@ -184,7 +201,8 @@ class Store:
         with self._mutex:
             entry = self._entry(stream)
             path = stream_file(self._streams, stream)
-            state = read_stream(self._staged.get(stream, path), stream)
+            staged = self._staged.get(stream)
+            state = read_stream(path, stream, staged.data if staged else None)
             _check_matches(path, None if state is None else state.version, entry)
             assert state is not None  # _check_matches refused a missing file
             return state.record()
@@ -310,6 +328,7 @@ class Store:
             write.add_events([event])
             write.state.summary = new_summary or {}
             stat = write.commit()
+            assert stat is not None  # written in place, not staged
             self._index.erase(stream, Entry.of(write.state, stat))
             return write.state.version
 
@@ -362,33 +381,55 @@ class Store:
         path = stream_file(self._streams, stream)
         if stage is None:
             stage = self._batch_owner == threading.get_ident()
-        write = StreamWrite(path, stream, source=self._staged.get(stream), stage=stage)
+        staged = self._staged.get(stream)
+        write = StreamWrite(path, stream, source=staged.data if staged else None, stage=stage)
         _check_matches(path, write.state.version if write.existed else None, entry)
         return write
 
     def _commit(self, stream: str, write: StreamWrite) -> int:
         stat = write.commit()
+        data = write.staged
         old = self._staged.pop(stream, None)
-        if write.staged is not None:
-            self._staged[stream] = write.staged
-        if old is not None:  # replaced by a newer staged file, or by a durable write from it
-            old.unlink()
-        self._index.put(stream, Entry.of(write.state, stat), journal=write.staged is None)
+        if old is not None:  # replaced by a newer staged file, or by a durable write made from it
+            removed = self._writer.submit(old.temp.unlink, missing_ok=True)  # after it is written
+            if data is None:
+                removed.result()
+        if data is not None:
+            temp = temp_path(write.path)
+            self._staged[stream] = Staged(data, temp, self._writer.submit(_write_staged, temp, data))
+        self._index.put(stream, Entry.of(write.state, stat or UNWRITTEN), journal=data is None)
         return write.state.version
 
     def _flush(self) -> None:
-        """Make the staged files durable and put them in place: flush them to disk together,
-        rename each over its stream file, flush the directory, then journal their index entries."""
-        if self._staged:
-            sync_files(list(self._staged.values()))
+        """Make the staged files durable and put them in place: wait for the writer thread, flush
+        them to disk together, rename each over its stream file, flush the directory, then journal
+        their index entries with the files' fingerprints."""
+        stats = {stream: self._settle(stream, staged) for stream, staged in self._staged.items()}
+        if stats:
+            sync_files([staged.temp for staged in self._staged.values()])
         for stream, staged in list(self._staged.items()):
-            os.replace(staged, stream_file(self._streams, stream))
+            os.replace(staged.temp, stream_file(self._streams, stream))
             del self._staged[stream]
-            self._placed.append(stream)
+            self._placed[stream] = stats[stream]
         if self._placed:
             fsync_dir(self._streams)
-            self._index.journal(self._placed)
+            self._index.placed(self._placed)
             self._placed.clear()
+
+    def _settle(self, stream: str, staged: Staged) -> Fingerprint:
+        """Wait until the writer thread has written a staged file; if it could not, try again."""
+        try:
+            return staged.written.result()
+        except OSError:
+            staged.temp = temp_path(stream_file(self._streams, stream))
+            staged.written = self._writer.submit(_write_staged, staged.temp, staged.data)
+            return staged.written.result()
+
+
+def _write_staged(temp: Path, data: bytes) -> Fingerprint:
+    """The writer thread's job: a staged file, not yet flushed to disk (the batch's end does that)."""
+    write_new(temp, data, durable=False)
+    return fingerprint(temp)
 
 
 def _check_matches(path: Path, on_disk: int | None, entry: Entry | None) -> None:

@@ -8,8 +8,7 @@ in place, and a process killed mid-write leaves a torn file, while
 write cache: one append changes three tables and must land as one write, so
 the changes collect in TinyDB's ``CachingMiddleware`` and reach the storage in
 a single flush at ``StreamWrite.commit()``. A staged write (``Store.batch``)
-goes to a new temporary file instead, neither flushed to disk nor renamed into
-place: the store does both for a whole batch at once.
+only encodes the file: the store writes it later, for a whole batch at once.
 
 The file is TinyDB's own JSON, with events numbered 1..N::
 
@@ -34,7 +33,7 @@ from tinydb import Storage, TinyDB
 from tinydb.middlewares import CachingMiddleware
 from tinydb.table import Document
 
-from .atomic import atomic_write, temp_path, write_new
+from .atomic import atomic_write
 from .errors import StoreCorrupt
 from .records import ID_PATTERN, EffectRecord, StreamRecord, dumps
 
@@ -49,36 +48,41 @@ Fingerprint = tuple[int, int, int]  # st_ino, st_size, st_mtime_ns of a stream f
 class AtomicJSONStorage(Storage):
     """A TinyDB storage that writes through ``atomic_write`` and reads strictly.
 
-    ``source`` is the file to read when it is not ``path`` (a staged temporary file); with
-    ``stage`` the write goes to a new temporary file next to ``path``, named in ``staged``.
+    ``source`` holds the file's newest bytes when they are not on disk yet (staged); with
+    ``stage``, a write only encodes, leaving the bytes in ``staged`` for the store to write.
     """
 
     def __init__(
-        self, path: Path, *, durable: bool = True, source: Path | None = None, stage: bool = False
+        self, path: Path, *, durable: bool = True, source: bytes | None = None, stage: bool = False
     ) -> None:
         self.path = path
-        self.source = source or path
-        self.staged: Path | None = None
+        self.source = source
+        self.staged: bytes | None = None
         self._durable = durable
         self._stage = stage
+        self._absent = False
 
     def read(self) -> Tables | None:
-        try:
-            raw = self.source.read_bytes()
-        except FileNotFoundError:
-            return None
+        raw = self.source
+        if raw is None:
+            if self._absent:  # TinyDB asks again before each change until it has written: once will do
+                return None
+            try:
+                raw = self.path.read_bytes()
+            except FileNotFoundError:
+                self._absent = True
+                return None
         try:
             data = json.loads(raw, parse_constant=_refuse_constant)
         except ValueError as exc:  # includes JSONDecodeError and UnicodeDecodeError
-            raise StoreCorrupt(path=self.source, problem=f"not valid JSON ({exc})") from None
-        _check_tables(self.source, data)
+            raise StoreCorrupt(path=self.path, problem=f"not valid JSON ({exc})") from None
+        _check_tables(self.path, data)
         return data  # type: ignore[no-any-return]  # shape checked just above
 
     def write(self, data: Tables) -> None:
         encoded = dumps(data).encode()
         if self._stage:
-            self.staged = temp_path(self.path)
-            write_new(self.staged, encoded, durable=False)
+            self.staged = encoded
         else:
             atomic_write(self.path, encoded, durable=self._durable)
 
@@ -124,7 +128,7 @@ class StreamWrite:
         stream: str,
         *,
         durable: bool = True,
-        source: Path | None = None,
+        source: bytes | None = None,
         stage: bool = False,
     ) -> None:
         self.path = path
@@ -160,13 +164,13 @@ class StreamWrite:
         self.state.effects[position] = record
 
     @property
-    def staged(self) -> Path | None:
-        """Where a staged commit wrote the file (None before it, or when not staging)."""
+    def staged(self) -> bytes | None:
+        """The file a staged commit encoded (None before it, or when not staging)."""
         return self._storage.staged
 
-    def commit(self) -> Fingerprint:
+    def commit(self) -> Fingerprint | None:
         """Write meta from the state, flush every table in one storage write; returns the
-        fingerprint of the file written (staged: the temporary file, which keeps it when renamed)."""
+        fingerprint of the file written (None when staged: nothing is written yet)."""
         state = self.state
         meta = {
             "format": FORMAT,
@@ -181,7 +185,7 @@ class StreamWrite:
         else:
             table.insert(Document(meta, doc_id=1))
         self._db.close()
-        return fingerprint(self.staged or self.path)
+        return None if self.staged is not None else fingerprint(self.path)
 
 
 def stream_file(directory: Path, stream: str) -> Path:
@@ -202,9 +206,10 @@ def fingerprint(path: Path) -> Fingerprint:
     return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-def read_stream(path: Path, stream: str) -> StreamState | None:
-    """The checked contents of a stream file, or None if there is no file."""
-    tables = AtomicJSONStorage(path).read()
+def read_stream(path: Path, stream: str, source: bytes | None = None) -> StreamState | None:
+    """The checked contents of a stream file (or of its newest ``source`` bytes), or None if there
+    is no file."""
+    tables = AtomicJSONStorage(path, source=source).read()
     return None if tables is None else parse_stream(path, stream, tables)
 
 

@@ -41,7 +41,6 @@ def test_writes_in_a_batch_are_seen_at_once_and_on_disk_at_its_end(store: Store,
         assert store.stream_for_key("k-new") == "JC-NEW" and store.has_key("k-old")
         assert store.summary("JC-NEW") is not None and store.summary("JC-NEW").summary == {"n": 2}
         assert (on_disk(store_dir, "JC-OLD"), on_disk(store_dir, "JC-NEW")) == (1, None)
-        assert len(temp_files(store_dir)) == 2  # one staged file per stream, the newest
 
     assert (on_disk(store_dir, "JC-OLD"), on_disk(store_dir, "JC-NEW")) == (2, 2)
     assert temp_files(store_dir) == []
@@ -149,7 +148,6 @@ def test_a_crash_inside_a_batch_leaves_the_store_as_before_it(store_dir: Path) -
     )
     try:
         assert child.stdout is not None and child.stdout.readline() == "staged\n", child.stderr
-        assert len(temp_files(store_dir)) == 21
     finally:
         child.send_signal(signal.SIGKILL)
         child.communicate(timeout=30)
