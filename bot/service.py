@@ -60,14 +60,13 @@ class CaseService:
                     raise DuplicateKey(key=key, stream=owner)
             case = self.load(ref) if self.store.exists(ref) else Case(ref=ref)
             decision = decide(case, command, now)
-            after = fold(case, decision.events)
             self.store.append(
                 ref,
                 [to_plain(e) for e in decision.events],
                 expected_version=case.version,
                 effects=[to_plain(e) for e in decision.effects],
                 keys=keys,
-                summary=summarise(after),
+                summary=summarise(decision.after),
                 now=now,
             )
             self._wrote(ref)
@@ -108,7 +107,7 @@ class CaseService:
                 events=[to_plain(e) for e in decision.events],
                 effects=[to_plain(e) for e in decision.effects],
                 keys=keys,
-                summary=summarise(fold(case, decision.events)),
+                summary=summarise(decision.after),
                 now=now,
             )
             self._wrote(ref)

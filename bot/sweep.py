@@ -24,7 +24,6 @@ from bot.directory import system_actor
 from bot.service import CaseService
 from flows.commands import SendReminders
 from flows.due import Policy, due, next_check, reminder_day
-from flows.evolve import fold
 
 log = logging.getLogger("jointly.sweep")
 CURSOR = "sweep"
@@ -113,7 +112,7 @@ class Sweep:
         if reminders:
             command = SendReminders(actor=system_actor(self.config), reminders=reminders)
             decision = self.service.execute(ref, command, now, keys=[r.key for r in reminders])
-            case = fold(case, decision.events)
+            case = decision.after
             late = sum(r.late for r in reminders)
             log.info("%s: %d reminder(s) sent, %d late", ref, len(reminders), late, extra={"ref": ref})
         self._looked[ref] = (case.version, next_check(case, day, self.policy))

@@ -35,8 +35,12 @@ from flows.rules_response import RESPONSE_RULES
 
 @dataclass(frozen=True)
 class Decision:
+    """What follows from a command: the events, the effects, and the case as the events leave it
+    (folded once here, where the consent check needs it, rather than again by every caller)."""
+
     events: tuple[ev.Event, ...]
     effects: tuple[Effect, ...]
+    after: Case
 
 
 RULES: dict[type[c.Command], Rule] = {
@@ -96,4 +100,4 @@ def _guard(case: Case, out: Out, now: datetime, by: str) -> Decision:
                 consent_on=consent.given_on,
             )
         )
-    return Decision(events=(*out.events, *logged), effects=tuple(out.effects))
+    return Decision(events=(*out.events, *logged), effects=tuple(out.effects), after=fold(after, logged))

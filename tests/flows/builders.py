@@ -103,7 +103,8 @@ class Run:
     def do(self, command: c.Command, now: datetime | None = None) -> Decision:
         decision = decide(self.case, command, now or self.now)
         before = self.case
-        self.case = fold(before, decision.events)
+        self.case = decision.after
+        assert self.case == fold(before, decision.events)
         if before.version and before.status is not self.case.status:
             edge = (before.status, self.case.status)
             assert edge in EDGES, f"{type(command).__name__} moved {edge}, not an edge of the diagram"
