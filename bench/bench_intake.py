@@ -53,7 +53,7 @@ from typing import Any
 
 from imap_tools import MailBox
 
-from bot.app import Assistant
+from bot.app import Assistant, freeze_start_up
 from bot.config import Config, ImapMailbox, SmtpOutbox, local_config
 from store.store import Store
 from tests.servers.dovecot import INSTALL_HINT, Dovecot, dovecot_binary
@@ -315,6 +315,7 @@ async def run(root: Path, profile: Path | None) -> dict[str, Any]:
         config = bench_config(root, dovecot, smtp)
         store = Store.open(root / "store")
         assistant = Assistant(config, store, io.StringIO(), environ={PASSWORD_ENV: dovecot.password})
+        freeze_start_up()  # as `jointly run` does
         try:
             burst_result = await intake_burst(assistant, recorder, profile)
             late = await latency(assistant, dovecot, recorder, bases)
