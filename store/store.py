@@ -24,7 +24,9 @@ record that is not yet on disk), and other threads' writes stay durable one by
 one. A staged file is kept in memory, where reads find it, and written to a
 temporary file by the store's writer thread, so that creating files (from
 0.02 to 0.5 ms each on the machine the benchmarks ran on) overlaps the
-caller's work instead of adding to it.
+caller's work instead of adding to it. Past ``STAGE_LIMIT`` bytes staged, a
+batch flushes early: durable sooner is always allowed, and an import of a whole
+archive must not sit in memory.
 
 Where corruption is reported: a stream file is checked whenever it is read, so
 ``load`` and every write raise ``StoreCorrupt`` for a bad file. ``open`` reads,
@@ -72,6 +74,7 @@ from .streams import Fingerprint, StreamWrite, fingerprint, read_stream, stream_
 STREAMS = "streams"
 CURSORS = "cursors"
 UNWRITTEN: Fingerprint = (0, 0, 0)  # a staged entry's, until its file is in place
+STAGE_LIMIT = 64_000_000  # bytes of staged files a batch keeps in memory before it flushes early
 
 
 @dataclass(slots=True)
@@ -100,6 +103,8 @@ class Store:
         self._staged: dict[str, Staged] = {}
         self._placed: dict[str, Fingerprint] = {}  # renamed into place, their directory not flushed
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="store-writer")  # in order, one by one
+        self.stage_limit = STAGE_LIMIT
+        self._staged_bytes = 0
 
     @classmethod
     def open(cls, path: Path) -> Store:
@@ -391,13 +396,17 @@ class Store:
         data = write.staged
         old = self._staged.pop(stream, None)
         if old is not None:  # replaced by a newer staged file, or by a durable write made from it
+            self._staged_bytes -= len(old.data)
             removed = self._writer.submit(old.temp.unlink, missing_ok=True)  # after it is written
             if data is None:
                 removed.result()
         if data is not None:
             temp = temp_path(write.path)
             self._staged[stream] = Staged(data, temp, self._writer.submit(_write_staged, temp, data))
+            self._staged_bytes += len(data)
         self._index.put(stream, Entry.of(write.state, stat or UNWRITTEN), journal=data is None)
+        if self._staged_bytes > self.stage_limit:
+            self._flush()  # an import of a whole archive must not hold it all in memory
         return write.state.version
 
     def _flush(self) -> None:
@@ -410,6 +419,7 @@ class Store:
         for stream, staged in list(self._staged.items()):
             os.replace(staged.temp, stream_file(self._streams, stream))
             del self._staged[stream]
+            self._staged_bytes -= len(staged.data)
             self._placed[stream] = stats[stream]
         if self._placed:
             fsync_dir(self._streams)

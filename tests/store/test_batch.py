@@ -74,6 +74,18 @@ def test_an_exception_in_the_batch_still_flushes_what_was_written(store: Store, 
     assert (on_disk(store_dir, "JC-1"), on_disk(store_dir, "JC-2")) == (1, 1)
 
 
+def test_a_batch_past_its_memory_limit_flushes_early(store: Store, store_dir: Path) -> None:
+    store.stage_limit = 2_000
+    with store.batch():
+        store.append("JC-1", [event("Opened", pad="x" * 1_500)], expected_version=0, now=NOW)
+        assert on_disk(store_dir, "JC-1") is None
+        store.append("JC-2", [event("Opened", pad="x" * 1_500)], expected_version=0, now=NOW)
+        assert (on_disk(store_dir, "JC-1"), on_disk(store_dir, "JC-2")) == (1, 1)
+        store.append("JC-3", [event("Opened")], expected_version=0, now=NOW)
+        assert on_disk(store_dir, "JC-3") is None
+    assert on_disk(store_dir, "JC-3") == 1
+
+
 def test_no_effect_of_a_staged_stream_is_handed_out_before_it_is_on_disk(store: Store) -> None:
     with store.batch():
         store.append("JC-1", [event("Opened")], expected_version=0, effects=[{"key": "ack"}], now=NOW)
