@@ -18,7 +18,10 @@ bodies; they are appended to a fresh user's INBOX over one connection (not timed
 2. Intake: the `Assistant` built from configuration as in production (IMAP over TLS trusting the
    server's certificate, SMTP, a real store with fsync). Its cycle is timed in its two parts:
    ``intake.poll`` (list, fetch, parse, store, MOVE to Processed) and ``runner.run_due`` (render
-   and send each acknowledgement, one SMTP session each, and record it as sent).
+   and send each acknowledgement, one SMTP session each, and record it as sent). The poll's time
+   is also split: reading the mailbox (``pending``: list and fetch), moving the messages to
+   Processed, and the rest (parse, decide, store); next to it, ``parse_s`` is
+   `mail.parse.parse_message` alone over the same bytes, the floor of any intake in Python.
 3. Latency: the assistant's own ``_listen`` loop (IMAP IDLE; each change runs a whole cycle, the
    runner included), while another connection appends 100 more messages at about 5 a second. Each
    sample is the time from the end of its APPEND to its acknowledgement's DATA reaching the SMTP
@@ -55,6 +58,7 @@ from imap_tools import MailBox
 
 from bot.app import Assistant, freeze_start_up
 from bot.config import Config, ImapMailbox, SmtpOutbox, local_config
+from mail.parse import parse_message
 from store.store import Store
 from tests.servers.dovecot import INSTALL_HINT, Dovecot, dovecot_binary
 from tests.servers.smtp import Recorder, SmtpServer
@@ -215,8 +219,30 @@ def case_count(store: Store) -> int:
     return sum(1 for summary in store.summaries() if summary.stream.startswith("JC-"))
 
 
+class Stopwatch:
+    """Adds up the time spent in the methods it wraps (a measurement, not a change of behaviour)."""
+
+    def __init__(self) -> None:
+        self.seconds: Counter[str] = Counter()
+
+    def wrap(self, owner: Any, name: str) -> None:
+        method = getattr(owner, name)
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                self.seconds[name] += time.perf_counter() - started
+
+        setattr(owner, name, timed)
+
+
 async def intake_burst(assistant: Assistant, recorder: TimedRecorder, profile: Path | None) -> dict[str, Any]:
     """The cycle, in its two parts, until every message of the burst is a case."""
+    watch = Stopwatch()
+    for name in ("pending", "mark_processed"):
+        watch.wrap(assistant.inbox, name)
     intake_s = acks_s = 0.0
     outcomes: Counter[str] = Counter()
     cycles = 0
@@ -246,7 +272,13 @@ async def intake_burst(assistant: Assistant, recorder: TimedRecorder, profile: P
         "cycles": cycles,
         "cases": cases,
         "outcomes": dict(outcomes),
-        "intake": {"seconds": round(intake_s, 3), "rate": round(cases / intake_s, 1)},
+        "intake": {
+            "seconds": round(intake_s, 3),
+            "rate": round(cases / intake_s, 1),
+            "read_mailbox_s": round(watch.seconds["pending"], 3),
+            "move_to_processed_s": round(watch.seconds["mark_processed"], 3),
+            "parse_decide_store_s": round(intake_s - sum(watch.seconds.values()), 3),
+        },
         "acknowledgements": {"sent": sent, "seconds": round(acks_s, 3), "rate": round(sent / acks_s, 1)},
     }
 
@@ -311,6 +343,10 @@ async def run(root: Path, profile: Path | None) -> dict[str, Any]:
     assert len({sender(n, bases) for n in range(MESSAGES)}) == MESSAGES
     with servers(root) as (dovecot, smtp, recorder):
         append_s = await asyncio.to_thread(append_all, dovecot, burst)
+        started = time.perf_counter()
+        for data in burst:
+            parse_message(data)
+        parse_s = time.perf_counter() - started
         raw = await asyncio.to_thread(raw_fetch, dovecot)
         config = bench_config(root, dovecot, smtp)
         store = Store.open(root / "store")
@@ -330,6 +366,7 @@ async def run(root: Path, profile: Path | None) -> dict[str, Any]:
         "messages": MESSAGES,
         "append_s": round(append_s, 2),
         "raw_fetch": raw,
+        "parse_s": round(parse_s, 3),
         "intake": burst_result["intake"],
         "acknowledgements": burst_result["acknowledgements"],
         "ratio_intake_to_raw": round(ratio, 2),

@@ -21,11 +21,11 @@ later ones, never part of one; so the caller must not act outside the store
 (move the mail away) before the batch has ended without error. Meanwhile
 pending effects of staged streams are not handed out (no letter goes out on a
 record that is not yet on disk), and other threads' writes stay durable one by
-one. A staged file is kept in memory, where reads find it, and written to a
-temporary file by the store's writer thread, so that creating files (from
-0.02 to 0.5 ms each on the machine the benchmarks ran on) overlaps the
-caller's work instead of adding to it. Past ``STAGE_LIMIT`` bytes staged, a
-batch flushes early: durable sooner is always allowed, and an import of a whole
+one. A staged file is kept in memory, where reads find it, and written when
+the batch ends. (Writing them meanwhile on a thread of their own gained
+nothing: a busy caller holds the GIL, so the thread waited for it between
+system calls and fell behind.) Past ``STAGE_LIMIT`` bytes staged, a batch
+flushes early: durable sooner is always allowed, and an import of a whole
 archive must not sit in memory.
 
 Where corruption is reported: a stream file is checked whenever it is read, so
@@ -39,9 +39,8 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -77,16 +76,6 @@ UNWRITTEN: Fingerprint = (0, 0, 0)  # a staged entry's, until its file is in pla
 STAGE_LIMIT = 64_000_000  # bytes of staged files a batch keeps in memory before it flushes early
 
 
-@dataclass(slots=True)
-class Staged:
-    """A stream's newest file within a batch: its bytes, and the writer thread's work of putting
-    them in ``temp`` (giving the file's fingerprint)."""
-
-    data: bytes
-    temp: Path
-    written: Future[Fingerprint]
-
-
 class Store:
     """The only writer of one store directory; get one with ``Store.open``."""
 
@@ -100,9 +89,8 @@ class Store:
         self._closed = False
         self._batching = threading.RLock()  # one batch at a time; the owner may nest
         self._batch_owner: int | None = None  # the thread whose writes are staged
-        self._staged: dict[str, Staged] = {}
+        self._staged: dict[str, bytes] = {}  # stream -> its newest file, not yet on disk
         self._placed: dict[str, Fingerprint] = {}  # renamed into place, their directory not flushed
-        self._writer = ThreadPoolExecutor(1, thread_name_prefix="store-writer")  # in order, one by one
         self.stage_limit = STAGE_LIMIT
         self._staged_bytes = 0
 
@@ -133,7 +121,6 @@ class Store:
                     self._flush()
                 finally:
                     self._closed = True
-                    self._writer.shutdown()
                     self._index.close()
                     self._lock.release()
 
@@ -206,8 +193,7 @@ class Store:
         with self._mutex:
             entry = self._entry(stream)
             path = stream_file(self._streams, stream)
-            staged = self._staged.get(stream)
-            state = read_stream(path, stream, staged.data if staged else None)
+            state = read_stream(path, stream, self._staged.get(stream))
             _check_matches(path, None if state is None else state.version, entry)
             assert state is not None  # _check_matches refused a missing file
             return state.record()
@@ -386,23 +372,17 @@ class Store:
         path = stream_file(self._streams, stream)
         if stage is None:
             stage = self._batch_owner == threading.get_ident()
-        staged = self._staged.get(stream)
-        write = StreamWrite(path, stream, source=staged.data if staged else None, stage=stage)
+        write = StreamWrite(path, stream, source=self._staged.get(stream), stage=stage)
         _check_matches(path, write.state.version if write.existed else None, entry)
         return write
 
     def _commit(self, stream: str, write: StreamWrite) -> int:
         stat = write.commit()
         data = write.staged
-        old = self._staged.pop(stream, None)
-        if old is not None:  # replaced by a newer staged file, or by a durable write made from it
-            self._staged_bytes -= len(old.data)
-            removed = self._writer.submit(old.temp.unlink, missing_ok=True)  # after it is written
-            if data is None:
-                removed.result()
+        old = self._staged.pop(stream, None)  # replaced by a newer one, or by a durable write
+        self._staged_bytes -= len(old or b"")
         if data is not None:
-            temp = temp_path(write.path)
-            self._staged[stream] = Staged(data, temp, self._writer.submit(_write_staged, temp, data))
+            self._staged[stream] = data
             self._staged_bytes += len(data)
         self._index.put(stream, Entry.of(write.state, stat or UNWRITTEN), journal=data is None)
         if self._staged_bytes > self.stage_limit:
@@ -410,36 +390,27 @@ class Store:
         return write.state.version
 
     def _flush(self) -> None:
-        """Make the staged files durable and put them in place: wait for the writer thread, flush
-        them to disk together, rename each over its stream file, flush the directory, then journal
-        their index entries with the files' fingerprints."""
-        stats = {stream: self._settle(stream, staged) for stream, staged in self._staged.items()}
-        if stats:
-            sync_files([staged.temp for staged in self._staged.values()])
-        for stream, staged in list(self._staged.items()):
-            os.replace(staged.temp, stream_file(self._streams, stream))
-            del self._staged[stream]
-            self._staged_bytes -= len(staged.data)
-            self._placed[stream] = stats[stream]
+        """Make the staged files durable and put them in place: write each to a temporary file,
+        flush them to disk together, rename each over its stream file, flush the directory, then
+        journal their index entries. On an error the files not yet in place stay staged."""
+        temps = {stream: temp_path(stream_file(self._streams, stream)) for stream in self._staged}
+        try:
+            for stream, temp in temps.items():
+                write_new(temp, self._staged[stream], durable=False)
+            sync_files(list(temps.values()))
+        except BaseException:
+            for temp in temps.values():
+                temp.unlink(missing_ok=True)
+            raise
+        for stream, temp in temps.items():
+            stat = fingerprint(temp)  # a rename keeps it
+            os.replace(temp, stream_file(self._streams, stream))
+            self._staged_bytes -= len(self._staged.pop(stream))
+            self._placed[stream] = stat
         if self._placed:
             fsync_dir(self._streams)
             self._index.placed(self._placed)
             self._placed.clear()
-
-    def _settle(self, stream: str, staged: Staged) -> Fingerprint:
-        """Wait until the writer thread has written a staged file; if it could not, try again."""
-        try:
-            return staged.written.result()
-        except OSError:
-            staged.temp = temp_path(stream_file(self._streams, stream))
-            staged.written = self._writer.submit(_write_staged, staged.temp, staged.data)
-            return staged.written.result()
-
-
-def _write_staged(temp: Path, data: bytes) -> Fingerprint:
-    """The writer thread's job: a staged file, not yet flushed to disk (the batch's end does that)."""
-    write_new(temp, data, durable=False)
-    return fingerprint(temp)
 
 
 def _check_matches(path: Path, on_disk: int | None, entry: Entry | None) -> None:
