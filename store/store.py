@@ -36,6 +36,7 @@ written after the index's last good line) and raises for those.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -400,7 +401,8 @@ class Store:
             sync_files(list(temps.values()))
         except BaseException:
             for temp in temps.values():
-                temp.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):  # left over, it is swept at the next open
+                    temp.unlink()
             raise
         for stream, temp in temps.items():
             stat = fingerprint(temp)  # a rename keeps it
