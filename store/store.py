@@ -37,6 +37,7 @@ written after the index's last good line) and raises for those.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -74,6 +75,7 @@ from .streams import Fingerprint, StreamWrite, fingerprint, read_stream, stream_
 STREAMS = "streams"
 CURSORS = "cursors"
 UNWRITTEN: Fingerprint = (0, 0, 0)  # a staged entry's, until its file is in place
+log = logging.getLogger(__name__)
 STAGE_LIMIT = 64_000_000  # bytes of staged files a batch keeps in memory before it flushes early
 
 
@@ -386,8 +388,11 @@ class Store:
             self._staged[stream] = data
             self._staged_bytes += len(data)
         self._index.put(stream, Entry.of(write.state, stat or UNWRITTEN), journal=data is None)
-        if self._staged_bytes > self.stage_limit:
-            self._flush()  # an import of a whole archive must not hold it all in memory
+        if self._staged_bytes > self.stage_limit:  # an archive import must not sit in memory
+            try:
+                self._flush()
+            except OSError as error:  # this write is done (staged); the batch's end tries again
+                log.error("could not flush a batch early (%s); its end will try again", error)
         return write.state.version
 
     def _flush(self) -> None:

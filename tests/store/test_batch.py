@@ -88,19 +88,24 @@ def test_a_batch_past_its_memory_limit_flushes_early(store: Store, store_dir: Pa
 
 def test_a_flush_that_fails_keeps_the_writes_staged_for_the_next_one(store: Store, store_dir: Path) -> None:
     streams, away = store_dir / "streams", store_dir / "away"
+    store.stage_limit = 1_000
+    versions = []
     with pytest.raises(NotADirectoryError), store.batch():
         store.append("JC-1", [event("Opened")], expected_version=0, effects=[{"key": "ack"}], now=NOW)
         streams.rename(away)  # the disk fails under the store: its directory is not one any more
         streams.write_bytes(b"")
+        # Past the limit the batch tries to flush early: the write itself is done all the same.
+        versions.append(store.append("JC-1", [event("Noted", pad="x" * 1_000)], expected_version=1, now=NOW))
+    assert versions == [2]  # the error came from the batch's end, not from the write
     streams.unlink()
     away.rename(streams)
-    assert store.load("JC-1").version == 1 and on_disk(store_dir, "JC-1") is None
+    assert store.load("JC-1").version == 2 and on_disk(store_dir, "JC-1") is None
     assert store.due_effects(NOW + MINUTE) == []  # still not on disk: no letter yet
 
     with store.batch():
         store.append("JC-2", [event("Opened")], expected_version=0, now=NOW)
 
-    assert (on_disk(store_dir, "JC-1"), on_disk(store_dir, "JC-2")) == (1, 1)
+    assert (on_disk(store_dir, "JC-1"), on_disk(store_dir, "JC-2")) == (2, 1)
     assert [r.key for _, r in store.due_effects(NOW + MINUTE)] == ["ack"]
     assert temp_files(store_dir) == []
 
