@@ -42,8 +42,7 @@ class Thread:
 
 def find_thread(mail: IncomingMail, service: CaseService, config: Config, secret: bytes) -> Thread:
     addressed = [*mail.to, *(mail.headers[h] for h in _ADDRESSED_TO if h in mail.headers)]
-    # A reply token is plus-addressed: without a '+' there is none, and nothing to parse.
-    token, forged = read_token(secret, addressed) if any("+" in a for a in addressed) else (None, False)
+    token, forged = read_token(secret, addressed)
     note = "a reply address with a forged signature was ignored" if forged else ""
     by_token = token.ref if token and service.store.exists(token.ref) else None
     by_header = _by_headers(mail, service)

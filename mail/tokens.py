@@ -34,8 +34,11 @@ def reply_address(base: str, secret: bytes, token: ReplyToken) -> str:
 
 def read_token(secret: bytes, addresses: Iterable[str]) -> tuple[ReplyToken | None, bool]:
     """The first valid token among `addresses`, and whether a forged one was seen."""
+    given = list(addresses)
+    if not any("+" in address for address in given):  # a token is plus-addressed: nothing to parse
+        return None, False
     forged = False
-    for _, address in getaddresses(list(addresses)):
+    for _, address in getaddresses(given):
         local = address.partition("@")[0]
         if "+" not in local:
             continue
