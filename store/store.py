@@ -317,7 +317,7 @@ class Store:
         with self._mutex:
             self._flush()  # the index files are rewritten below: every stream file must be in place
             entry = self._entry(stream)
-            write = self._begin(stream, entry, stage=False)
+            write = self._begin(stream, entry, may_stage=False)
             write.clear()
             write.add_events([event])
             write.state.summary = new_summary or {}
@@ -370,11 +370,10 @@ class Store:
             raise UnknownStream(stream=stream)
         return entry
 
-    def _begin(self, stream: str, entry: Entry | None, *, stage: bool | None = None) -> StreamWrite:
-        """Read a stream for a write: staged if this thread owns the batch, unless ``stage`` says."""
+    def _begin(self, stream: str, entry: Entry | None, *, may_stage: bool = True) -> StreamWrite:
+        """Read a stream for a write, staged if this thread owns the batch (and it ``may_stage``)."""
         path = stream_file(self._streams, stream)
-        if stage is None:
-            stage = self._batch_owner == threading.get_ident()
+        stage = may_stage and self._batch_owner == threading.get_ident()
         write = StreamWrite(path, stream, source=self._staged.get(stream), stage=stage)
         _check_matches(path, write.state.version if write.existed else None, entry)
         return write
