@@ -351,7 +351,7 @@ async def run(root: Path, profile: Path | None) -> dict[str, Any]:
         config = bench_config(root, dovecot, smtp)
         store = Store.open(root / "store")
         assistant = Assistant(config, store, io.StringIO(), environ={PASSWORD_ENV: dovecot.password})
-        freeze_start_up()  # as `jointly run` does
+        freeze_start_up()  # as `run_forever` does
         try:
             burst_result = await intake_burst(assistant, recorder, profile)
             late = await latency(assistant, dovecot, recorder, bases)

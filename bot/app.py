@@ -200,6 +200,7 @@ class Assistant:
 
     async def run_forever(self, interactive: bool) -> None:
         self.deliver_examples()
+        freeze_start_up()  # a service lives long: not worth it for one cycle
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

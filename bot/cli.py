@@ -36,7 +36,7 @@ from typing import Any, NoReturn
 
 from rich.console import Console
 
-from bot.app import Assistant, NotAvailable, freeze_start_up, reply_secret, utc_now
+from bot.app import Assistant, NotAvailable, reply_secret, utc_now
 from bot.chronology import write_chronology
 from bot.config import Config, load_config, local_config, missing_secrets
 from bot.config_errors import ConfigError
@@ -191,7 +191,6 @@ def run(config: Config, store: Store, once: bool, local: bool) -> int:
         print("jointly: required secrets are not set: " + ", ".join(missing), file=sys.stderr)
         return EXIT_MISSING
     assistant = Assistant(config, store, sys.stdout, local=local)
-    freeze_start_up()
     interactive = sys.stdin.isatty()
     if local and not interactive and not once:
         print("Local mode with no terminal to answer from: one cycle, then exit.")
