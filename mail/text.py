@@ -37,7 +37,7 @@ _MAX_QUOTE_DEPTH = 10  # deeper quotes are marked at this depth: '> ' * depth mu
 # hostile HTML is cut to these bounds first. New text comes first in a reply; what a cut loses is
 # old quoted history, and an end cut mid-tag or mid-script is safe (the parser drops the rest).
 _MAX_HTML_CHARS = 2_000_000
-_MAX_OPEN_TAGS = 20_000
+_MAX_OPEN_TAGS = 10_000
 _MAX_AMPERSANDS = 100_000
 _QUOTE_OPEN, _QUOTE_CLOSE = "\x01", "\x02"
 # Lines that open the quoted history of a reply (plain text, after HTML is gone).
