@@ -54,6 +54,17 @@ NEW_FIELDS = (
 )  # fmt: skip
 
 
+def visible(service: CaseService, who: Actor, ref: str) -> Case | None:
+    """Case `ref` if `who`'s organisation takes part in it and may be told of it (consent given);
+    else None, as for a reference that does not exist, so that nobody learns a case exists."""
+    try:
+        case = service.load(ref)
+    except UnknownCase:
+        return None
+    on_it = who.org_id in (case.home_org, *case.involved) and case.consent_active(who.org_id)
+    return case if on_it else None
+
+
 def slack_actor(config: Config, user_id: str) -> Actor | None:
     """The person behind a Slack user id, as the core sees them; None for someone not in the directory."""
     person = config.person_by_slack(user_id)
@@ -94,14 +105,10 @@ class Commands:
     async def _timeline(self, ack: Any, who: Actor, ref: str, client: AsyncWebClient) -> None:
         """The case's dates as a picture, into its thread. The picture shows the reference,
         organisation names and dates only, so it may go where the whole channel sees it."""
-        try:
-            case = await asyncio.to_thread(self.service.load, ref)
-        except UnknownCase:
-            await ack(text=f"There is no case {ref}.")
-            return
+        case = await asyncio.to_thread(visible, self.service, who, ref)
         thread = self.threads.thread(ref)
-        if who.org_id not in (case.home_org, *case.involved):
-            await ack(text=f"{ref} is not a case your organisation takes part in.")
+        if case is None:
+            await ack(text=f"There is no case {ref}.")
         elif thread is None:
             await ack(
                 text=f"{ref} has no thread in the complaints channel yet, so its timeline cannot go there."
@@ -166,9 +173,10 @@ class Commands:
         await client.views_publish(user_id=user, view=home_view(items, today=london_date(self.clock())))
 
     def _find_cases(self, who: Actor, needle: str) -> str:
-        summaries = [s for s in self.service.store.summaries() if s.stream.startswith("JC-")]
-        hits = [s.stream for s in summaries if s.stream.upper() == needle.upper()]
+        found = visible(self.service, who, needle.upper())
+        hits = [found.ref] if found else []
         if not hits and who.org_id == self.config.service.home_organisation and Role.HANDLER in who.roles:
+            summaries = [s for s in self.service.store.summaries() if s.stream.startswith("JC-")]
             folded = needle.casefold()
             hits = [
                 s.stream
@@ -180,9 +188,9 @@ class Commands:
         return "\n".join(self._line(ref) for ref in sorted(hits)[:20])
 
     def _line(self, ref: str, what: str = "") -> str:
-        thread = self.threads.thread(ref)
+        link = self.threads.link(ref)
         summary = next(s.summary for s in self.service.store.summaries() if s.stream == ref)
-        name = f"<{thread.url}|{ref}>" if thread else ref
+        name = f"<{link}|{ref}>" if link else ref
         return f"{name}: {what or status_words(summary['status'])}"
 
     def _mine(self, who: Actor) -> str:
@@ -197,14 +205,13 @@ class Commands:
         for ref, prompt in waiting(self.service, who, self.clock()):
             summary = summaries[ref]
             due = summary.get("next_deadline") or {}
-            thread = self.threads.thread(ref)
             items.append(
                 HomeItem(
                     ref=ref,
                     what=prompt.question,
                     due=_day(due.get("on")),
                     status=status_words(summary["status"]),
-                    url=thread.url if thread else None,
+                    url=self.threads.link(ref),
                 )
             )
         return items

@@ -57,6 +57,7 @@ class SlackFront:
         self._site: web.AppRunner | None = None
 
     async def start(self) -> None:
+        await self.threads.find_workspace()  # also checks the bot token before anything is served
         if self._app_token:
             self._socket = AsyncSocketModeHandler(self.app, self._app_token)
             await self._socket.connect_async()  # type: ignore[no-untyped-call]

@@ -33,6 +33,7 @@ from flows.summary import summarise
 
 log = logging.getLogger("jointly.slack")
 Clock = Callable[[], datetime]
+SLACK = "https://slack.com/"  # thread links when auth.test gives no workspace address
 
 
 @dataclass
@@ -44,10 +45,6 @@ class Thread:
     ts: str
     version: int = 0
     asked: dict[str, list[str]] = field(default_factory=dict)  # key -> [channel, ts]
-
-    @property
-    def url(self) -> str:
-        return f"https://slack.com/archives/{self.channel}/p{self.ts.replace('.', '')}"
 
 
 def coordinator(case: Case) -> Actor:
@@ -63,6 +60,7 @@ class CaseThreads:
         self.client = client
         self.clock = clock
         self.channel = config.slack.complaints_channel
+        self.workspace = SLACK
         self._shown: dict[str, int] | None = None  # ref -> version on its card
         self._changes = service.feed()
         self._retry: set[str] = set()  # cases Slack refused to show: tried again next cycle
@@ -71,6 +69,19 @@ class CaseThreads:
     def thread(self, ref: str) -> Thread | None:
         saved = self.service.store.get_cursor(f"slack.{ref}")
         return Thread(**saved) if saved else None
+
+    async def find_workspace(self) -> None:
+        """Ask Slack (auth.test) for the workspace's own address, which thread links start with:
+        a GovSlack or Enterprise Grid workspace is not at slack.com."""
+        answer = await self.client.auth_test()
+        self.workspace = str(answer.get("url") or SLACK)
+
+    def link(self, ref: str) -> str | None:
+        """The address of the case's thread, or None before it has one."""
+        thread = self.thread(ref)
+        if thread is None:
+            return None
+        return f"{self.workspace.rstrip('/')}/archives/{thread.channel}/p{thread.ts.replace('.', '')}"
 
     def case_for_thread(self, ts: str) -> str | None:
         saved = self.service.store.get_cursor(f"slack-ts.{ts}")
@@ -165,24 +176,26 @@ class CaseThreads:
                 waiting |= {f"{person.id}/{p.id}": (p, person) for p in asked if p.id.startswith("impasse:")}
         for key, where in list(thread.asked.items()):
             if key not in waiting:  # answered or overtaken: its buttons go
-                await self._close_question(where, "Answered, or no longer needed.")
+                await self._close_question(where, f"{case.ref}: answered, or no longer needed.")
                 del thread.asked[key]
                 self._save(case.ref, thread)
         for key, (prompt, contact) in waiting.items():
-            if key in thread.asked:
-                continue
-            blocks = prompt_blocks(case.ref, case.version, prompt)
-            if contact is None:
-                posted = await self.client.chat_postMessage(
-                    channel=thread.channel, thread_ts=thread.ts, text=text_of(prompt), blocks=blocks
-                )
-            else:
-                opened = await self.client.conversations_open(users=contact.slack_user_id)
-                posted = await self.client.chat_postMessage(
-                    channel=opened["channel"]["id"], text=text_of(prompt), blocks=blocks
-                )
-            thread.asked[key] = [str(posted["channel"]), str(posted["ts"])]
-            self._save(case.ref, thread)  # one by one: a failure half-way never asks twice
+            if key not in thread.asked:
+                thread.asked[key] = await self._ask(case, thread, prompt, contact)
+                self._save(case.ref, thread)  # one by one: a failure half-way never asks twice
+
+    async def _ask(self, case: Case, thread: Thread, prompt: Prompt, contact: Person | None) -> list[str]:
+        """Post a question in the case's thread, or to `contact` directly; returns where it went."""
+        text, blocks = text_of(case.ref, prompt), prompt_blocks(case.ref, case.version, prompt)
+        channel = thread.channel
+        in_thread: str | None = thread.ts
+        if contact is not None:
+            opened = await self.client.conversations_open(users=contact.slack_user_id)
+            channel, in_thread = str(opened["channel"]["id"]), None
+        posted = await self.client.chat_postMessage(
+            channel=channel, thread_ts=in_thread, text=text, blocks=blocks
+        )
+        return [str(posted["channel"]), str(posted["ts"])]
 
     async def answered(self, ref: str, channel: str, ts: str, text: str) -> None:
         """The question in message `ts` was just answered: say so in its place, buttons gone."""

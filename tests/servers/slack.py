@@ -5,7 +5,8 @@ Slack (which API methods, with which parameters) instead of patching the librari
 
 - `FakeSlack`: an aiohttp server on 127.0.0.1 and a free port. Point a client at `base_url`
   (``AsyncWebClient(token=..., base_url=fake.base_url)``). Every call is recorded as a `Call`;
-  answers have the shapes of Slack's documentation (`set_answer()` replaces one). `fail()`,
+  answers have the shapes of Slack's documentation (`set_answer()` replaces one; auth.test gives
+  the workspace's address as `WORKSPACE_URL`, not slack.com's). `fail()`,
   `down()` and `up()` make it answer 429/500/503 for outage tests; `wait_for()` waits without
   sleeping. Its ``/link/`` websocket is the Socket Mode server that `apps.connections.open` points
   to: `push()` sends an envelope to the connected app and returns the app's acknowledgement.
@@ -46,6 +47,7 @@ BOT_USER_ID, BOT_ID = "UBOT0001", "BBOT0001"
 SIGNING_SECRET = "jointly-test-signing-secret"
 VERIFICATION_TOKEN = "deprecated-verification-token"
 CHANNEL = "C0COMPLAINTS"
+WORKSPACE_URL = "https://northshire-nhs.enterprise.slack.com/"  # auth.test's url: not slack.com's
 _ERRORS = {429: "ratelimited", 500: "internal_error", 503: "service_unavailable"}
 _SLACKBOT = "Slackbot 1.0 (+https://api.slack.com/robots)"
 
@@ -273,7 +275,7 @@ class FakeSlack:
         view = self._view
         return {
             "auth.test": lambda p: {
-                "url": f"https://{TEAM_DOMAIN}.slack.com/", "team": "Jointly", "user": "jointly",
+                "url": WORKSPACE_URL, "team": "Jointly", "user": "jointly",
                 "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": BOT_ID, "is_enterprise_install": False,
             },
             "chat.postMessage": self._post_message,
@@ -284,7 +286,7 @@ class FakeSlack:
             "chat.postEphemeral": lambda p: {"message_ts": self._next_ts()},
             "chat.getPermalink": lambda p: {
                 "channel": p["channel"],
-                "permalink": f"https://{TEAM_DOMAIN}.slack.com/archives/{p['channel']}/p"
+                "permalink": f"{WORKSPACE_URL}archives/{p['channel']}/p"
                 + str(p["message_ts"]).replace(".", ""),
             },
             "views.open": view, "views.update": view, "views.push": view, "views.publish": view,

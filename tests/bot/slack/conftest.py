@@ -3,7 +3,8 @@
 Only Slack's own servers are fake (tests/servers/slack.py). Requests reach the real bolt app
 signed as Slack signs them; everything the app says comes back as calls recorded by the fake, so a
 test sees what a person in Slack would see. The app acknowledges before it works, so tests wait
-for the call they expect (never for a time).
+for the call they expect (never for a time). When a test ends, every Web API method the fake saw
+must have its scope in the app manifest (`SCOPE`, `unscoped`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import io
 import itertools
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 
 import pytest
 
+import bot.slack
 from bot.app import Assistant
 from bot.config import Chat, Config, MaildirMailbox, Slack, local_config
 from bot.slack.blocks import ButtonRef
@@ -44,10 +46,43 @@ LENA = "U0COUNC01"  # contributor, the county council
 DAVID = "U0COUNC02"  # senior manager, the county council
 KOFI = "U0COUNC03"  # complaint handler, the county council
 NOBODY = "U0STRANGER"  # not in the directory
+MANIFEST = Path(bot.slack.__file__).with_name("manifest.yaml")
+SCOPE = {  # the bot scope each Web API method needs, None for none (docs.slack.dev/reference/methods)
+    "auth.test": None,
+    "chat.postEphemeral": "chat:write",
+    "chat.postMessage": "chat:write",
+    "chat.update": "chat:write",
+    "conversations.open": "im:write",
+    "files.completeUploadExternal": "files:write",
+    "files.getUploadURLExternal": "files:write",
+    "files.upload": "files:write",
+    "users.info": "users:read",
+    "views.open": None,
+    "views.publish": None,
+    "views.push": None,
+    "views.update": None,
+}
 TWO_ORGS = (
     "My father was discharged from Northshire General to a care package the council never started. "
     "Nobody visited for five days."
 )
+
+
+def manifest_list(key: str) -> list[str]:
+    """The `- item` entries under `key:` in the app manifest (plain YAML; no YAML parser is installed)."""
+    lines = [line.split("#")[0].rstrip() for line in MANIFEST.read_text().splitlines()]
+    lines = [line for line in lines if line.strip()]
+    start = next(n for n, line in enumerate(lines) if line.strip() == f"{key}:")
+    depth = len(lines[start]) - len(lines[start].lstrip())
+    items = itertools.takewhile(lambda line: len(line) - len(line.lstrip()) > depth, lines[start + 1 :])
+    return [line.strip().removeprefix("- ") for line in items]
+
+
+def unscoped(methods: Iterable[str]) -> dict[str, str]:
+    """Each of the Web API `methods` whose scope the manifest does not ask for, with that scope."""
+    granted = set(manifest_list("bot"))
+    needed = {m: SCOPE.get(m, "unknown: add it to SCOPE") for m in methods}
+    return {m: scope for m, scope in needed.items() if scope is not None and scope not in granted}
 
 
 def slack_config(data_dir: Path, base_url: str) -> Config:
@@ -147,17 +182,22 @@ class InSlack:
         return str((await self.next_call("chat.postEphemeral")).params["text"])
 
 
-def _buttons(call: Call, prompt_id: str) -> Seen | None:
-    blocks = call.params.get("blocks") or []
+def buttons_of(params: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """The buttons of a message as posted: label -> (action id, value)."""
+    blocks = params.get("blocks") or []
     if isinstance(blocks, str):
         blocks = json.loads(blocks)
-    buttons = {
+    return {
         e["text"]["text"]: (e["action_id"], e["value"])
         for b in blocks
         if b.get("type") == "actions"
         for e in b["elements"]
         if "value" in e
     }
+
+
+def _buttons(call: Call, prompt_id: str) -> Seen | None:
+    buttons = buttons_of(call.params)
     for _, value in buttons.values():
         try:
             if ButtonRef.decode(value).prompt_id == prompt_id:
@@ -189,8 +229,11 @@ async def slack(tmp_path: Path, fake_slack: FakeSlack) -> AsyncIterator[InSlack]
     with Store.open(config.store_dir) as store:
         assistant = Assistant(config, store, io.StringIO(), clock=clock, environ=environ)
         assert assistant.slack is not None and isinstance(config.mailbox, MaildirMailbox)
+        await assistant.slack.threads.find_workspace()  # as `SlackFront.start` does
         async with serve_app(assistant.slack.app) as url:
             yield InSlack(assistant, fake_slack, SlackSender(url, SIGNING_SECRET), clock, assistant.inbox)  # type: ignore[arg-type]
+    called = {call.method for call in fake_slack.calls if call.token}  # not the upload itself
+    assert unscoped(called) == {}, "the app called Web API methods the manifest has no scope for"
 
 
 async def to_lead_proposed(slack: InSlack) -> str:

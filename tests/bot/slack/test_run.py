@@ -91,6 +91,7 @@ async def test_http_mode_serves_signed_requests_on_the_configured_port(
     port = free_port()
     async with running(tmp_path, fake_slack, "http", port) as log:
         await logged(log, f"on port {port}")
+        assert fake_slack.calls_to("auth.test")  # the workspace's address, asked before any request came
         send = SlackSender(f"http://127.0.0.1:{port}/slack/events", SIGNING_SECRET)
         status, text = await send.command(command="/complaint", text="help", user_id=ASHA)
         forged, _ = await SlackSender(send.url, "wrong secret").command(command="/complaint", text="help")

@@ -48,7 +48,7 @@ async def test_no_case_no_thread_or_not_your_case_is_told_and_nothing_is_uploade
 
     assert await timeline(slack, "timeline JC-000000-NONE") == "There is no case JC-000000-NONE."
     assert "no thread in the complaints channel" in await timeline(slack, f"timeline {unsynced}")
-    assert "not a case your organisation takes part in" in await timeline(slack, f"timeline {ref}", LENA)
+    assert await timeline(slack, f"timeline {ref}", LENA) == f"There is no case {ref}."  # not the council's
     assert "not in this assistant's directory" in await timeline(slack, f"timeline {ref}", NOBODY)
     assert "/complaint timeline" in await timeline(slack, "timeline")  # no reference: the usage
 
