@@ -9,36 +9,58 @@ NOTICES = {
     "new_case": "New complaint {ref} received. It needs a handler: which organisations are involved?",
     "mail_quarantined": "A message to the complaints mailbox could not be read and was set aside "
     "as {ref} ({reason}). Please look at it in the mailbox's quarantine folder.",
-    "consent_withdrawn": "{ref}: consent withdrawn for {organisations}. Sharing with them has stopped.",
+    "consent_withdrawn": "{ref}: the person withdrew consent for {organisations}: nothing more is "
+    "sent to them, and the response cannot cover their part unless the person consents again. The "
+    "person has been told, with how to contact them directly.",
     "lead_objected": "{ref}: {organisation} objects to the proposed lead.",
     "lead_agreed": "{ref}: {lead} is agreed as the lead organisation. Next: the named contact.",
     "contribution_received": "{ref}: a contribution arrived for strand {strand}.",
     "date_proposed": "{ref}: a new target date, {target}, is proposed for strand {strand}.",
-    "reminder_contribution": "{ref}: reminder: {about} is due {on}.",
-    "reminder_milestone": "{ref}: {about} is due today ({on}): how is it going?",
-    "reminder_action": "{ref}: reminder: {about} is due {on}.",
-    "reminder_comments": "{ref}: reminder: {about} are due {on}.",
-    "reminder_acknowledgement": "{ref}: the acknowledgement is due {on} and has not gone yet.",
-    "reminder_update": "{ref}: the person is owed an update letter (due {on}).",
-    "reminder_response_period": "{ref}: the response period agreed with the person ends {on}.",
-    "reminder_six_months": "{ref}: the six-month point is {on}: without a response by then, the "
-    "person must be sent a letter explaining the delay.",
+    "reminder_contribution": "{ref}: reminder: {about} is due {due}.",
+    "reminder_contribution_overdue": "{ref}: reminder: {about} was due {due} and is now "
+    "{overdue_days} overdue.",
+    "reminder_milestone": "{ref}: {about} is due {due}: how is it going?",
+    "reminder_milestone_overdue": "{ref}: {about} was due {due}: how is it going?",
+    "reminder_action": "{ref}: reminder: {about} is due {due}.",
+    "reminder_action_overdue": "{ref}: reminder: {about} was due {due} and is now {overdue_days} overdue.",
+    "reminder_comments": "{ref}: reminder: {about} are due {due}.",
+    "reminder_comments_overdue": "{ref}: reminder: {about} were due {due} and are now "
+    "{overdue_days} overdue.",
+    "reminder_acknowledgement": "{ref}: the acknowledgement is due {due} and has not gone yet.",
+    "reminder_acknowledgement_overdue": "{ref}: the acknowledgement was due {due} and has not gone yet: "
+    "it is {overdue_days} late.",
+    "reminder_update": "{ref}: the person is owed an update letter (due {due}).",
+    "reminder_response_period": "{ref}: the response period promised to the person ends {due}.",
+    "reminder_response_period_overdue": "{ref}: the response period promised to the person ended {due}, "
+    "and the response has not gone yet.",
+    "reminder_six_months": "{ref}: {about} is {due}: without a response by then, the person must be sent "
+    "a letter explaining the delay.",
+    "reminder_six_months_overdue": "{ref}: {about} was {due} and there is no response yet: the person "
+    "must be sent a letter explaining the delay.",
     "reminder_lead_not_agreed": "{ref}: the lead is still not agreed. Consider raising an impasse.",
-    "reminder_contribution_late": "{ref}: {about} is long overdue. Consider raising an impasse.",
-    "reminder_impasse_due": "{ref}: senior managers did not resolve the impasse by its date: "
+    "reminder_contribution_late": "{ref}: {about} was due {due} and is long overdue. "
+    "Consider raising an impasse.",
+    "reminder_impasse_due": "{ref}: senior managers did not resolve the impasse by {due}: "
     "the partial response is next.",
     "message_received": "{ref}: a new email from {who} is on the case{strand_note}.",
     "letter_failed": "{ref}: the {letter} letter could not be sent. The case shows what to do instead.",
+    "learning_shared": "{ref}: what the organisations learned from this complaint, to share with your "
+    "teams: {learning}",
     "impasse_alert": "{ref}: since {since}, the organisations cannot agree: {matter}. As a senior manager, "
     "please help resolve it by {resolve_by}.",
 }
 
 
 def notice(message: str, context: dict[str, Any]) -> str:
-    """The chat text for a `Notify` effect; unknown messages still say something useful."""
+    """The chat text for a `Notify` effect; unknown messages still say something useful. A reminder
+    past its date takes the message's `_overdue` wording when it has one."""
     template = NOTICES.get(message, "{ref}: " + message.replace("_", " ") + ".")
+    overdue = int(context.get("overdue") or 0)
+    if overdue:
+        template = NOTICES.get(f"{message}_overdue", template)
     values = {k: ", ".join(v) if isinstance(v, list) else v for k, v in context.items()}
     values["strand_note"] = f" (strand {values['strand']})" if values.get("strand") else ""
+    values["overdue_days"] = f"{overdue} working day{'' if overdue == 1 else 's'}"
     return template.format_map(_Blank(values))
 
 

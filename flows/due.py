@@ -61,6 +61,12 @@ class Clock:
     repeat: bool = True  # keep reminding after the date
     quiet_until: date | None = None  # snoozed: nothing up to and including this day
     on_track_on: date | None = None  # reported on track: nothing more ahead of the date
+    about: date | None = None  # the date reminders name, when the clock counts to a later one
+
+    @property
+    def due(self) -> date:
+        """The date a reminder names: the deadline it is about, never the day it is sent."""
+        return self.about or self.target
 
     @property
     def name(self) -> str:
@@ -92,8 +98,8 @@ def due(case: Case, now: datetime, policy: Policy) -> list[Reminder]:
                 subject=clock.subject,
                 org_id=clock.org_id,
                 late=on < today,
-                overdue=max(0, working_days_between(clock.target, today)),
-                due=clock.target,
+                overdue=max(0, working_days_between(clock.due, today)),
+                due=clock.due,
             )
         )
     return sorted(found, key=lambda r: (r.on, r.key))
@@ -136,8 +142,8 @@ def clocks(case: Case, policy: Policy) -> Iterator[Clock]:
         yield Clock(K.LEAD_NOT_AGREED, start, before=False, repeat=False)
     if status in _PLAN_STAGES:
         for strand in case.strands.values():
-            if strand.contribution is not None:
-                continue
+            if strand.contribution is not None or strand.org_id not in case.involved:
+                continue  # done, or its organisation left the joint handling (consent withdrawn)
             yield Clock(
                 K.CONTRIBUTION,
                 strand.target,
@@ -152,7 +158,9 @@ def clocks(case: Case, policy: Policy) -> Iterator[Clock]:
                 )
             if not _impasse_open(case):
                 late = add_working_days(strand.target, policy.contribution_late_after)
-                yield Clock(K.CONTRIBUTION_LATE, late, subject=strand.id, before=False, repeat=False)
+                yield Clock(
+                    K.CONTRIBUTION_LATE, late, strand.id, before=False, repeat=False, about=strand.target
+                )
     draft = case.draft
     if status is Status.DRAFTING and draft is not None and draft.comment_by is not None:
         for org_id in case.involved:
@@ -169,7 +177,8 @@ def clocks(case: Case, policy: Policy) -> Iterator[Clock]:
             )
     impasse = case.impasse
     if impasse is not None and impasse.resolved_at is None and case.partial_response_at is None:
-        yield Clock(K.IMPASSE_DUE, add_working_days(impasse.resolve_by, 1), before=False)
+        day_after = add_working_days(impasse.resolve_by, 1)
+        yield Clock(K.IMPASSE_DUE, day_after, before=False, about=impasse.resolve_by)
 
 
 def update_due(case: Case) -> date | None:

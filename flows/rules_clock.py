@@ -9,18 +9,19 @@ inbox as well. An organisation whose consent was withdrawn hears nothing more.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from flows import commands as c
 from flows import events as ev
 from flows.calendar import add_working_days, response_due
 from flows.errors import Forbidden, InvalidCommand
-from flows.model import Case, ReminderKind, Role, Status
+from flows.model import Case, Reminder, ReminderKind, Role, Status
 from flows.rules import (
     Out,
     Rule,
-    complainant,
+    correspondent,
+    letterhead,
     long_date,
     organisation,
     require_coordinator,
@@ -41,11 +42,11 @@ def send_reminders(case: Case, cmd: c.SendReminders, now: datetime) -> Out:
         raise Forbidden("reminders are sent by the assistant's own clock", actor=cmd.actor.id)
     out = Out(case, cmd.actor.id, now)
     for reminder in cmd.reminders:
-        about = _about(case, reminder.kind, reminder.subject)
+        about = _about(case, reminder)
         context: dict[str, Any] = {
             "subject": reminder.subject,
             "about": about,
-            "on": long_date(reminder.on),
+            "due": long_date(reminder.due or reminder.on),  # the date it is about, not today's
             "late": reminder.late,
             "overdue": reminder.overdue,
         }
@@ -66,8 +67,7 @@ def send_reminders(case: Case, cmd: c.SendReminders, now: datetime) -> Out:
                 to_org_name=case.orgs[org_id].name,
                 org_name=case.orgs[case.coordinator].name,
                 about=about,
-                strand=reminder.subject if reminder.kind is ReminderKind.CONTRIBUTION else "",
-                due=long_date(reminder.due or reminder.on),
+                due=context["due"],
                 overdue=reminder.overdue,
             )
     return out
@@ -102,26 +102,34 @@ def progress_update(case: Case, cmd: c.SendProgressUpdate, now: datetime) -> Out
     require_coordinator(case, cmd.actor)
     require_text(cmd.text, "what to tell the person")
     every = case.update_every
-    expected = case.response_period.due if case.response_period else None
-    statutory = response_due(case.received_on, case.longer_period_until, case.longer_period_agreed_on)
+    expected = _expected_by(case, today(now))
     return (
         Out(case, cmd.actor.id, now)
         .event(ev.ProgressUpdateSent, text=cmd.text)
         .letter(
             "progress_update",
-            complainant(case.complainant),
+            correspondent(case),
             tag=f"/{len(case.updates_sent) + 1}",
             summary_of_progress=cmd.text,
-            expected_by=long_date(expected or statutory) if case.status is not Status.RESPONDED else "",
+            expected_by=long_date(expected) if expected and case.status is not Status.RESPONDED else "",
             next_update=long_date(add_working_days(today(now), every)) if every else "",
-            org_name=case.orgs[case.coordinator].name,
-            complainant_name=case.complainant.name,
+            **letterhead(case),
         )
     )
 
 
-def _about(case: Case, kind: ReminderKind, subject: str) -> str:
+def _expected_by(case: Case, day: date) -> date | None:
+    """When the person was last told to expect the response (the delay letter's date, else the
+    response period's, else the law's); None once that date has passed, so no letter promises it again."""
+    period = case.response_period.due if case.response_period else None
+    statutory = response_due(case.received_on, case.longer_period_until, case.longer_period_agreed_on)
+    promised = case.delay_expected_by or period or statutory
+    return promised if promised >= day else None
+
+
+def _about(case: Case, reminder: Reminder) -> str:
     """What a reminder is about, in words with no personal details."""
+    kind, subject = reminder.kind, reminder.subject
     if kind is ReminderKind.CONTRIBUTION or kind is ReminderKind.CONTRIBUTION_LATE:
         return f"the response on strand {subject}"
     if kind is ReminderKind.MILESTONE:
@@ -130,6 +138,10 @@ def _about(case: Case, kind: ReminderKind, subject: str) -> str:
         return f"action {subject}"
     if kind is ReminderKind.COMMENTS:
         return "comments on the draft joint response"
+    if kind is ReminderKind.SIX_MONTHS:
+        if reminder.due is not None and reminder.due == case.longer_period_until:
+            return "the end of the longer response period agreed with the person"
+        return "the six-month point"
     return kind.value.replace("_", " ")
 
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -171,6 +171,9 @@ async def test_an_organisation_number_out_of_range_is_asked_again(desk: Desk) ->
 
 
 async def test_a_required_answer_left_empty_is_asked_again(desk: Desk, config: Config) -> None:
+    unlisted = replace(desk.handler, email="")  # no email of their own to offer as the contact's
+    talk = Conversation(config, desk.service, unlisted, desk.script, desk.out)
+    desk = replace(desk, handler=unlisted, talk=talk)
     desk.service.execute(
         desk.ref, c.IdentifyOrganisations(actor=desk.handler, orgs=(org_ref(config, TRUST),)), NOW
     )
