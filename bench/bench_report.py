@@ -129,6 +129,13 @@ def _response(rng: random.Random, received: date, responded: date, orgs: tuple[O
     if responded > add_working_days(received, 125):
         delay = c.SendDelayLetter(actor=HANDLER, reasons="Records", expected_by=responded)
         steps.append((add_working_days(received, 120), delay))
+    acted = rng.random() < 0.5  # the response says what will be put right: an action, or why none
+    if acted:
+        what = rng.choice(("Review the checklist", "Train the ward"))
+        due = add_working_days(responded, 10)
+        steps.append((drafted, c.AddAction(actor=HANDLER, owner_org=TRUST.id, description=what, due=due)))
+    else:
+        steps.append((drafted, c.RecordNoActionNeeded(actor=HANDLER, reason="nothing needs to change.")))
     steps.append((drafted, c.RecordDraft(actor=HANDLER, text="Dear ...")))
     if COUNCIL in orgs:
         steps.append((drafted, c.OpenCommentRound(actor=HANDLER, comment_by=add_working_days(drafted, 2))))
@@ -136,10 +143,7 @@ def _response(rng: random.Random, received: date, responded: date, orgs: tuple[O
     steps.append((drafted, c.ShareDraftWithComplainant(actor=HANDLER)))
     final = c.SendFinalResponse(actor=HANDLER, body="Our response.", signed_by="Chief", signed_role="CEO")
     steps.append((responded, final))
-    if rng.random() < 0.5:
-        what = rng.choice(("Review the checklist", "Train the ward"))
-        due = add_working_days(responded, 10)
-        steps.append((responded, c.AddAction(actor=HANDLER, owner_org=TRUST.id, description=what, due=due)))
+    if acted:
         done = c.CompleteAction(actor=HANDLER, action_id="A1", evidence="Done")
         steps.append((add_working_days(responded, 5), done))
     for org in orgs:

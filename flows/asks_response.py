@@ -12,12 +12,16 @@ from flows.calendar import (
 )
 from flows.conversation import Choice, Field, FieldKind, Prompt
 from flows.drafting import (
+    NO_ACTIONS,
+    TO_COMPLETE,
     awaiting_sign_off,
     contributors,
     impasse_answerers,
     overall_outcome,
     partial_response_draft,
     sign_off_waived,
+    unwritten,
+    what_will_be_done,
 )
 from flows.model import (
     Action,
@@ -50,20 +54,25 @@ def actions_for(case: Case, actor: Actor, org_id: str, today: date) -> list[Prom
 
 
 def actions(case: Case, actor: Actor, today: date) -> list[Prompt]:
-    """The actions the response promises, each with an owner and a date; added until outcomes are recorded."""
-    started = case.status is Status.DRAFTING and case.draft is not None
-    if not (started or (case.status is Status.RESPONDED and not case.outcomes)):
+    """What will be done to put things right: asked with the draft (each action with an owner and a
+    date, or why none is needed) and added to until outcomes are recorded; then the learning."""
+    responded = case.status is Status.RESPONDED
+    if not (_with_the_draft(case) or (responded and not case.outcomes)):
         return []
-    learning = []
-    if case.status is Status.RESPONDED and not case.learning:
-        text = Field("text", "The learning (shared between the organisations: no names)", FieldKind.TEXT)
-        learning.append(
-            Prompt(
-                "learning",
-                "What have the organisations learned from this complaint?",
-                (Choice("Record the learning", c.RecordLearning(actor=actor, text=""), (text,)),),
-            )
-        )
+    prompts = [_add_action(case, actor, today)]
+    if responded and not case.learning:
+        prompts.append(_learning(actor))
+    return prompts
+
+
+def _with_the_draft(case: Case) -> bool:
+    """From when the draft can be written (every organisation has responded) to the final response."""
+    if case.status is Status.INVESTIGATING:
+        return all(s.contribution is not None for s in case.strands.values())
+    return case.status is Status.DRAFTING
+
+
+def _add_action(case: Case, actor: Actor, today: date) -> Prompt:
     fields = (
         Field("owner_org", "Which organisation", FieldKind.CHOICE,
               options=tuple((o, case.orgs[o].name) for o in case.involved), default=case.coordinator),
@@ -71,16 +80,36 @@ def actions(case: Case, actor: Actor, today: date) -> list[Prompt]:
         Field("due", "Due by", FieldKind.DATE, default=add_working_days(today, 20)),
     )  # fmt: skip
     cmd = c.AddAction(actor=actor, owner_org=case.coordinator, description="", due=today)
+    choices = [Choice("Add an action", cmd, fields)]
     listed = "; ".join(f"{a.id} ({case.orgs[a.owner_org].name})" for a in case.actions.values())
-    return [
-        Prompt(
-            "add_action",
-            "Any action promised in the response? Each has an owner and a due date, and is followed up.",
-            (Choice("Add an action", cmd, fields),),
-            detail=f"Actions so far: {listed}." if listed else "",
-        ),
-        *learning,
-    ]
+    detail = f"Actions so far: {listed}." if listed else ""
+    if not listed and case.status is not Status.RESPONDED:  # the response says what is put right
+        choices.append(_no_action(case, actor))
+        detail = "The response must list the actions, or say why none is needed."
+        if case.no_action_reason:
+            detail = f"Recorded: no action is needed, because {case.no_action_reason}"
+    return Prompt(
+        "add_action",
+        "Any action promised in the response? Each has an owner and a due date, and is followed up.",
+        tuple(choices),
+        detail=detail,
+    )
+
+
+def _no_action(case: Case, actor: Actor) -> Choice:
+    because = "No action is needed, because ..."
+    reason = Field("reason", because, FieldKind.TEXT, default=case.no_action_reason)
+    return Choice("No action is needed", c.RecordNoActionNeeded(actor=actor, reason=""), (reason,))
+
+
+def _learning(actor: Actor) -> Prompt:
+    text = Field("text", "The learning (shared between the organisations: no names)", FieldKind.TEXT)
+    return Prompt(
+        "learning",
+        "What have the organisations learned from this complaint?",
+        (Choice("Record the learning", c.RecordLearning(actor=actor, text=""), (text,)),),
+        detail="It goes to each other organisation involved whose consent is on record.",
+    )
 
 
 def _action_done(case: Case, actor: Actor, a: Action) -> Prompt:
@@ -149,6 +178,8 @@ def drafting(case: Case, actor: Actor, today: date) -> list[Prompt]:
     draft = case.draft
     if case.status is not Status.DRAFTING or draft is None:
         return []
+    if unwritten(draft.text):
+        return [_complete_draft(case, actor)]
     waiting = awaiting_sign_off(case)
     if contributors(case) and draft.comment_by is None:
         by = Field("comment_by", "Comments by", FieldKind.DATE, default=add_working_days(today, 5))
@@ -169,9 +200,21 @@ def drafting(case: Case, actor: Actor, today: date) -> list[Prompt]:
                 (Choice("Share it", c.ShareDraftWithComplainant(actor=actor)),),
             )
         )
-    elif not waiting or sign_off_waived(case, today):
-        prompts.append(_final_response(case, actor, waiting))
+    elif (not waiting or sign_off_waived(case, today)) and (case.actions or case.no_action_reason):
+        prompts.append(_final_response(case, actor, waiting))  # what is put right is asked by `actions`
     return prompts
+
+
+def _complete_draft(case: Case, actor: Actor) -> Prompt:
+    """A draft with parts still to write goes to no one; what will be put right is filled in once known."""
+    assert case.draft is not None
+    text = case.draft.text.replace(NO_ACTIONS, what_will_be_done(case))
+    field = Field("text", "Draft joint response", FieldKind.TEXT, default=text)
+    return Prompt(
+        "complete_draft",
+        f"The draft still has parts marked '{TO_COMPLETE} ...]': write them before it goes to anyone.",
+        (Choice("Record the draft", c.RecordDraft(actor=actor, text=""), (field,)),),
+    )
 
 
 def _on_behalf(case: Case, actor: Actor, org_id: str) -> list[Prompt]:

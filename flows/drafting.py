@@ -3,11 +3,13 @@ to sign it off, the step-2 partial response drafted from the case, and the overa
 
 Everything assembled here is a suggestion the handler edits in a prompt before anything is sent; the
 letters' own sentences stay in `mail/templates`. Parts only a person can write are marked with
-`TO_COMPLETE`, and `flows.rules_response.final_response` refuses a response that still has one.
+`TO_COMPLETE`, and nothing (the draft for comment, the draft to the person, the final response)
+goes out while one is `unwritten`.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import date
 
@@ -19,6 +21,17 @@ CONCLUSION = (
     f"{TO_COMPLETE} for each part of the complaint, whether it is upheld, and what needs to be put right.]"
 )
 NO_ACTIONS = f"{TO_COMPLETE} what each organisation will do to put things right, or why nothing needs to be.]"
+# A letter's sign-off on a line of its own ("Yours sincerely,", "Kind regards"): the name and title
+# lines under it go with it.
+_SIGN_OFF = re.compile(
+    r"(yours (sincerely|faithfully|truly)|(with )?((kind|best|warm) )?regards|best wishes)\W*", re.IGNORECASE
+)
+_SIGNATURE_LINES = 6  # a sign-off further up than this is not the letter's end
+
+
+def unwritten(text: str) -> bool:
+    """Does `text` still have a part marked `TO_COMPLETE`, that only a person can write?"""
+    return TO_COMPLETE in text
 
 
 def contributors(case: Case) -> list[str]:
@@ -62,12 +75,21 @@ def assemble_draft(case: Case) -> str:
     parts = [_opening(case), "How we looked into your complaint"]
     parts.extend(_strand(case, s) for s in case.strands.values())
     parts.extend(["Our conclusions", CONCLUSION, "What each organisation will do to put things right"])
-    actions = [
-        f"- {case.orgs[a.owner_org].name}: {a.description}, by {long_date(a.due)}."
-        for a in case.actions.values()
-    ]
-    parts.append("\n".join(actions) if actions else NO_ACTIONS)
+    parts.append(what_will_be_done(case))
     return "\n\n".join(parts)
+
+
+def what_will_be_done(case: Case) -> str:
+    """The draft's last part: each action with its owner and date, else why none is needed, else
+    `NO_ACTIONS` for the lead to write."""
+    if case.actions:
+        return "\n".join(
+            f"- {case.orgs[a.owner_org].name}: {a.description}, by {long_date(a.due)}."
+            for a in case.actions.values()
+        )
+    if case.no_action_reason:
+        return f"No action is needed, because {case.no_action_reason}"
+    return NO_ACTIONS
 
 
 def partial_response_draft(case: Case) -> dict[str, str]:
@@ -75,13 +97,14 @@ def partial_response_draft(case: Case) -> dict[str, str]:
     impasse = case.impasse
     assert impasse is not None, "a partial response follows an impasse"
     answered = [
-        f"{_name(case, s.org_id)} looked into {s.matters}. It found: {s.contribution.summary}"
+        f"{_name(case, s.org_id)} looked into {s.matters}. "
+        f"It found: {_quoted(s.contribution.summary, _name(case, s.org_id))}"
         for s in case.strands.values()
         if s.contribution is not None
     ]
     not_possible = [
-        f"We could not give you a full response about {impasse.matter}, because the organisations "
-        "have not agreed on it."
+        "We could not give you a full response, because of something the organisations have not been "
+        f"able to resolve between them: {impasse.matter.strip().rstrip('.')}."
     ]
     for s in case.strands.values():
         if s.org_id not in case.plan_agreed_by:
@@ -120,8 +143,24 @@ def _opening(case: Case) -> str:
 
 
 def _strand(case: Case, strand: Strand) -> str:
-    found = strand.contribution.summary if strand.contribution else f"{TO_COMPLETE} its findings.]"
-    return f"{_name(case, strand.org_id)}\nWhat it looked into: {strand.matters}\nWhat it found: {found}"
+    name, contribution = _name(case, strand.org_id), strand.contribution
+    found = _quoted(contribution.summary, name) if contribution else f"{TO_COMPLETE} its findings.]"
+    return f"{name}\nWhat it looked into: {strand.matters}\nWhat it found: {found}"
+
+
+def _quoted(contribution: str, org_name: str) -> str:
+    """A contribution as our letter quotes it: without its own heading ("Response from ...", "Re: ...",
+    the organisation's name, on a line of its own) or its sign-off and signature, which are its letter's,
+    not ours."""
+    lines = contribution.strip().splitlines()
+    first = lines[0].strip().casefold() if lines else ""
+    named = first.startswith(("re:", "response")) or org_name.casefold() in first
+    if named and len(lines) > 2 and not lines[1].strip() and not first.endswith((".", "!", "?")):
+        lines = lines[2:]
+    ends = [i for i, line in enumerate(lines) if _SIGN_OFF.fullmatch(line.strip())]
+    if ends and len(lines) - ends[-1] <= _SIGNATURE_LINES:
+        lines = lines[: ends[-1]]
+    return "\n".join(lines).strip()
 
 
 def _name(case: Case, org_id: str) -> str:

@@ -19,13 +19,13 @@ from flows.calendar import (
     six_month_point,
     working_days_between,
 )
-from flows.drafting import TO_COMPLETE, awaiting_sign_off, sign_off_waived
+from flows.drafting import TO_COMPLETE, awaiting_sign_off, contributors, sign_off_waived, unwritten
 from flows.errors import InvalidCommand
 from flows.model import Action, Case, ClosureReason, milestone_day
 from flows.rules import (
     Out,
     Rule,
-    complainant,
+    correspondent,
     letterhead,
     long_date,
     organisation,
@@ -51,7 +51,7 @@ def response_period(case: Case, cmd: c.SetResponsePeriod, now: datetime) -> Out:
     if not cmd.agreed_with_complainant:
         out.letter(
             "response_period",
-            complainant(case.complainant),
+            correspondent(case),
             response_due=long_date(cmd.due),
             **letterhead(case),
         )
@@ -110,6 +110,7 @@ def add_strand(case: Case, cmd: c.AddStrand, now: datetime) -> Out:
             strand=strand_id,
             matters=cmd.matters,
             target=long_date(cmd.target),
+            plan_agreed=set(case.involved) <= case.plan_agreed_by,  # by every organisation involved
             reply_hint=f"reply to this email: your reply is filed on strand {strand_id} automatically",
             **letterhead(case),
         )
@@ -135,7 +136,7 @@ def change_target(case: Case, cmd: c.ChangeTargetDate, now: datetime) -> Out:
     due = add_working_days(period.due, working_days_between(strand.target, cmd.target))
     return out.event(ev.ResponsePeriodSet, due=due, agreed_with_complainant=False).letter(
         "timescale_changed",
-        complainant(case.complainant),
+        correspondent(case),
         reason=cmd.reason,
         response_due=long_date(due),
         previously=long_date(period.due),
@@ -203,8 +204,9 @@ def comment_round(case: Case, cmd: c.OpenCommentRound, now: datetime) -> Out:
     require_coordinator(case, cmd.actor)
     require_target(cmd.comment_by, now)
     assert case.draft is not None
+    _require_written(case.draft.text, "the draft")
     out = Out(case, cmd.actor.id, now).event(ev.CommentRoundOpened, comment_by=cmd.comment_by)
-    for org_id in _contributors(case):
+    for org_id in contributors(case):
         out.letter(
             "draft_for_comment",
             organisation(case, org_id),
@@ -230,12 +232,13 @@ def comment(case: Case, cmd: c.RecordComment, now: datetime) -> Out:
 def share_draft(case: Case, cmd: c.ShareDraftWithComplainant, now: datetime) -> Out:
     require_coordinator(case, cmd.actor)
     assert case.draft is not None
+    _require_written(case.draft.text, "the draft")
     return (
         Out(case, cmd.actor.id, now)
         .event(ev.DraftShared)
         .letter(
             "draft_to_complainant",
-            complainant(case.complainant),
+            correspondent(case),
             draft=case.draft.text,
             **letterhead(case),
         )
@@ -244,12 +247,38 @@ def share_draft(case: Case, cmd: c.ShareDraftWithComplainant, now: datetime) -> 
 
 def final_response(case: Case, cmd: c.SendFinalResponse, now: datetime) -> Out:
     """The joint response, once every contributing organisation signed off the draft (or the impasse
-    steps took the place of a missing sign-off) and the person saw the draft."""
+    steps took the place of a missing sign-off), the person saw the draft, and it is known what will
+    be done to put things right (reg 14: the action taken or to be taken)."""
     require_coordinator(case, cmd.actor)
     require_text(cmd.body, "the response")
     require_text(cmd.signed_by, "who signs the response")
-    if TO_COMPLETE in cmd.body:
-        raise InvalidCommand(f"the response still has parts marked '{TO_COMPLETE} ...]': write them first")
+    _require_written(cmd.body, "the response")
+    _require_ready(case, now)
+    return (
+        Out(case, cmd.actor.id, now)
+        .event(ev.FinalResponseSent, signed_by=cmd.signed_by, signed_role=cmd.signed_role)
+        .letter(
+            "final_response",
+            correspondent(case),
+            body=cmd.body,
+            signed_by=cmd.signed_by,
+            signed_role=cmd.signed_role,
+            ombudsmen=[o.value for o in ombudsmen_for(case)],
+            organisations=[case.orgs[o].name for o in case.involved],
+            actions=_actions(case, case.actions.values()),
+            no_action=case.no_action_reason,
+            **letterhead(case),
+        )
+    )
+
+
+def _require_written(text: str, what: str) -> None:
+    """Nothing goes out with a part only a person can write still marked `TO_COMPLETE`."""
+    if unwritten(text):
+        raise InvalidCommand(f"{what} still has parts marked '{TO_COMPLETE} ...]': write them first")
+
+
+def _require_ready(case: Case, now: datetime) -> None:
     draft = case.draft
     assert draft is not None
     missing = awaiting_sign_off(case)
@@ -261,21 +290,12 @@ def final_response(case: Case, cmd: c.SendFinalResponse, now: datetime) -> Out:
         )
     if draft.shared_with_complainant_at is None:
         raise InvalidCommand("share the draft with the person before the final response")
-    return (
-        Out(case, cmd.actor.id, now)
-        .event(ev.FinalResponseSent, signed_by=cmd.signed_by, signed_role=cmd.signed_role)
-        .letter(
-            "final_response",
-            complainant(case.complainant),
-            body=cmd.body,
-            signed_by=cmd.signed_by,
-            signed_role=cmd.signed_role,
-            ombudsmen=[o.value for o in ombudsmen_for(case)],
-            organisations=[case.orgs[o].name for o in case.involved],
-            actions=_actions(case, case.actions.values()),
-            **letterhead(case),
+    if not case.actions and not case.no_action_reason:
+        raise InvalidCommand(
+            "the response must say what will be done to put things right: add the actions, "
+            "or record why no action is needed",
+            field="actions",
         )
-    )
 
 
 def add_action(case: Case, cmd: c.AddAction, now: datetime) -> Out:
@@ -305,14 +325,42 @@ def complete_action(case: Case, cmd: c.CompleteAction, now: datetime) -> Out:
         return out
     done = [replace(a, evidence=cmd.evidence) if a.id == action.id else a for a in case.actions.values()]
     return out.letter(  # the last one: the person hears that what was promised is done
-        "actions_complete", complainant(case.complainant), actions=_actions(case, done), **letterhead(case)
+        "actions_complete", correspondent(case), actions=_actions(case, done), **letterhead(case)
     )
 
 
+def no_action_needed(case: Case, cmd: c.RecordNoActionNeeded, now: datetime) -> Out:
+    require_coordinator(case, cmd.actor)
+    require_text(cmd.reason, "why no action is needed")
+    if case.actions:
+        raise InvalidCommand("actions are already recorded: the response lists them", field="reason")
+    return Out(case, cmd.actor.id, now).event(ev.NoActionNeededRecorded, reason=cmd.reason.strip())
+
+
 def learning(case: Case, cmd: c.RecordLearning, now: datetime) -> Out:
+    """The learning is recorded and shared with each other organisation involved whose consent is
+    active: in chat with its contacts, or by letter to its complaints inbox when it has none."""
     require_coordinator(case, cmd.actor)
     require_text(cmd.text, "the learning")
-    return Out(case, cmd.actor.id, now).event(ev.LearningRecorded, text=cmd.text)
+    out = Out(case, cmd.actor.id, now).event(ev.LearningRecorded, text=cmd.text)
+    shared = []
+    for org_id in contributors(case):
+        org = case.orgs[org_id]
+        if not case.consent_active(org_id) or not (org.has_contacts or org.email):
+            continue  # consent withdrawn, or nowhere to send it
+        if org.has_contacts:
+            audience = f"contacts:{org_id}"
+            out.notify("learning_shared", audience=audience, discloses_to=org_id, learning=cmd.text)
+        else:
+            out.letter(
+                "learning_shared",
+                organisation(case, org_id),
+                to_org_name=org.name,
+                org_name=case.orgs[case.coordinator].name,
+                learning=cmd.text,
+            )
+        shared.append(org_id)
+    return out.event(ev.LearningShared, org_ids=tuple(shared)) if shared else out
 
 
 def out_of_time(case: Case, cmd: c.DecideOutOfTime, now: datetime) -> Out:
@@ -330,7 +378,7 @@ def delay_letter(case: Case, cmd: c.SendDelayLetter, now: datetime) -> Out:
         .event(ev.DelayLetterSent, reasons=cmd.reasons, expected_by=cmd.expected_by)
         .letter(
             "delay",
-            complainant(case.complainant),
+            correspondent(case),
             reasons=cmd.reasons,
             expected_by=long_date(cmd.expected_by),
             **letterhead(case),
@@ -360,10 +408,6 @@ def close(case: Case, cmd: c.CloseCase, now: datetime) -> Out:
 def withdraw(case: Case, cmd: c.WithdrawComplaint, now: datetime) -> Out:
     require_coordinator(case, cmd.actor)
     return Out(case, cmd.actor.id, now).event(ev.CaseClosed, reason=ClosureReason.WITHDRAWN, note=cmd.note)
-
-
-def _contributors(case: Case) -> list[str]:
-    return [o for o in case.involved if o != case.coordinator]
 
 
 def _actions(case: Case, actions: Iterable[Action]) -> list[dict[str, str]]:
@@ -397,6 +441,7 @@ RESPONSE_RULES: dict[type[c.Command], Rule] = {
     c.SendFinalResponse: final_response,
     c.AddAction: add_action,
     c.CompleteAction: complete_action,
+    c.RecordNoActionNeeded: no_action_needed,
     c.RecordLearning: learning,
     c.DecideOutOfTime: out_of_time,
     c.SendDelayLetter: delay_letter,

@@ -89,6 +89,7 @@ def final_from_us_alone(service: CaseService, config: Config, handler: Actor, re
         c.AgreePlan(actor=handler, org_id="northshire-trust"),
         c.RecordContribution(actor=handler, strand_id="S1", summary="Discharged without a plan."),
         c.RecordDraft(actor=handler, text="We are sorry."),
+        c.RecordNoActionNeeded(actor=handler, reason="the discharge process has since changed."),
         c.ShareDraftWithComplainant(actor=handler),
         c.SendFinalResponse(actor=handler, body="We are sorry.", signed_by="Dr Jane Hale", signed_role="CEO"),
     ):

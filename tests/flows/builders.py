@@ -206,6 +206,7 @@ def drafting() -> Run:
     run = investigating()
     run.do(c.RecordContribution(actor=TRUST_CONTRIBUTOR, strand_id="S1", summary="Discharge was rushed."))
     run.do(c.RecordContribution(actor=COUNCIL_CONTRIBUTOR, strand_id="S2", summary="Referral was lost."))
+    run.do(c.RecordNoActionNeeded(actor=H, reason="the referral process has since been replaced."))
     run.do(c.RecordDraft(actor=H, text="Dear Jo, we are sorry ..."))
     return run
 

@@ -74,6 +74,7 @@ def three_organisations_drafting() -> Run:
     run.do(c.RecordContribution(actor=TRUST_CONTRIBUTOR, strand_id="S1", summary="Discharge was rushed."))
     run.do(c.RecordContribution(actor=COUNCIL_CONTRIBUTOR, strand_id="S2", summary="Referral was lost."))
     run.do(c.RecordContribution(actor=ICB_CONTRIBUTOR, strand_id="S3", summary="Contract was followed."))
+    run.do(c.AddAction(actor=H, owner_org=COUNCIL.id, description="Audit referrals", due=date(2027, 1, 29)))
     run.do(c.RecordDraft(actor=H, text=assemble_draft(run.case).replace(CONCLUSION, "We uphold it.")))
     return run
 
@@ -335,7 +336,7 @@ def test_step_two_is_drafted_from_the_case_for_the_lead_to_approve() -> None:
         drafted["answered"]
         == f"{TRUST.name} looked into Discharge planning on Ward 7. It found: Discharge was rushed."
     )
-    assert "a full response about who arranges the care" in drafted["not_possible"]
+    assert "have not been able to resolve between them: who arranges the care." in drafted["not_possible"]
     assert (
         f"{COUNCIL.name} has not given its findings on Care package arrangements." in drafted["not_possible"]
     )
