@@ -38,6 +38,9 @@ SENTENCES: dict[str, tuple[str, str]] = {
                               "confirmed: {capacity_confirmed}"),
     "ConsentRefused": (CONSENT, "Consent refused for {orgs}. {note}"),
     "ConsentWithdrawn": (CONSENT, "Consent withdrawn for {orgs}. {note}"),
+    "RepresentativeRecorded": (CONSENT, "Representative recorded: {rep_name}, {rep_relationship}, acts for "
+                                        "{rep_acts_for} on the authority of {rep_basis}. Evidence: "
+                                        "{rep_evidence}. Capacity: {rep_capacity_note}"),
     "TargetDateChanged": (DATES, "Target date of strand {strand_id} changed from {previous} to {target}. "
                                  "Why: {reason}"),
     "TargetDateProposed": (DATES, "New target date {target} proposed for strand {strand_id}. Why: {reason}"),
@@ -49,7 +52,7 @@ SENTENCES: dict[str, tuple[str, str]] = {
     "CommentRoundOpened": (DATES, "Draft response sent to the organisations for comments by {comment_by}"),
     "OnTrackReported": (DATES, "Strand {strand_id} reported on track"),
     "Snoozed": (DATES, "Reminders about {subject} paused until {until}"),
-    "ReminderSent": (REMINDER, "Reminder to {reminded}: {kind} {about}, dated {on}{late}"),
+    "ReminderSent": (REMINDER, "Reminder to {reminded}: {kind} {about}, due {due}{late}"),
     "ImpasseRaised": (ESCALATION, "Impasse raised (step 1, senior managers): {matter}. {reason}. To be "
                                   "resolved by {resolve_by}"),
     "ImpasseAnswered": (ESCALATION, "Senior manager for {org}: {resolved:resolved|cannot resolve}. "
@@ -80,6 +83,8 @@ SENTENCES: dict[str, tuple[str, str]] = {
     "ActionAdded": (DECISION, "Action {action_id} for {owner_org}: {description}. Due {due}"),
     "ActionCompleted": (DECISION, "Action {action_id} completed: {evidence}"),
     "LearningRecorded": (DECISION, "Learning recorded"),
+    "LearningShared": (DECISION, "Learning shared with {orgs}"),
+    "NoActionNeededRecorded": (DECISION, "No action needed to put things right, because {reason}"),
     "Acknowledged": (DECISION, "Complaint acknowledged ({method}) on {on}"),
     "OutcomeRecorded": (DECISION, "Outcome for {org}: {outcome}"),
     "CaseCoded": (DECISION, "Case coded for the KO41a return"),
@@ -137,6 +142,8 @@ def sentence(
         values["template"], values["to"] = template_name.replace("_", " "), recipient(to, org_name)
     if kind == "ReminderSent":
         values.update(_reminder(event["reminder"], org_name))
+    if kind == "RepresentativeRecorded":
+        values.update({f"rep_{k}": readable(k, v, org_name) for k, v in event["representative"].items()})
     return _tidy(template.format_map(values))
 
 
@@ -190,7 +197,7 @@ def _reminder(reminder: Mapping[str, Any], org_name: Callable[[str], str]) -> di
         "reminded": org_name(org) if org else "the coordinating handlers",
         "kind": REMINDER_KINDS.get(kind, kind.replace("_", " ")),
         "about": str(reminder.get("subject") or ""),
-        "on": _when(str(reminder.get("on", ""))),
+        "due": _when(str(reminder.get("due") or reminder.get("on", ""))),
         "late": late + (f", {overdue} working days overdue" if overdue else ""),
     }
 

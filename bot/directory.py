@@ -23,11 +23,13 @@ def org_ref(config: Config, org_id: str) -> OrgRef:
         email=org.complaints_email,
         phone=org.complaints_phone,
         advocacy=Advocacy(advocacy.name, advocacy.phone, advocacy.website) if advocacy else None,
+        has_contacts=bool(org.contacts),
     )
 
 
 def actor(person: Person) -> Actor:
-    return Actor(person.id, person.organisation, frozenset(Role(r) for r in person.roles), person.name)
+    roles = frozenset(Role(r) for r in person.roles)
+    return Actor(person.id, person.organisation, roles, person.name, person.email)
 
 
 def system_actor(config: Config) -> Actor:

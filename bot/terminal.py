@@ -19,7 +19,7 @@ from flows.calendar import LONDON
 from flows.codec import to_plain
 from flows.errors import DomainError
 from flows.model import Actor
-from flows.prompts import Choice, Field, FieldKind, Prompt, fill, next_prompts
+from flows.prompts import Choice, Field, FieldKind, Prompt, case_menu, fill, next_prompts
 
 Read = Callable[[str], Awaitable[str]]
 YES = frozenset({"y", "yes", "true", "1"})
@@ -74,14 +74,22 @@ class Conversation:
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
 
-    async def answer_one(self, ref: str, prompt: Prompt, now: datetime) -> str:
-        """Ask one prompt; returns "quit", "skip" or "answered"."""
-        self.say("\n" + render(ref, prompt) + "\n    s) skip   q) quit")
+    async def answer_one(self, ref: str, prompt: Prompt, now: datetime, menu: bool = True) -> str:
+        """Ask one prompt; returns "quit", "skip" or "answered". With `menu`, "m" opens the case's
+        menu (`flows.prompts.case_menu`): what the handler may do on it at any time."""
+        self.say(
+            "\n"
+            + render(ref, prompt)
+            + "\n    s) skip   q) quit"
+            + ("   m) more on this case" if menu else "")
+        )
         reply = (await self.read("> ")).strip().lower()
         if reply in ("q", "quit"):
             return "quit"
         if reply in ("s", "skip"):
             return "skip"
+        if menu and reply in ("m", "more"):
+            return await self._more(ref, now)
         if not reply.isdigit() or not 1 <= int(reply) <= len(prompt.choices):
             self.say("Please type one of the numbers shown, s to skip or q to quit.")
             return "answered"
@@ -94,6 +102,14 @@ class Conversation:
             return "answered"
         self.say(f"Recorded ({len(decision.events)} change(s)).")
         return "answered"
+
+    async def _more(self, ref: str, now: datetime) -> str:
+        case = await asyncio.to_thread(self.service.load, ref)
+        menu = case_menu(case, self.actor, now)
+        if not menu:
+            self.say(f"Nothing else can be done on {ref} now.")
+            return "answered"
+        return await self.answer_one(ref, menu[0], now, menu=False)
 
     async def _fields(self, choice: Choice, now: datetime) -> dict[str, Any]:
         return {f.name: await self._ask(f, now) for f in choice.fields}

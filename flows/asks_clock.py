@@ -59,21 +59,25 @@ def impasse_suggested(case: Case, actor: Actor, today: date) -> list[Prompt]:
     if not (objected or late or stalled):
         return []
     default = DISPUTES[2][0] if late and not (objected or stalled) else DISPUTES[0][0]
+    return [
+        Prompt(
+            "raise_impasse",
+            "The organisations cannot agree: ask their senior managers to resolve it?",
+            (impasse_choice(actor, today, default),),
+            detail="Every involved organisation's senior managers are alerted at once, by chat and email.",
+        )
+    ]
+
+
+def impasse_choice(actor: Actor, today: date, matter: str = DISPUTES[0][0]) -> Choice:
     fields = (
-        Field("matter", "What is disputed", FieldKind.CHOICE, options=DISPUTES, default=default),
+        Field("matter", "What is disputed", FieldKind.CHOICE, options=DISPUTES, default=matter),
         Field("reason", "Why agreement was not reached", FieldKind.TEXT),
         Field("resolve_by", "Senior managers to resolve it by", FieldKind.DATE,
               default=add_working_days(today, RESOLVE_WITHIN)),
     )  # fmt: skip
     cmd = c.RaiseImpasse(actor=actor, matter="", reason="", resolve_by=today)
-    return [
-        Prompt(
-            "raise_impasse",
-            "The organisations cannot agree: ask their senior managers to resolve it?",
-            (Choice("Raise an impasse", cmd, fields),),
-            detail="Every involved organisation's senior managers are alerted at once, by chat and email.",
-        )
-    ]
+    return Choice("Raise an impasse", cmd, fields)
 
 
 def _reminded(case: Case, kind: ReminderKind) -> bool:

@@ -5,6 +5,7 @@ Each ask is `ask(case, actor, today) -> list[Prompt]`, empty when it has nothing
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from flows import commands as c
@@ -21,10 +22,20 @@ from flows.model import (
     ConsentMethod,
     ConsentState,
     LeadCriterion,
+    RepresentativeBasis,
     Status,
 )
 
 DEFAULT_UPDATE_EVERY = 20
+
+BASIS_WORDING = {
+    RepresentativeBasis.WRITTEN_CONSENT: "the person's written consent",
+    RepresentativeBasis.LASTING_POWER_OF_ATTORNEY: "lasting power of attorney",
+    RepresentativeBasis.DEPUTYSHIP: "deputyship (Court of Protection)",
+    RepresentativeBasis.PROBATE: "executor of the estate (the person has died)",
+    RepresentativeBasis.PARENTAL_RESPONSIBILITY: "parental responsibility (a child)",
+    RepresentativeBasis.BEST_INTERESTS: "acting in the best interests of a person who lacks capacity",
+}
 
 CRITERIA_WORDING = {
     LeadCriterion.GREATEST_RESPONSIBILITY: "has the greatest responsibility for the care complained about",
@@ -100,27 +111,13 @@ def consent(case: Case, actor: Actor, today: date) -> list[Prompt]:
     prompts = []
     if waiting:
         names = ", ".join(case.orgs[o].name for o in waiting)
-        given = c.RecordConsent(
-            actor=actor, org_ids=waiting, method=ConsentMethod.PHONE, given_on=today, capacity_confirmed=True
-        )
-        fields = (
-            method_field(),
-            Field("given_on", "Given on", FieldKind.DATE, default=today),
-            Field("capacity_confirmed", "You are satisfied they can consent", FieldKind.BOOL, default=True),
-        )
-        choices = [Choice("Consent given", given, fields)]
-        if not any(consent_state(case, o) is ConsentState.REQUESTED for o in waiting):
-            choices.append(
-                Choice("Send the consent request letter", c.RequestConsent(actor=actor, org_ids=waiting))
-            )
-        choices.append(Choice("Consent refused", c.RecordConsentRefused(actor=actor, org_ids=waiting)))
         prompts.append(
             Prompt(
                 "consent",
                 f"Has the person consented to sharing with {names}?",
-                tuple(choices),
-                detail="Consent covers sharing their details and learning, so the "
-                "complaint is handled together, with one contact and one response.",
+                consent_choices(case, actor, today, waiting),
+                detail="Consent is asked for each organisation: it covers sharing their details and "
+                "learning, so the complaint is handled together, with one contact and one response.",
             )
         )
     refused = tuple(o for o in case.others if is_refused(case, o))
@@ -145,6 +142,85 @@ def consent(case: Case, actor: Actor, today: date) -> list[Prompt]:
                     )
                 )
     return prompts
+
+
+def consent_choices(case: Case, actor: Actor, today: date, waiting: tuple[str, ...]) -> tuple[Choice, ...]:
+    """The person's answer for the organisations `waiting` (the question names them all): given,
+    given for some and refused for others, or refused; the request letter; who acts for them."""
+    fields = consent_fields(case, today)
+    given = c.RecordConsent(
+        actor=actor, org_ids=waiting, method=ConsentMethod.PHONE, given_on=today, capacity_confirmed=True
+    )
+    choices = [Choice("Consent given", given, fields)]
+    if len(waiting) > 1:
+        options = tuple((o, case.orgs[o].name) for o in waiting)
+        split = (
+            Field("org_ids", "Consent given for", FieldKind.MULTI_CHOICE, options=options, default=()),
+            Field("refused", "Consent refused for", FieldKind.MULTI_CHOICE, options=options, default=()),
+        )
+        choices.append(
+            Choice("Given for some, refused for others", replace(given, org_ids=()), split + fields)
+        )
+    if not any(consent_state(case, o) is ConsentState.REQUESTED for o in waiting):
+        choices.append(
+            Choice("Send the consent request letter", c.RequestConsent(actor=actor, org_ids=waiting))
+        )
+    choices.append(Choice("Consent refused", c.RecordConsentRefused(actor=actor, org_ids=waiting)))
+    if case.representative is None:
+        choices.append(representative_choice(case, actor))
+    return tuple(choices)
+
+
+def consent_fields(case: Case, today: date) -> tuple[Field, ...]:
+    return (
+        method_field(),
+        Field("given_on", "Given on", FieldKind.DATE, default=today),
+        Field(
+            "capacity_confirmed",
+            "You are satisfied they can consent"
+            if case.representative is None
+            else "The person consented themselves",
+            FieldKind.BOOL,
+            default=case.representative is None,
+        ),
+    )
+
+
+def representative_choice(case: Case, actor: Actor) -> Choice:
+    """Someone acts for the person: who, their relationship, on what authority, for whom."""
+    fields = (
+        Field("name", "Their name (who complained, or another)", FieldKind.TEXT),
+        Field("relationship", "Their relationship to the person", FieldKind.TEXT),
+        Field(
+            "basis",
+            "Their authority",
+            FieldKind.CHOICE,
+            options=tuple((b.value, BASIS_WORDING[b]) for b in RepresentativeBasis),
+            default=RepresentativeBasis.WRITTEN_CONSENT,
+        ),
+        Field("acts_for", "The person they act for (name)", FieldKind.TEXT),
+        Field(
+            "evidence",
+            "Where the consent, power or order is held",
+            FieldKind.TEXT,
+            required=False,
+            default="",
+        ),
+        Field(
+            "capacity_note", "Your note on the person's capacity", FieldKind.TEXT, required=False, default=""
+        ),
+        Field(
+            "email",
+            "Their email, if letters should go to them instead",
+            FieldKind.TEXT,
+            required=False,
+            default="",
+        ),
+    )
+    cmd = c.RecordRepresentative(
+        actor=actor, name="", relationship="", basis=RepresentativeBasis.WRITTEN_CONSENT, acts_for=""
+    )
+    return Choice("Someone acts for the person: record who and on what authority", cmd, fields)
 
 
 def lead(case: Case, actor: Actor, today: date) -> list[Prompt]:
@@ -234,10 +310,10 @@ def named_contact(case: Case, actor: Actor, today: date) -> list[Prompt]:
         )
     fields = (
         Field("name", "Name", FieldKind.TEXT, default=actor.name),
-        Field("email", "Email", FieldKind.TEXT),
+        Field("email", "Email", FieldKind.TEXT, default=actor.email or None),  # theirs, from the directory
         Field("phone", "Phone", FieldKind.TEXT, required=False, default=""),
     )
-    cmd = c.SetNamedContact(actor=actor, name=actor.name, email="")
+    cmd = c.SetNamedContact(actor=actor, name=actor.name, email=actor.email)
     prompts.append(
         Prompt(
             "named_contact",

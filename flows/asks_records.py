@@ -70,6 +70,9 @@ def guessed_services(case: Case) -> tuple[str, ...]:
 
 
 def guessed_status(case: Case) -> str:
-    """'on_behalf' when someone represents the person on a consent, else 'patient'."""
-    represented = any(consent.representative is not None for consent in case.consents.values())
+    """'on_behalf' when someone acts for the person (recorded for the case, or on a consent given
+    before representatives were recorded for the case), else 'patient'."""
+    represented = case.representative is not None or any(
+        consent.representative is not None for consent in case.consents.values()
+    )
     return "on_behalf" if represented else "patient"

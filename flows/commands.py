@@ -21,6 +21,7 @@ from flows.model import (
     Person,
     Reminder,
     Representative,
+    RepresentativeBasis,
     Sender,
 )
 
@@ -59,13 +60,27 @@ class RequestConsent(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class RecordConsent(Command):
+    """The person's answer, organisation by organisation: given for `org_ids`, refused for `refused`."""
+
     org_ids: tuple[str, ...]
+    refused: tuple[str, ...] = ()
     method: ConsentMethod
     given_on: date
     capacity_confirmed: bool
     representative: Representative | None = None
     joint: bool = True
     includes_learning: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordRepresentative(Command):
+    name: str
+    relationship: str
+    basis: RepresentativeBasis
+    acts_for: str
+    evidence: str = ""
+    email: str = ""
+    capacity_note: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -281,6 +296,13 @@ class CompleteAction(Command):
 @dataclass(frozen=True, kw_only=True)
 class RecordLearning(Command):
     text: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordNoActionNeeded(Command):
+    """The response promises no action: `reason` says why (it follows "No action is needed, because")."""
+
+    reason: str
 
 
 @dataclass(frozen=True, kw_only=True)

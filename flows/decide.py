@@ -24,6 +24,7 @@ from flows.model import Case
 from flows.moves import check_allowed
 from flows.rules import Out, Rule
 from flows.rules_clock import CLOCK_RULES
+from flows.rules_consent import CONSENT_RULES
 from flows.rules_impasse import IMPASSE_RULES
 from flows.rules_intake import INTAKE_RULES
 from flows.rules_joint import JOINT_RULES
@@ -45,6 +46,7 @@ class Decision:
 
 RULES: dict[type[c.Command], Rule] = {
     **INTAKE_RULES,
+    **CONSENT_RULES,
     **RESPONSE_RULES,
     **MESSAGE_RULES,
     **CLOCK_RULES,

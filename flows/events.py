@@ -70,6 +70,11 @@ class ConsentGiven(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class RepresentativeRecorded(Event):
+    representative: Representative
+
+
+@dataclass(frozen=True, kw_only=True)
 class ConsentRefused(Event):
     org_ids: tuple[str, ...]
     note: str = ""
@@ -280,6 +285,18 @@ class ActionCompleted(Event):
 @dataclass(frozen=True, kw_only=True)
 class LearningRecorded(Event):
     text: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class LearningShared(Event):
+    """The learning just recorded went to these organisations (in chat, or by letter)."""
+
+    org_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class NoActionNeededRecorded(Event):
+    reason: str
 
 
 @dataclass(frozen=True, kw_only=True)

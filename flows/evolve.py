@@ -271,6 +271,7 @@ _APPLY: dict[type, Callable[[Case, Any], Case]] = {
     ev.ConsentGiven: _consent(ConsentState.GIVEN),
     ev.ConsentRefused: _consent(ConsentState.REFUSED),
     ev.ConsentWithdrawn: _consent(ConsentState.WITHDRAWN),
+    ev.RepresentativeRecorded: lambda c, e: replace(c, representative=e.representative),
     ev.OrganisationsSignposted: _signposted,
     ev.LeadProposed: _proposed,
     ev.LeadResponded: _responded,
@@ -330,6 +331,7 @@ _APPLY: dict[type, Callable[[Case, Any], Case]] = {
     ev.ActionAdded: _action,
     ev.ActionCompleted: _action_done,
     ev.LearningRecorded: lambda c, e: replace(c, learning=(*c.learning, e.text)),
+    ev.NoActionNeededRecorded: lambda c, e: replace(c, no_action_reason=e.reason),
     ev.ImpasseRaised: _impasse,
     ev.ImpasseResolved: lambda c, e: replace(
         c, impasse=replace(_impasse_of(c), resolved_at=e.at, resolution=e.resolution)
@@ -337,7 +339,7 @@ _APPLY: dict[type, Callable[[Case, Any], Case]] = {
     ev.PartialResponseSent: _impasse_step(2),
     ev.OmbudsmanSignposted: _impasse_step(3),
     ev.OutOfTimeDecided: lambda c, e: replace(c, out_of_time="accepted" if e.accept else "declined"),
-    ev.DelayLetterSent: lambda c, e: replace(c, delay_letter_at=e.at),
+    ev.DelayLetterSent: lambda c, e: replace(c, delay_letter_at=e.at, delay_expected_by=e.expected_by),
     ev.Acknowledged: lambda c, e: replace(c, acknowledged_at=e.at),
     ev.PassedOn: lambda c, e: replace(c, passed_on=c.passed_on | {e.org_id}),
     ev.CaseClosed: lambda c, e: replace(c, closed_at=e.at, closure=e.reason, outcome=e.outcome),

@@ -139,6 +139,7 @@ class Actor:
     org_id: str
     roles: frozenset[Role]
     name: str = ""
+    email: str = ""  # from the directory: offered wherever the actor's own address is asked for
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,7 @@ class OrgRef:
     email: str = ""
     phone: str = ""
     advocacy: Advocacy | None = None
+    has_contacts: bool = False  # people to tell in chat; without them, its complaints inbox hears
 
 
 @dataclass(frozen=True)
@@ -171,10 +173,15 @@ class Person:
 
 @dataclass(frozen=True)
 class Representative:
+    """Someone acting for the person: who, how related, on what authority, and for whom."""
+
     name: str
     relationship: str
     basis: RepresentativeBasis
-    evidence: str = ""
+    evidence: str = ""  # where the written consent, power of attorney or court order is held
+    acts_for: str = ""  # the person the complaint is about, when the one who complained acts for them
+    email: str = ""  # when they are not the one who complained: letters go to them instead
+    capacity_note: str = ""  # the handler's note on the person's capacity to consent
 
 
 @dataclass(frozen=True)
@@ -423,6 +430,7 @@ class Case:
     passed_on: frozenset[str] = frozenset()
     consents: Mapping[str, Consent] = field(default_factory=_empty)
     proposal: LeadProposal | None = None
+    representative: Representative | None = None  # who acts for the person, once recorded
     complainant_lead_view: str = ""
     lead: str | None = None
     lead_criteria: tuple[LeadCriterion, ...] = ()
@@ -441,10 +449,12 @@ class Case:
     ombudsmen_signposted: tuple[Ombudsman, ...] = ()
     actions: Mapping[str, Action] = field(default_factory=_empty)
     learning: tuple[str, ...] = ()
+    no_action_reason: str = ""  # why the response promises no action, once recorded
     impasse: Impasse | None = None
     out_of_time: str | None = None  # "accepted" / "declined" once a handler decided
     acknowledged_at: datetime | None = None
     delay_letter_at: datetime | None = None
+    delay_expected_by: date | None = None  # when the delay letter told the person to expect the response
     letters: Mapping[str, Letter] = field(default_factory=_empty)
     messages: tuple[Message, ...] = ()
     related: tuple[str, ...] = ()  # cases this one may belong to: a handler decides

@@ -51,6 +51,7 @@ ALLOWED: dict[type[c.Command], frozenset[Status]] = {
     c.RequestConsent: _CONSENT_STAGES,
     c.RecordConsent: _CONSENT_STAGES,
     c.RecordConsentRefused: _CONSENT_STAGES,
+    c.RecordRepresentative: OPEN_STATUSES,
     c.WithdrawConsent: OPEN_STATUSES - {S.RECEIVED},
     c.PassOn: frozenset({S.AWAITING_CONSENT, S.AGREEING_LEAD}),
     c.Signpost: _CONSENT_STAGES,
@@ -86,7 +87,8 @@ ALLOWED: dict[type[c.Command], frozenset[Status]] = {
     c.RecordComment: frozenset({S.DRAFTING}),
     c.ShareDraftWithComplainant: frozenset({S.DRAFTING}),
     c.SendFinalResponse: frozenset({S.DRAFTING}),
-    c.AddAction: frozenset({S.DRAFTING, S.RESPONDED}),
+    c.AddAction: frozenset({S.INVESTIGATING, S.DRAFTING, S.RESPONDED}),  # asked with the draft
+    c.RecordNoActionNeeded: frozenset({S.INVESTIGATING, S.DRAFTING}),
     c.CompleteAction: frozenset({S.RESPONDED}),
     c.RecordLearning: frozenset({S.DRAFTING, S.RESPONDED}),
     c.RaiseImpasse: _DISPUTABLE,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 
+from flows import asks_anytime as a
 from flows import asks_clock as k
 from flows import asks_intake as i
 from flows import asks_meetings as g
@@ -22,7 +23,7 @@ from flows.conversation import Choice, Field, FieldKind, Prompt, fill
 from flows.model import Actor, Case, Status
 from flows.rules import COORDINATING_ROLES, ORG_ROLES
 
-__all__ = ["Choice", "Field", "FieldKind", "Prompt", "fill", "next_prompts"]
+__all__ = ["Choice", "Field", "FieldKind", "Prompt", "answerable", "case_menu", "fill", "next_prompts"]
 
 Ask = Callable[[Case, Actor, date], list[Prompt]]
 OrgAsk = Callable[[Case, Actor, str, date], list[Prompt]]
@@ -66,8 +67,24 @@ def next_prompts(case: Case, actor: Actor, now: datetime) -> list[Prompt]:
     if case.version == 0 or case.status is Status.CLOSED:
         return []
     today = london_date(now)
-    if bool(actor.roles & COORDINATING_ROLES) and actor.org_id == case.coordinator:
+    if _coordinates(case, actor):
         return [prompt for ask in COORDINATOR_ASKS for prompt in ask(case, actor, today)]
     if actor.org_id in case.involved and actor.roles & ORG_ROLES:
         return [prompt for ask in ORG_ASKS for prompt in ask(case, actor, actor.org_id, today)]
     return []
+
+
+def case_menu(case: Case, actor: Actor, now: datetime) -> list[Prompt]:
+    """What `actor` may do on `case` at any time, beside its questions (`flows.asks_anytime`)."""
+    if case.version == 0 or not _coordinates(case, actor):
+        return []
+    return a.anytime(case, actor, london_date(now))
+
+
+def answerable(case: Case, actor: Actor, now: datetime) -> list[Prompt]:
+    """Every prompt an answer from `actor` may be to: the questions waiting, then the menu."""
+    return [*next_prompts(case, actor, now), *case_menu(case, actor, now)]
+
+
+def _coordinates(case: Case, actor: Actor) -> bool:
+    return bool(actor.roles & COORDINATING_ROLES) and actor.org_id == case.coordinator

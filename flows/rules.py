@@ -108,6 +108,26 @@ def complainant(person: Person) -> Recipient | None:
     return Recipient(RecipientKind.COMPLAINANT, person.email, person.name)
 
 
+def direct_contacts(case: Case, org_ids: tuple[str, ...]) -> list[dict[str, str]]:
+    """How the person can reach each organisation directly: its name, email and phone."""
+    return [
+        {
+            "name": case.orgs[o].name,
+            "contact": ", ".join(x for x in (case.orgs[o].email, case.orgs[o].phone) if x),
+        }
+        for o in org_ids
+    ]
+
+
+def correspondent(case: Case) -> Recipient | None:
+    """Who the case's letters go to: the representative when one with their own address acts for
+    the person, else the person who complained."""
+    rep = case.representative
+    if rep is not None and rep.email:
+        return Recipient(RecipientKind.COMPLAINANT, rep.email, rep.name)
+    return complainant(case.complainant)
+
+
 def organisation(case: Case, org_id: str) -> Recipient:
     org = case.orgs[org_id]
     return Recipient(RecipientKind.ORGANISATION, org.email, org.name, org.id)
@@ -162,8 +182,21 @@ def require_target(day: date, now: datetime) -> None:
 
 
 def letterhead(case: Case) -> dict[str, Any]:
-    """What every letter says of who writes and to whom: the coordinating organisation, the person."""
-    return {"org_name": case.orgs[case.coordinator].name, "complainant_name": case.complainant.name}
+    """What every letter to the person says of who writes and to whom: the coordinating
+    organisation, the one it is addressed to, and whom they act for when a representative does."""
+    rep = case.representative
+    return {
+        "org_name": case.orgs[case.coordinator].name,
+        "complainant_name": rep.name if rep else case.complainant.name,
+        "on_behalf_of": rep.acts_for if rep else "",
+    }
+
+
+def require_others(case: Case, org_ids: tuple[str, ...]) -> None:
+    """Organisations involved other than the receiving one: those whose consent is asked."""
+    require_involved(case, org_ids)
+    if case.home_org in org_ids:
+        raise InvalidCommand("consent is needed only for other organisations", org_id=case.home_org)
 
 
 def strand_of(case: Case, strand_id: str) -> Strand:

@@ -15,7 +15,7 @@ from flows.model import Case, Impasse, Ombudsman, Role, Sector
 from flows.rules import (
     Out,
     Rule,
-    complainant,
+    correspondent,
     letterhead,
     long_date,
     require_coordinator,
@@ -101,7 +101,7 @@ def partial_response(case: Case, cmd: c.SendPartialResponse, now: datetime) -> O
         .event(ev.PartialResponseSent)
         .letter(
             "partial_response",
-            complainant(case.complainant),
+            correspondent(case),
             answered=cmd.answered,
             not_possible=cmd.not_possible,
             why_no_agreement=cmd.why_no_agreement,
@@ -121,7 +121,7 @@ def signpost_ombudsman(case: Case, cmd: c.SignpostOmbudsman, now: datetime) -> O
         .event(ev.OmbudsmanSignposted, ombudsmen=chosen)
         .letter(
             "ombudsman_signpost",
-            complainant(case.complainant),
+            correspondent(case),
             ombudsmen=[o.value for o in chosen],
             **letterhead(case),
         )

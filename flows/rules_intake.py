@@ -14,17 +14,21 @@ from flows import events as ev
 from flows.calendar import end_of_next_working_day, london_date
 from flows.errors import Forbidden, InvalidCommand
 from flows.evolve import fold
-from flows.model import Case, Channel, ClosureReason, ConsentState, RepresentativeBasis, Role
+from flows.model import Case, Channel, ClosureReason, ConsentState, Role
 from flows.rules import (
     Out,
     Rule,
     complainant,
+    correspondent,
+    direct_contacts,
+    letterhead,
     long_date,
     names,
     organisation,
     require_coordinator,
     require_for_org,
     require_involved,
+    require_others,
     require_text,
     today,
 )
@@ -69,6 +73,8 @@ def identify(case: Case, cmd: c.IdentifyOrganisations, now: datetime) -> Out:
     ids = [o.id for o in cmd.orgs]
     if not ids or len(set(ids)) != len(ids):
         raise InvalidCommand("name each organisation involved once", org_ids=ids)
+    if not set(ids) - case.signposted_orgs:
+        raise InvalidCommand("the person was signposted to these organisations: name one still involved")
     committed = {case.lead} | {s.org_id for s in case.strands.values()} | case.passed_on
     committed |= {a.owner_org for a in case.actions.values()}
     dropped = sorted(o for o in committed - set(ids) if o)
@@ -84,64 +90,9 @@ def identify(case: Case, cmd: c.IdentifyOrganisations, now: datetime) -> Out:
     return out
 
 
-def request_consent(case: Case, cmd: c.RequestConsent, now: datetime) -> Out:
-    require_coordinator(case, cmd.actor)
-    _require_others(case, cmd.org_ids)
-    return (
-        Out(case, cmd.actor.id, now)
-        .event(ev.ConsentRequested, org_ids=cmd.org_ids)
-        .letter(
-            "consent_request",
-            complainant(case.complainant),
-            org_name=case.orgs[case.coordinator].name,
-            complainant_name=case.complainant.name,
-            organisations=names(case, cmd.org_ids),
-        )
-    )
-
-
-def record_consent(case: Case, cmd: c.RecordConsent, now: datetime) -> Out:
-    require_coordinator(case, cmd.actor)
-    _require_others(case, cmd.org_ids)
-    if cmd.given_on > today(now):
-        raise InvalidCommand(f"consent cannot be given on a future day ({long_date(cmd.given_on)})")
-    rep = cmd.representative
-    if not cmd.capacity_confirmed and rep is None:
-        raise InvalidCommand(
-            "confirm the person can consent, or record the representative and their authority"
-        )
-    if rep is not None and not rep.name.strip():
-        raise InvalidCommand("the representative's name is required")
-    if rep is not None and rep.basis is RepresentativeBasis.WRITTEN_CONSENT and not rep.evidence:
-        raise InvalidCommand("record where the person's written consent for the representative is")
-    return Out(case, cmd.actor.id, now).event(
-        ev.ConsentGiven,
-        org_ids=cmd.org_ids,
-        method=cmd.method,
-        given_on=cmd.given_on,
-        capacity_confirmed=cmd.capacity_confirmed,
-        representative=rep,
-        joint=cmd.joint,
-        includes_learning=cmd.includes_learning,
-    )
-
-
-def refuse_consent(case: Case, cmd: c.RecordConsentRefused, now: datetime) -> Out:
-    require_coordinator(case, cmd.actor)
-    _require_others(case, cmd.org_ids)
-    return Out(case, cmd.actor.id, now).event(ev.ConsentRefused, org_ids=cmd.org_ids, note=cmd.note)
-
-
-def withdraw_consent(case: Case, cmd: c.WithdrawConsent, now: datetime) -> Out:
-    require_coordinator(case, cmd.actor)
-    _require_others(case, cmd.org_ids)
-    out = Out(case, cmd.actor.id, now).event(ev.ConsentWithdrawn, org_ids=cmd.org_ids, note=cmd.note)
-    return out.notify("consent_withdrawn", organisations=names(case, cmd.org_ids))
-
-
 def pass_on(case: Case, cmd: c.PassOn, now: datetime) -> Out:
     require_coordinator(case, cmd.actor)
-    _require_others(case, (cmd.org_id,))
+    require_others(case, (cmd.org_id,))
     if case.ours:
         raise InvalidCommand("we are involved in this complaint: coordinate it rather than pass it on")
     consent = case.consents.get(cmd.org_id)
@@ -162,15 +113,16 @@ def pass_on(case: Case, cmd: c.PassOn, now: datetime) -> Out:
 
 def signpost(case: Case, cmd: c.Signpost, now: datetime) -> Out:
     require_coordinator(case, cmd.actor)
-    _require_others(case, cmd.org_ids)
+    require_others(case, cmd.org_ids)
     out = Out(case, cmd.actor.id, now).event(ev.OrganisationsSignposted, org_ids=cmd.org_ids)
     out.letter(
         "signposting",
-        complainant(case.complainant),
-        org_name=case.orgs[case.home_org].name,
-        complainant_name=case.complainant.name,
-        organisations=[{"name": case.orgs[o].name, "contact": _contact(case, o)} for o in cmd.org_ids],
+        correspondent(case),
+        **letterhead(case),
+        organisations=direct_contacts(case, cmd.org_ids),
     )
+    if case.ours and case.lead is None and set(case.involved) - set(cmd.org_ids) == {case.home_org}:
+        out.event(ev.LeadAgreed, org_id=case.home_org, criteria=(), agreed_by=(case.home_org,))
     return _close_if_handed_over(case, out, signposted=cmd.org_ids)
 
 
@@ -253,9 +205,8 @@ def named_contact(case: Case, cmd: c.SetNamedContact, now: datetime) -> Out:
         .event(ev.NamedContactSet, name=cmd.name, email=cmd.email, phone=cmd.phone)
         .letter(
             "named_contact",
-            complainant(case.complainant),
-            org_name=case.orgs[case.coordinator].name,
-            complainant_name=case.complainant.name,
+            correspondent(case),
+            **letterhead(case),
             lead_org_name=case.orgs[case.coordinator].name,
             contact_name=cmd.name,
             contact_email=cmd.email,
@@ -304,17 +255,6 @@ def letter_sent(case: Case, cmd: c.RecordLetterSent | c.RecordLetterFailed, now:
     return out.event(ev.LetterSent, key=cmd.key, message_id=cmd.message_id)
 
 
-def _require_others(case: Case, org_ids: tuple[str, ...]) -> None:
-    require_involved(case, org_ids)
-    if case.home_org in org_ids:
-        raise InvalidCommand("consent is needed only for other organisations", org_id=case.home_org)
-
-
-def _contact(case: Case, org_id: str) -> str:
-    org = case.orgs[org_id]
-    return ", ".join(x for x in (org.email, org.phone) if x)
-
-
 def _consent_on(case: Case, org_id: str) -> str:
     consent = case.consents.get(org_id)
     if consent is None or consent.state is not ConsentState.GIVEN or consent.given_on is None:
@@ -325,10 +265,6 @@ def _consent_on(case: Case, org_id: str) -> str:
 INTAKE_RULES: dict[type[c.Command], Rule] = {
     c.ReceiveComplaint: receive,
     c.IdentifyOrganisations: identify,
-    c.RequestConsent: request_consent,
-    c.RecordConsent: record_consent,
-    c.RecordConsentRefused: refuse_consent,
-    c.WithdrawConsent: withdraw_consent,
     c.PassOn: pass_on,
     c.Signpost: signpost,
     c.ProposeLead: propose_lead,

@@ -38,18 +38,22 @@ from bot.slack.blocks import (
     form_values,
     help_blocks,
     notice_modal,
+    prompt_blocks,
     status_words,
+    text_of,
 )
-from bot.slack.commands import NEW_FORM, NOT_IN_DIRECTORY, Commands, slack_actor, words
+from bot.slack.commands import NEW_FORM, NOT_IN_DIRECTORY, Commands, slack_actor, visible, words
 from bot.slack.sentences import OrgName, Suggestion, org_names, understand
 from bot.slack.threads import CaseThreads, Clock, coordinator
+from bot.terminal import waiting
+from bot.threads import MENTIONED
 from flows import commands as c
 from flows.calendar import london_date
 from flows.codec import to_plain
 from flows.conversation import Choice, Field, FieldKind, Prompt, fill
 from flows.errors import DomainError, UnknownCase
 from flows.model import Actor, Case, Role
-from flows.prompts import next_prompts
+from flows.prompts import answerable, case_menu, next_prompts
 from store.errors import DuplicateKey
 
 log = logging.getLogger("jointly.slack")
@@ -71,6 +75,7 @@ def register(app: AsyncApp, handlers: Handlers, commands: Commands) -> None:
     app.action(ActionId.CONFIRM.value)(handlers.confirm)
     app.action(ActionId.DISMISS.value)(handlers.dismiss)
     app.action(ActionId.DETAILS.value)(handlers.details)
+    app.action(ActionId.MENU.value)(handlers.menu)
     app.action(ActionId.OPEN_THREAD.value)(handlers.opened)
     app.view(ActionId.FORM.value)(handlers.form)
     app.view(NEW_FORM)(commands.new_complaint)
@@ -161,7 +166,7 @@ class Handlers:
 
     async def dismiss(self, ack: Any, body: dict[str, Any]) -> None:
         await ack()
-        await self._tell(body, "Nothing was recorded. Type `help` in the thread to see the choices.")
+        await self._tell(body, "Nothing was recorded. Type `help` to see the choices.")
 
     async def opened(self, ack: Any) -> None:
         """A link button (open the thread): Slack opens the link and still tells us; nothing to do."""
@@ -195,37 +200,79 @@ class Handlers:
         lines += [f"Subject: {case.subject}" if case.subject else "", case.text[:1500]]
         await self._tell(body, "\n".join(line for line in lines if line))
 
-    # --- sentences in a case thread -------------------------------------------------------------
+    async def menu(self, ack: Any, body: dict[str, Any]) -> None:
+        """The case's menu (consent for one organisation, a withdrawal, a representative, an
+        impasse), for the coordinating handler, as buttons only they see."""
+        await ack()
+        who = self._actor(body["user"]["id"])
+        if who is None:
+            await self._tell(body, NOT_IN_DIRECTORY)
+            return
+        case = await self._load(body, str(body["actions"][0].get("value", "")))
+        if case is None:
+            return
+        menu = case_menu(case, who, self.clock())
+        if not menu:
+            await self._tell(body, f"Only the handlers coordinating {case.ref} can act on it from here.")
+            return
+        await self._tell(body, text_of(case.ref, menu[0]), prompt_blocks(case.ref, case.version, menu[0]))
+
+        # --- sentences in a case thread or a direct message ------------------------------------------
 
     async def message(self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient) -> None:
-        if event.get("subtype") or event.get("bot_id") or not event.get("thread_ts"):
+        direct = event.get("channel_type") == "im"
+        if event.get("subtype") or event.get("bot_id") or not (direct or event.get("thread_ts")):
             return
         if self._repeat(str(body.get("event_id", ""))):
             return
-        ref = self.threads.case_for_thread(str(event["thread_ts"]))
-        if ref is None:
-            return
+        ref = None if direct else self.threads.case_for_thread(str(event["thread_ts"]))
+        if ref is None and not direct:
+            return  # a thread that is no case's
         user = str(event.get("user", ""))
-        where = {"channel": event["channel"], "user": user, "thread_ts": event["thread_ts"]}
+        where = {"channel": event["channel"], "user": user, "thread_ts": event.get("thread_ts")}
         who = self._actor(user)
         if who is None:
             await client.chat_postEphemeral(**where, text=NOT_IN_DIRECTORY)
             return
-        case = await asyncio.to_thread(self.service.load, ref)
+        text = str(event.get("text", ""))
+        meant = await asyncio.to_thread(self._case_meant, who, text, ref)
+        if isinstance(meant, str):
+            await client.chat_postEphemeral(**where, text=meant)
+            return
+        await self._suggest(client, where, who, meant, MENTIONED.sub(" ", text))
+
+    async def _suggest(
+        self, client: AsyncWebClient, where: dict[str, Any], who: Actor, case: Case, text: str
+    ) -> None:
+        """'Did you mean ...?' with Yes and No, or the choices waiting when the sentence fits none."""
         now = self.clock()
         prompts = next_prompts(case, who, now)
-        suggestion = understand(str(event.get("text", "")), prompts, self.orgs, london_date(now))
+        suggestion = understand(text, prompts, self.orgs, london_date(now))
         if suggestion is None:
-            await client.chat_postEphemeral(
-                **where, text="Here is what I can do on this case now.", blocks=help_blocks(ref, prompts)
-            )
+            said = f"Here is what I can do on {case.ref} now."
+            await client.chat_postEphemeral(**where, text=said, blocks=help_blocks(case.ref, prompts))
             return
-        value = _pack(case, suggestion)
         await client.chat_postEphemeral(
             **where,
             text=f"Did you mean: {suggestion.wording}?",
-            blocks=confirm_blocks(ref, suggestion.wording, value),
+            blocks=confirm_blocks(case.ref, suggestion.wording, _pack(case, suggestion)),
         )
+
+    def _case_meant(self, who: Actor, text: str, thread_ref: str | None) -> Case | str:
+        """The case a sentence is about, or what to answer instead. In a case thread, that case; in
+        a direct message, the one the sentence names, else the only one with questions for `who`."""
+        if thread_ref is not None:
+            return self.service.load(thread_ref)
+        named = {ref.upper() for ref in MENTIONED.findall(text)}
+        if len(named) == 1:
+            ref = named.pop()
+            return visible(self.service, who, ref) or f"There is no case {ref}."
+        theirs = list(dict.fromkeys(ref for ref, _ in waiting(self.service, who, self.clock())))
+        if len(theirs) == 1 and not named:
+            return self.service.load(theirs[0])
+        if not theirs:
+            return "Nothing is waiting for you. To write about a case, start with its reference."
+        return f"Which case do you mean? Start with its reference: {', '.join(theirs)}."
 
     # --- errors ---------------------------------------------------------------------------------
 
@@ -269,7 +316,7 @@ class Handlers:
             if case is None:
                 return None
             now = self.clock()
-            prompt = next((p for p in next_prompts(case, who, now) if p.id == button.prompt_id), None)
+            prompt = next((p for p in answerable(case, who, now) if p.id == button.prompt_id), None)
             if prompt is not None and button.choice < len(prompt.choices):
                 return Found(case, prompt, prompt.choices[button.choice], button)
             problem = _why_not(case, button.prompt_id, now)
@@ -288,7 +335,8 @@ class Handlers:
             return
         message = body.get("container", {})
         if message.get("type") == "message" and not message.get("is_ephemeral"):
-            done = f"{found.prompt.question}\n*{found.choice.label}*, recorded by <@{body['user']['id']}>"
+            question = text_of(found.case.ref, found.prompt)
+            done = f"{question}\n*{found.choice.label}*, recorded by <@{body['user']['id']}>"
             await self.threads.answered(found.case.ref, message["channel_id"], message["message_ts"], done)
         await self.threads.sync(found.case.ref)
 
@@ -313,16 +361,20 @@ class Handlers:
         except KeyError as error:
             raise ValueError(f"not an organisation in the directory: {error}") from None
 
-    async def _tell(self, body: dict[str, Any], text: str) -> None:
+    async def _tell(
+        self, body: dict[str, Any], text: str, blocks: list[dict[str, Any]] | None = None
+    ) -> None:
         """A message only this person sees: ephemeral where they are, else a direct message."""
         user = str(body.get("user", {}).get("id") or body.get("user_id") or "")
         channel = (body.get("channel") or {}).get("id") or body.get("container", {}).get("channel_id")
         client = self.threads.client
         if channel:
             thread = body.get("container", {}).get("thread_ts") or body.get("message", {}).get("thread_ts")
-            await client.chat_postEphemeral(channel=channel, user=user, text=text, thread_ts=thread)
+            await client.chat_postEphemeral(
+                channel=channel, user=user, text=text, thread_ts=thread, blocks=blocks
+            )
         elif user:
-            await client.chat_postMessage(channel=user, text=text)
+            await client.chat_postMessage(channel=user, text=text, blocks=blocks)
 
     def _repeat(self, event_id: str) -> bool:
         """Slack retries an event it thinks we missed: act on each id once."""

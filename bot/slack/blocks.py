@@ -31,6 +31,7 @@ class ActionId(StrEnum):
 
     CHOICE = "jointly:choice"  # a prompt's button: f"jointly:choice:{index}" (`CHOICE_ACTION`)
     DETAILS = "jointly:details"
+    MENU = "jointly:menu"  # the card's "More actions": the case's menu, for its coordinating handler
     CONFIRM = "jointly:confirm"
     DISMISS = "jointly:dismiss"
     OPEN_THREAD = "jointly:open_thread"
@@ -151,7 +152,13 @@ def case_card(summary: Mapping[str, Any], *, today: date) -> list[Block]:
             "type": "section",
             "text": _mrkdwn("*Who owes what*\n" + ("\n".join(lines) or "Nothing outstanding.")),
         },
-        {"type": "actions", "elements": [_button("Show details", ActionId.DETAILS, value=ref)]},
+        {
+            "type": "actions",
+            "elements": [
+                _button("Show details", ActionId.DETAILS, value=ref),
+                _button("More actions", ActionId.MENU, value=ref),
+            ],
+        },
     ]
 
 
@@ -161,17 +168,19 @@ def card_text(summary: Mapping[str, Any]) -> str:
 
 
 def prompt_blocks(ref: str, version: int, prompt: Prompt) -> list[Block]:
-    """The question, then a button per choice; a choice with fields opens `choice_modal`."""
+    """The question and its case, then a button per choice; a choice with fields opens `choice_modal`."""
     buttons = [
         _button(choice.label, choice_action(i), value=ButtonRef(ref, version, prompt.id, i).encode())
         for i, choice in enumerate(prompt.choices)
     ]
     rows = [buttons[i : i + ACTIONS_PER_BLOCK] for i in range(0, len(buttons), ACTIONS_PER_BLOCK)]
-    return [_question(prompt), *({"type": "actions", "elements": row} for row in rows)]
+    case = {"type": "context", "elements": [_mrkdwn(_esc(ref))]}
+    return [_question(prompt), case, *({"type": "actions", "elements": row} for row in rows)]
 
 
-def text_of(prompt: Prompt) -> str:
-    return prompt.question
+def text_of(ref: str, prompt: Prompt) -> str:
+    """A question's notification text: a person with questions on two cases can tell them apart."""
+    return f"{ref}: {prompt.question}"
 
 
 def done_blocks(text: str) -> list[Block]:
@@ -204,7 +213,8 @@ def help_blocks(ref: str, prompts: Sequence[Prompt]) -> list[Block]:
     if len(prompts) > HELP_PROMPTS:
         blocks.append({"type": "context", "elements": [_mrkdwn(f"…and {len(prompts) - HELP_PROMPTS} more")]})
     said = "\n".join(f"• `{_esc(sentence)}`" for sentence in SENTENCES)
-    blocks.append({"type": "section", "text": _mrkdwn(f"*You can also write, in the thread:*\n{said}")})
+    where = "*You can also write, in the case thread or a direct message to me:*"
+    blocks.append({"type": "section", "text": _mrkdwn(f"{where}\n{said}")})
     return blocks
 
 

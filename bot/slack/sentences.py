@@ -178,7 +178,13 @@ def _consent(s: _Said) -> Suggestion | None:
     named = s.named(s.text)
 
     def fits(kind: type[c.Command]) -> Callable[[c.Command], bool]:
-        return lambda cmd: isinstance(cmd, kind) and (not named or named == set(getattr(cmd, "org_ids", ())))
+        """The choice for every organisation asked about (or the ones named), not the split one."""
+
+        def ok(cmd: c.Command) -> bool:
+            ids = set(getattr(cmd, "org_ids", ()))
+            return isinstance(cmd, kind) and bool(ids) and (not named or named == ids)
+
+        return ok
 
     if re.search(r"\b(?:refus|declin|withh[eo]ld)\w*", s.text, re.I):
         return s.suggest("consent", fits(c.RecordConsentRefused), {})

@@ -260,6 +260,8 @@ def test_every_kind_of_event_has_a_sentence_and_an_unknown_one_still_reads() -> 
          "Consent refused for Riverside Medical Practice, Northshire County Council, Adult Social Care."),
         ({"type": "CaseClosed", "reason": "resolved_informally", "outcome": None, "note": ""},
          "Case closed: resolved informally."),
+        ({"type": "LearningShared", "org_ids": [GP, COUNCIL]},
+         "Learning shared with Riverside Medical Practice, Northshire County Council, Adult Social Care."),
         ({"type": "LetterSent", "key": "K1", "message_id": "<m@x>"},
          "Letter sent: final response, to the complainant."),
     ],

@@ -126,16 +126,14 @@ class Desk:
         h = self.handler
         self.do(ref, when, c.RecordDraft(actor=h, text="Dear Pat, ..."), c.ShareDraftWithComplainant(actor=h))
 
-    def respond(self, ref: str, when: datetime) -> None:
+    def respond(self, ref: str, when: datetime, done: datetime, action: str) -> None:
+        """The final response promises `action`, which is done by `done`."""
         self.do(
             ref,
             when,
+            c.AddAction(actor=self.handler, owner_org=TRUST, description=action, due=done.date()),
             c.SendFinalResponse(actor=self.handler, body="Final.", signed_by="Chief", signed_role="CEO"),
         )
-
-    def action(self, ref: str, added: datetime, done: datetime, description: str) -> None:
-        self.do(ref, added, c.AddAction(actor=self.handler, owner_org=TRUST, description=description,
-                                        due=done.date()))  # fmt: skip
         action_id = f"A{len(self.service.load(ref).actions)}"
         self.do(ref, done, c.CompleteAction(actor=self.handler, action_id=action_id, evidence="Done."))
 
@@ -206,8 +204,7 @@ def case_a(desk: Desk) -> None:
             c.OpenCommentRound(actor=h, comment_by=date(2025, 6, 17)))  # fmt: skip
     desk.do(ref, at("2025-06-12"), c.SignOffDraft(actor=desk.council, org_id=COUNCIL))
     desk.do(ref, at("2025-06-13"), c.ShareDraftWithComplainant(actor=h))
-    desk.respond(ref, at("2025-06-20"))
-    desk.action(ref, at("2025-06-20"), at("2025-07-15"), "Review the discharge checklist")
+    desk.respond(ref, at("2025-06-20"), at("2025-07-15"), "Review the discharge checklist")
     desk.code_and_close(
         ref, at("2025-07-16"), {TRUST: Outcome.UPHELD, COUNCIL: Outcome.PARTLY_UPHELD}, Outcome.PARTLY_UPHELD,
         subjects=("admissions", "care_package"), service_areas=("acute", "social_care"),
@@ -225,15 +222,13 @@ def case_b(desk: Desk) -> None:
     desk.acknowledge(ref, datetime(2025, 5, 29, 23, 30, tzinfo=UTC))
     desk.do(ref, at("2025-05-30"),
             c.IdentifyOrganisations(actor=h, orgs=(desk.org(TRUST), desk.org(GP))),
-            c.Signpost(actor=h, org_ids=(GP,)),
-            c.ProposeLead(actor=h, org_id=TRUST, criteria=(LeadCriterion.GREATEST_RESPONSIBILITY,)),
+            c.Signpost(actor=h, org_ids=(GP,)),  # the trust is left alone, so it leads
             c.SetNamedContact(actor=h, name="Asha Patel", email="asha.patel@northshire-trust.example"),
             c.SetResponsePeriod(actor=h, due=date(2025, 7, 25), agreed_with_complainant=False))  # fmt: skip
     desk.strands(ref, at("2025-05-30"), "2025-07-04", TRUST)
     desk.contribution(ref, at("2025-07-10"), "S1", TRUST)
     desk.draft_and_share(ref, at("2025-07-21"))
-    desk.respond(ref, at("2025-08-01"))
-    desk.action(ref, at("2025-08-01"), at("2025-08-20"), "review the  Discharge checklist")
+    desk.respond(ref, at("2025-08-01"), at("2025-08-20"), "review the  Discharge checklist")
     desk.code_and_close(
         ref, at("2025-08-20"), {TRUST: Outcome.NOT_UPHELD}, Outcome.NOT_UPHELD,
         subjects=("communication", "clinical/diagnosis"), service_areas=("acute",), professions=("medical",),
@@ -281,8 +276,7 @@ def case_e(desk: Desk) -> None:
         ref, at("2025-11-28"), c.SendDelayLetter(actor=h, reasons="Records", expected_by=date(2025, 12, 12))
     )
     desk.draft_and_share(ref, at("2025-12-05"))
-    desk.respond(ref, at("2025-12-10"))
-    desk.action(ref, at("2025-12-10"), at("2025-12-12"), "Share the learning with Ward 7")
+    desk.respond(ref, at("2025-12-10"), at("2025-12-12"), "Share the learning with Ward 7")
     desk.code_and_close(
         ref, at("2025-12-12"), {TRUST: Outcome.PARTLY_UPHELD}, Outcome.PARTLY_UPHELD,
         subjects=("communication",), service_areas=("community",), professions=("nursing",),

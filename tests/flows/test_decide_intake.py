@@ -107,7 +107,8 @@ def awaiting() -> c.Command:
         ({"given_on": date(2026, 11, 25)}, "future day"),
         ({"org_ids": (TRUST.id,)}, "only for other organisations"),
         ({"org_ids": (ICB.id,)}, "not involved"),
-        ({"org_ids": ()}, "name an organisation"),
+        ({"org_ids": ()}, "say which organisations"),
+        ({"refused": (COUNCIL.id,)}, "both given and refused"),
     ],
 )
 def test_consent_that_cannot_be_recorded(change: dict[str, object], words: str) -> None:

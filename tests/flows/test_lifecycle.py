@@ -114,12 +114,12 @@ def test_joint_trust_and_council_complaint_from_receipt_to_closure() -> None:
     assert only(letters(d, "draft_to_complainant")).to.address == PERSON.email
     assert run.case.status is Status.DRAFTING
 
+    run.do(c.AddAction(actor=H, owner_org=COUNCIL.id, description="Audit referrals", due=date(2027, 1, 29)))
     d = run.do(c.SendFinalResponse(actor=H, body="Final.", signed_by="Chris Chief", signed_role="CEO"))
     final = only(letters(d, "final_response"))
     assert final.context["ombudsmen"] == ["phso", "lgsco"] and final.discloses_to is None
     assert run.case.status is Status.RESPONDED and run.case.signed_by == "Chris Chief"
 
-    run.do(c.AddAction(actor=H, owner_org=COUNCIL.id, description="Audit referrals", due=date(2027, 1, 29)))
     run.do(c.CompleteAction(actor=COUNCIL_CONTRIBUTOR, action_id="A1", evidence="Audit report"))
     assert run.case.actions["A1"].completed_at == run.now
     run.do(c.RecordOutcome(actor=H, org_id=TRUST.id, outcome=Outcome.UPHELD))
@@ -188,7 +188,9 @@ def test_ours_with_consent_refused_is_signposted_but_stays_open() -> None:
     d = run.do(c.Signpost(actor=H, org_ids=(COUNCIL.id,)))
     contact = only(letters(d, "signposting")).context["organisations"]
     assert contact == [{"name": COUNCIL.name, "contact": f"{COUNCIL.email}, {COUNCIL.phone}"}]
-    assert run.case.involved == (TRUST.id,) and run.case.status is Status.AGREEING_LEAD
+    # with no other organisation left, the one that received it leads: nobody is asked to choose
+    assert run.case.involved == (TRUST.id,) and run.case.lead == TRUST.id
+    assert run.case.status is Status.NAMING_CONTACT
 
 
 def test_not_ours_for_two_organisations_closes_once_each_is_passed_on_or_signposted() -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.config import Ombudsmen
+
 OMBUDSMEN = [
     {
         "name": "Parliamentary and Health Service Ombudsman",
@@ -42,6 +44,10 @@ SPECIFIC: dict[str, dict[str, Any]] = {
             {"name": "Riverside Medical Practice", "contact": "practice.manager@riverside.example"},
             {"name": "Northshire County Council", "contact": "0300 123 4567"},
         ],
+    },
+    "consent_withdrawn": {
+        "organisations": [{"name": "Meadowbank Care Home", "contact": "complaints@meadowbank.example"}],
+        "withdrawn_on": "Monday 7 December 2026",
     },
     "pass_on": {
         "to_org_name": "Riverside Medical Practice",
@@ -85,7 +91,6 @@ SPECIFIC: dict[str, dict[str, Any]] = {
     "reminder_overdue": {
         "to_org_name": "Northshire County Council",
         "about": "the response on strand S2",
-        "strand": "S2",
         "due": "Tuesday 15 December 2026",
         "overdue": 4,
     },
@@ -94,6 +99,7 @@ SPECIFIC: dict[str, dict[str, Any]] = {
         "strand": "S2",
         "matters": "Why the home care package did not start after discharge on 12 November.",
         "target": "Tuesday 15 December 2026",
+        "plan_agreed": True,
         "reply_hint": "reply to this email; your reply is filed on strand S2 automatically.",
     },
     "meeting_invitation": {
@@ -127,6 +133,10 @@ SPECIFIC: dict[str, dict[str, Any]] = {
         "comment_by": "Monday 7 December 2026",
     },
     "draft_to_complainant": {"draft": "Draft joint response text."},
+    "learning_shared": {
+        "to_org_name": "Northshire County Council",
+        "learning": "Referrals for home care are now confirmed by phone on the day of discharge.",
+    },
     "final_response": {
         "body": "We looked into each part of your complaint.\n\nWe have changed our process.",
         "signed_by": "Dr Alex Patel",
@@ -166,3 +176,11 @@ SPECIFIC: dict[str, dict[str, Any]] = {
 def context_for(template: str, **overrides: Any) -> dict[str, Any]:
     """The full sample context for a template, with any values replaced."""
     return {**COMMON, **SPECIFIC[template], **overrides}
+
+
+def as_the_runner_would(context: dict[str, Any]) -> dict[str, Any]:
+    """Ombudsman names ('phso', 'lgsco') become contact details from configuration."""
+    if "ombudsmen" not in context:
+        return context
+    configured = Ombudsmen()
+    return {**context, "ombudsmen": [getattr(configured, n).model_dump() for n in context["ombudsmen"]]}

@@ -14,12 +14,10 @@ import re
 from collections.abc import Callable
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 import flows
-from bot.config import Ombudsmen
 from flows import commands as c
 from flows.calendar import LONDON, add_working_days
 from flows.effects import SendLetter
@@ -41,7 +39,7 @@ from tests.flows.builders import (
     responded,
     working_day,
 )
-from tests.mail.contexts import LEFTOVERS
+from tests.mail.contexts import LEFTOVERS, as_the_runner_would
 
 FLOWS_DIR = Path(flows.__file__).parent
 CODE_WORD = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")  # an enum value such as 'greatest_responsibility'
@@ -70,6 +68,9 @@ def consent_then_signposting() -> Run:
     run.do(c.RequestConsent(actor=H, org_ids=(COUNCIL.id, ICB.id)))
     run.do(c.RecordConsentRefused(actor=H, org_ids=(ICB.id,), note="Only the council, please"))
     run.do(c.Signpost(actor=H, org_ids=(ICB.id,)))
+    run.do(c.RecordConsent(actor=H, org_ids=(COUNCIL.id,), method=ConsentMethod.EMAIL, given_on=TODAY,
+                           capacity_confirmed=True))  # fmt: skip
+    run.do(c.WithdrawConsent(actor=H, org_ids=(COUNCIL.id,), note="Changed their mind"))
     return run
 
 
@@ -123,6 +124,7 @@ def actions_done() -> Run:
     run.do(c.SendFinalResponse(actor=H, body="We looked into each part of your complaint.",
                                signed_by="Chris Chief", signed_role="Chief Executive"))
     run.do(c.CompleteAction(actor=COUNCIL_CONTRIBUTOR, action_id="A1", evidence="The audit report."))
+    run.do(c.RecordLearning(actor=H, text="Referrals for home care are now confirmed on the day."))
     return run
 
 
@@ -142,14 +144,6 @@ SCENARIOS: list[Callable[[], Run]] = [
 def queued_letters() -> list[SendLetter]:
     runs = [scenario() for scenario in SCENARIOS]
     return [e for run in runs for e in run.effects if isinstance(e, SendLetter)]
-
-
-def as_the_runner_would(context: dict[str, Any]) -> dict[str, Any]:
-    """Ombudsman names ('phso', 'lgsco') become contact details from configuration."""
-    if "ombudsmen" not in context:
-        return context
-    configured = Ombudsmen()
-    return {**context, "ombudsmen": [getattr(configured, n).model_dump() for n in context["ombudsmen"]]}
 
 
 def test_every_letter_flows_queues_has_a_template() -> None:

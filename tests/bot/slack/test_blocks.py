@@ -254,7 +254,8 @@ def test_chat_shows_nothing_of_the_complainant_at_any_stage(
         prompts = [p for _, p in asked(case, people)]
         shows_nothing_of_the_complainant(help_blocks(case.ref, prompts))
         for prompt in prompts:
-            shows_nothing_of_the_complainant([prompt_blocks(case.ref, case.version, prompt), text_of(prompt)])
+            shown = [prompt_blocks(case.ref, case.version, prompt), text_of(case.ref, prompt)]
+            shows_nothing_of_the_complainant(shown)
 
 
 def test_a_form_shows_the_complainant_only_where_a_default_fills_in_a_text_answer(
@@ -279,7 +280,8 @@ def test_every_button_of_every_prompt_names_its_case_version_prompt_and_choice(
 ) -> None:
     for case in stages:
         for _, prompt in asked(case, people):
-            buttons = [e for b in prompt_blocks(case.ref, case.version, prompt)[1:] for e in b["elements"]]
+            blocks = prompt_blocks(case.ref, case.version, prompt)
+            buttons = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
             assert [ButtonRef.decode(b["value"]) for b in buttons] == [
                 ButtonRef(case.ref, case.version, prompt.id, i) for i in range(len(prompt.choices))
             ]
@@ -481,8 +483,8 @@ def test_a_form_says_which_case_prompt_and_choice_it_answers(stages: list[Case],
         ("given_on", "Given on", False),
         ("capacity_confirmed", "You are satisfied they can consent", False),
     ]
-    with pytest.raises(ValueError, match="no choice 3"):
-        choice_modal(case.ref, case.version, prompt, 3, [])
+    with pytest.raises(ValueError, match=f"no choice {len(prompt.choices)}"):
+        choice_modal(case.ref, case.version, prompt, len(prompt.choices), [])
 
 
 # --- buttons ---------------------------------------------------------------------------------------
@@ -559,7 +561,13 @@ def test_the_card_gives_status_organisations_lead_and_what_is_owed_overdue_first
             "text": {"type": "plain_text", "text": "Show details"},
             "action_id": "jointly:details",
             "value": "JC-261124-QZBD",
-        }
+        },
+        {
+            "type": "button",
+            "text": {"type": "plain_text", "text": "More actions"},
+            "action_id": "jointly:menu",
+            "value": "JC-261124-QZBD",
+        },
     ]
     assert card_text(summary) == "JC-261124-QZBD: awaiting consent"
 
@@ -582,15 +590,18 @@ def test_a_prompt_is_its_question_in_bold_its_detail_and_a_plain_button_per_choi
     stages: list[Case], people: list[Actor]
 ) -> None:
     case, prompt = stage(stages, "consent", people)
-    question, actions = prompt_blocks(case.ref, case.version, prompt)
+    question, which, actions = prompt_blocks(case.ref, case.version, prompt)
     assert question["text"]["text"] == f"*{prompt.question}*\n{prompt.detail}"
+    assert which["elements"][0]["text"] == case.ref  # a person asked on two cases can tell them apart
     assert [(b["text"]["text"], b["action_id"]) for b in actions["elements"]] == [
         ("Consent given", "jointly:choice:0"),
-        ("Send the consent request letter", "jointly:choice:1"),
-        ("Consent refused", "jointly:choice:2"),
+        ("Given for some, refused for others", "jointly:choice:1"),
+        ("Send the consent request letter", "jointly:choice:2"),
+        ("Consent refused", "jointly:choice:3"),
+        ("Someone acts for the person: record who and on what authority", "jointly:choice:4"),
     ]
     assert not [b for b in actions["elements"] if "style" in b]
-    assert text_of(prompt) == prompt.question
+    assert text_of(case.ref, prompt) == f"{case.ref}: {prompt.question}"
 
 
 def test_more_choices_than_an_actions_block_holds_are_split_and_long_words_are_cut(
@@ -606,13 +617,13 @@ def test_more_choices_than_an_actions_block_holds_are_split_and_long_words_are_c
     )
     blocks = prompt_blocks(case.ref, case.version, many)
     within_limits(blocks, 50)
-    assert [len(b["elements"]) for b in blocks[1:]] == [25, 5]
-    assert blocks[2]["elements"][0]["action_id"] == "jointly:choice:25"
-    assert ButtonRef.decode(blocks[2]["elements"][4]["value"]).choice == 29
+    assert [len(b["elements"]) for b in blocks[2:]] == [25, 5]
+    assert blocks[3]["elements"][0]["action_id"] == "jointly:choice:25"
+    assert ButtonRef.decode(blocks[3]["elements"][4]["value"]).choice == 29
     text = blocks[0]["text"]
     assert text["text"].startswith("*Is it &lt;!here&gt; &amp; part of") and text["text"].endswith("…")
     assert text["verbatim"] is True
-    assert blocks[1]["elements"][0]["text"]["text"].endswith("…")
+    assert blocks[2]["elements"][0]["text"]["text"].endswith("…")
 
 
 def test_a_sentence_understood_is_offered_for_confirmation() -> None:
@@ -636,7 +647,8 @@ def test_help_lists_the_questions_waiting_with_their_choices_and_the_sentences_u
     texts_shown = [b["text"]["text"] for b in blocks]
     assert (
         texts_shown[1]
-        == f"*{prompt.question}*\nConsent given · Send the consent request letter · Consent refused"
+        == f"*{prompt.question}*\nConsent given · Given for some, refused for others · Send the consent "
+        "request letter · Consent refused · Someone acts for the person: record who and on what authority"
     )
     assert "• `lead: &lt;organisation&gt;`" in texts_shown[-1] and "• `help`" in texts_shown[-1]
     crowded = help_blocks(case.ref, [prompt] * 45)
