@@ -32,6 +32,7 @@ from pydantic import (
 )
 
 from bot.config_errors import ConfigError, Located, problems_of, raise_if, syntax_problem
+from flows.due import Policy
 
 # --- value types --------------------------------------------------------------------------------
 
@@ -221,6 +222,7 @@ class Clocks(_Model):
     update_every_working_days_default: Positive = 20
     reminder_offsets_working_days: tuple[NonNegative, ...] = (5, 1, 0)
     overdue_every_working_days: Positive = 2
+    overdue_reminders: NonNegative = Policy.overdue_reminders
     impasse_lead_not_agreed_after_working_days: Positive = 10
     impasse_contribution_overdue_working_days: Positive = 10
     reminders_from_hour: Annotated[int, Strict(), Field(ge=0, le=23)] = 8
@@ -279,6 +281,7 @@ class Organisation(_Model):
     aliases: tuple[Text, ...] = ()
     complaints_email: Email
     complaints_phone: Text
+    escalation_email: Email | None = None
     address: Text | None = None
     advocacy: Advocacy | None = None
     contacts: tuple[Slug, ...] = ()

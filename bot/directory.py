@@ -24,6 +24,7 @@ def org_ref(config: Config, org_id: str) -> OrgRef:
         phone=org.complaints_phone,
         advocacy=Advocacy(advocacy.name, advocacy.phone, advocacy.website) if advocacy else None,
         has_contacts=bool(org.contacts),
+        escalation_email=org.escalation_email or "",
     )
 
 

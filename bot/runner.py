@@ -173,6 +173,7 @@ class EffectRunner:
             from_name=outbox.from_name or self.config.home.name,
             to_address=effect.to.address,
             to_name=effect.to.name,
+            cc=effect.to.cc or None,
             message_id=message_id_for(effect.key, self.config.service.reply_domain),
             sent_at=now,
             automatic=effect.automatic,

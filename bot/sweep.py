@@ -35,6 +35,7 @@ def policy(config: Config) -> Policy:
     return Policy(
         offsets=clocks.reminder_offsets_working_days,
         overdue_every=clocks.overdue_every_working_days,
+        overdue_reminders=clocks.overdue_reminders,
         lead_not_agreed_after=clocks.impasse_lead_not_agreed_after_working_days,
         contribution_late_after=clocks.impasse_contribution_overdue_working_days,
         start_hour=clocks.reminders_from_hour,

@@ -40,6 +40,11 @@ NOTICES = {
     "reminder_lead_not_agreed": "{ref}: the lead is still not agreed. Consider raising an impasse.",
     "reminder_contribution_late": "{ref}: {about} was due {due} and is long overdue. "
     "Consider raising an impasse.",
+    "reminder_comments_late": "{ref}: {organisation} has not answered the reminders about {about}, "
+    "due {due}, now {overdue_days} overdue. Its reminders now go weekly. Consider raising an impasse.",
+    "reminder_action_late": "{ref}: {organisation} has not answered the reminders about {about}, "
+    "due {due}, now {overdue_days} overdue. Its reminders now go weekly. Consider asking its senior "
+    "managers to help (before the response, by raising an impasse).",
     "reminder_impasse_due": "{ref}: senior managers did not resolve the impasse by {due}: "
     "the partial response is next.",
     "message_received": "{ref}: a new email from {who} is on the case{strand_note}.",

@@ -22,6 +22,7 @@ DISPUTES = (
     ("an organisation is not cooperating", "An organisation is not cooperating"),
 )
 RESOLVE_WITHIN = 10  # working days offered to senior managers by default
+_LATE = (ReminderKind.CONTRIBUTION_LATE, ReminderKind.COMMENTS_LATE, ReminderKind.ACTION_LATE)
 
 
 def clocks(case: Case, actor: Actor, today: date) -> list[Prompt]:
@@ -47,14 +48,16 @@ def update(case: Case, actor: Actor, today: date) -> list[Prompt]:
 
 
 def impasse_suggested(case: Case, actor: Actor, today: date) -> list[Prompt]:
-    """Raise an impasse: suggested by the clock, or when an organisation objected to the lead."""
+    """Raise an impasse: suggested by the clock (the lead not agreed in time, or an organisation's
+    contribution, comments or action so late its reminders went weekly), or when an organisation
+    objected to the lead."""
     if case.status not in (Status.AGREEING_LEAD, Status.PLANNING, Status.INVESTIGATING, Status.DRAFTING):
         return []
     if case.impasse is not None and case.impasse.resolved_at is None:
         return []
     proposal = case.proposal
     objected = proposal is not None and any(not r.agrees for r in proposal.responses.values())
-    late = _reminded(case, ReminderKind.CONTRIBUTION_LATE)
+    late = any(_reminded(case, kind) for kind in _LATE)
     stalled = case.status is Status.AGREEING_LEAD and _reminded(case, ReminderKind.LEAD_NOT_AGREED)
     if not (objected or late or stalled):
         return []

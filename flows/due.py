@@ -2,9 +2,13 @@
 
 Every clock on a case is a *schedule*: the working days on which someone is reminded about a date.
 For a date D the schedule is the configured offsets before it (default 5 and 1 working days), D
-itself, then every `overdue_every` working days after it until the thing is done. At `now`, the
-one reminder due per schedule is its latest step on or before today, so a sweep after a week of
-downtime sends one reminder, marked late, rather than the whole missed series.
+itself, then every `overdue_every` working days after it until the thing is done. An
+organisation's overdue reminders have an end to that pace: after `overdue_reminders` of them
+(default 3) they go weekly, copied to its escalation contact, and a clock of its own tells the
+lead's handlers once and suggests an impasse (`COMMENTS_LATE`, `ACTION_LATE`; a contribution has
+`CONTRIBUTION_LATE`, at its own configured point). At `now`, the one reminder due per schedule
+is its latest step on or before today, so a sweep after a week of downtime sends one reminder,
+marked late, rather than the whole missed series.
 
 Each reminder's key names the case, the clock, what it is about, the date and the step, so the
 store refuses a second send whatever the restarts, double ticks or clock jumps. The case also
@@ -30,6 +34,8 @@ from flows.calendar import (
 from flows.model import Case, Reminder, ReminderKind, Status
 
 K = ReminderKind
+WEEK = 5  # working days between an organisation's reminders once they slow
+_LATE = {K.COMMENTS: K.COMMENTS_LATE, K.ACTION: K.ACTION_LATE}  # the handlers told when they slow
 _PLAN_STAGES = frozenset({Status.PLANNING, Status.INVESTIGATING})
 _BEFORE_RESPONSE = (
     frozenset({Status.RECEIVED, Status.AWAITING_CONSENT, Status.AGREEING_LEAD, Status.NAMING_CONTACT})
@@ -44,6 +50,7 @@ class Policy:
 
     offsets: tuple[int, ...] = (5, 1, 0)
     overdue_every: int = 2
+    overdue_reminders: int = 3  # an organisation's, at `overdue_every`; then weekly
     lead_not_agreed_after: int = 10
     contribution_late_after: int = 10
     start_hour: int = 8  # reminders of a day go out from this hour, London time, not at midnight
@@ -62,6 +69,11 @@ class Clock:
     quiet_until: date | None = None  # snoozed: nothing up to and including this day
     on_track_on: date | None = None  # reported on track: nothing more ahead of the date
     about: date | None = None  # the date reminders name, when the clock counts to a later one
+
+    @property
+    def slows(self) -> bool:
+        """An organisation's reminders after the date slow to weekly; the handlers' own do not."""
+        return self.repeat and bool(self.org_id)
 
     @property
     def due(self) -> date:
@@ -100,6 +112,7 @@ def due(case: Case, now: datetime, policy: Policy) -> list[Reminder]:
                 late=on < today,
                 overdue=max(0, working_days_between(clock.due, today)),
                 due=clock.due,
+                weekly=clock.slows and on >= slowed_on(clock.target, policy),
             )
         )
     return sorted(found, key=lambda r: (r.on, r.key))
@@ -121,13 +134,28 @@ def next_check(case: Case, today: date, policy: Policy) -> date | None:
 
 
 def clocks(case: Case, policy: Policy) -> Iterator[Clock]:
-    """Every schedule running on the case now."""
+    """Every schedule running on the case now: each organisation's overdue item with the clock
+    that tells the lead's handlers when its reminders slow."""
+    for clock in _clocks(case, policy):
+        yield clock
+        late, owner = _LATE.get(clock.kind), clock.org_id
+        if late and owner != case.coordinator and case.consent_active(owner) and not _impasse_open(case):
+            target = slowed_on(clock.target, policy)
+            yield Clock(late, target, clock.subject, before=False, repeat=False, about=clock.due)
+
+
+def slowed_on(target: date, policy: Policy) -> date:
+    """The day of the first weekly reminder about an organisation's item due on `target`."""
+    return add_working_days(target, policy.overdue_every * policy.overdue_reminders + WEEK)
+
+
+def _clocks(case: Case, policy: Policy) -> Iterator[Clock]:
     status = case.status
     if case.received_at is None or status is Status.CLOSED:
         return
     if case.acknowledged_at is None:
         yield Clock(K.ACKNOWLEDGEMENT, acknowledgement_due(case.received), before=False)
-    if status in _BEFORE_RESPONSE:
+    if status in _BEFORE_RESPONSE and case.partial_response_at is None:  # a partial response is one
         point = response_due(case.received_on, case.longer_period_until, case.longer_period_agreed_on)
         if case.delay_letter_at is None:
             yield Clock(K.SIX_MONTHS, point)
@@ -199,10 +227,9 @@ def _latest_step(clock: Clock, today: date, policy: Policy) -> tuple[date, str] 
     working days: "on the day" of a date at a weekend is the working day before it."""
     on_the_day = reminder_dates(clock.target, (0,))[0]
     if today >= on_the_day:
-        passed = working_days_between(clock.target, today) if today > clock.target else 0
-        if not clock.repeat or passed < policy.overdue_every:
+        steps = _overdue_steps(clock, today, policy)[0] if clock.repeat else 0
+        if steps == 0:
             return on_the_day, "0"
-        steps = passed // policy.overdue_every * policy.overdue_every
         return add_working_days(clock.target, steps), f"+{steps}"
     if not clock.before:
         return None
@@ -217,9 +244,18 @@ def _steps_after(clock: Clock, today: date, policy: Policy) -> list[date]:
         return [*ahead, on_the_day]
     if not clock.repeat:
         return []
+    return [add_working_days(clock.target, _overdue_steps(clock, today, policy)[1])]
+
+
+def _overdue_steps(clock: Clock, today: date, policy: Policy) -> tuple[int, int]:
+    """The overdue steps around `today`, in working days after the date: the latest on or before it
+    (0: none yet) and the next. Every `overdue_every`; an organisation's go weekly after
+    `overdue_reminders` of those."""
     passed = max(0, working_days_between(clock.target, today))
-    steps = (passed // policy.overdue_every + 1) * policy.overdue_every
-    return [add_working_days(clock.target, steps)]
+    fast = policy.overdue_every * policy.overdue_reminders
+    every, start = (WEEK, fast) if clock.slows and passed >= fast else (policy.overdue_every, 0)
+    latest = start + (passed - start) // every * every
+    return latest, latest + every
 
 
 def _before(target: date, policy: Policy) -> list[tuple[int, date]]:

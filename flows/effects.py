@@ -26,6 +26,7 @@ class Recipient:
     address: str
     name: str = ""
     org_id: str = ""
+    cc: str = ""  # another address of the same recipient, copied (an organisation's escalation contact)
 
 
 @dataclass(frozen=True, kw_only=True)

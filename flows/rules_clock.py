@@ -4,11 +4,14 @@ contributor's "on track", and update letters to the person.
 A reminder to another organisation carries the case reference, what is due and when: no
 personal details. It goes to that organisation's contacts (in chat when they are there, by email
 otherwise: the effect runner knows who is where), and once the date has passed, to its complaints
-inbox as well. An organisation whose consent was withdrawn hears nothing more.
+inbox as well; once those letters go weekly (`flows.due`), copied to its escalation contact, who is
+of the same organisation, so the consent and disclosure on record for it cover the copy. An
+organisation whose consent was withdrawn hears nothing more.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
@@ -32,9 +35,8 @@ from flows.rules import (
     today,
 )
 
-TO_ORGANISATION = frozenset(
-    {ReminderKind.CONTRIBUTION, ReminderKind.MILESTONE, ReminderKind.ACTION, ReminderKind.COMMENTS}
-)
+K = ReminderKind
+TO_ORGANISATION = frozenset({K.CONTRIBUTION, K.MILESTONE, K.ACTION, K.COMMENTS})
 
 
 def send_reminders(case: Case, cmd: c.SendReminders, now: datetime) -> Out:
@@ -49,6 +51,7 @@ def send_reminders(case: Case, cmd: c.SendReminders, now: datetime) -> Out:
             "due": long_date(reminder.due or reminder.on),  # the date it is about, not today's
             "late": reminder.late,
             "overdue": reminder.overdue,
+            "organisation": _owner(case, reminder),
         }
         out.event(ev.ReminderSent, reminder=reminder)
         message = f"reminder_{reminder.kind.value}"
@@ -60,17 +63,27 @@ def send_reminders(case: Case, cmd: c.SendReminders, now: datetime) -> Out:
             continue  # consent withdrawn: that organisation hears nothing more of the case
         out.notify(message, audience=f"contacts:{org_id}", tag=f"/{reminder.schedule}", **context)
         if reminder.overdue > 0 and org_id != case.coordinator:  # its complaints inbox hears too
-            out.letter(
-                "reminder_overdue",
-                organisation(case, org_id),
-                tag=f"/{reminder.schedule}",
-                to_org_name=case.orgs[org_id].name,
-                org_name=case.orgs[case.coordinator].name,
-                about=about,
-                due=context["due"],
-                overdue=reminder.overdue,
-            )
+            _overdue_letter(out, reminder, about, context["due"])
     return out
+
+
+def _overdue_letter(out: Out, reminder: Reminder, about: str, due: str) -> None:
+    """The letter to an organisation's complaints inbox, copied to its escalation contact once
+    the reminders go weekly."""
+    case, org = out.case, out.case.orgs[reminder.org_id]
+    copied = org.escalation_email if reminder.weekly else ""
+    out.letter(
+        "reminder_overdue",
+        replace(organisation(case, org.id), cc=copied),
+        tag=f"/{reminder.schedule}",
+        to_org_name=org.name,
+        org_name=case.orgs[case.coordinator].name,
+        about=about,
+        due=due,
+        overdue=reminder.overdue,
+        weekly=reminder.weekly,
+        copied_to=copied,
+    )
 
 
 def snooze(case: Case, cmd: c.Snooze, now: datetime) -> Out:
@@ -127,18 +140,32 @@ def _expected_by(case: Case, day: date) -> date | None:
     return promised if promised >= day else None
 
 
+def _owner(case: Case, reminder: Reminder) -> str:
+    """The organisation a reminder concerns, by name: the one reminded, or the one a late item is
+    owed by (the handlers are told of it); "" for the handlers' own dates."""
+    kind, subject, org_id = reminder.kind, reminder.subject, reminder.org_id
+    if kind is K.CONTRIBUTION_LATE:
+        org_id = case.strands[subject].org_id
+    elif kind is K.ACTION_LATE:
+        org_id = case.actions[subject].owner_org
+    elif kind is K.COMMENTS_LATE:
+        org_id = subject
+    org = case.orgs.get(org_id)
+    return org.name if org else ""
+
+
 def _about(case: Case, reminder: Reminder) -> str:
     """What a reminder is about, in words with no personal details."""
     kind, subject = reminder.kind, reminder.subject
-    if kind is ReminderKind.CONTRIBUTION or kind is ReminderKind.CONTRIBUTION_LATE:
+    if kind in (K.CONTRIBUTION, K.CONTRIBUTION_LATE):
         return f"the response on strand {subject}"
-    if kind is ReminderKind.MILESTONE:
+    if kind is K.MILESTONE:
         return f"an update to the lead on strand {subject}"
-    if kind is ReminderKind.ACTION:
+    if kind in (K.ACTION, K.ACTION_LATE):
         return f"action {subject}"
-    if kind is ReminderKind.COMMENTS:
+    if kind in (K.COMMENTS, K.COMMENTS_LATE):
         return "comments on the draft joint response"
-    if kind is ReminderKind.SIX_MONTHS:
+    if kind is K.SIX_MONTHS:
         if reminder.due is not None and reminder.due == case.longer_period_until:
             return "the end of the longer response period agreed with the person"
         return "the six-month point"

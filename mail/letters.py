@@ -145,6 +145,7 @@ def build_message(
     in_reply_to: str | None = None,
     references: Sequence[str] = (),
     reply_to: str | None = None,
+    cc: str | None = None,
 ) -> EmailMessage:
     """An email with the letter as text/plain and text/html alternatives.
 
@@ -163,6 +164,8 @@ def build_message(
     try:
         message["From"] = Address(display_name=_one_line(from_name), addr_spec=from_address)
         message["To"] = Address(display_name=_one_line(to_name), addr_spec=to_address)
+        if cc:
+            message["Cc"] = Address(addr_spec=cc)
         if reply_to:
             message["Reply-To"] = Address(addr_spec=reply_to)
         message["Subject"] = _one_line(letter.subject)
