@@ -2,10 +2,14 @@
 
 Intake threads a reply onto its case as a `ReceiveMessage` from the assistant. The handler is told
 that something arrived (never what it says: chat carries no personal details) and marks it read,
-or records a contributor's answer as its strand's contribution. A case opened from an email that
-only seemed to belong to another (a stranger quoting a reference) can be merged into it: it closes
-and its complaint is carried over as a message by a `CarryMessage` effect, so a crash between the
-two cases' writes repeats the carry instead of losing it.
+or records what an organisation that only uses email said in it (`c.ByEmail`: its response, a
+request for a new date, its answer to the proposed lead, or a new date the handler sets on it) as
+the organisation's own command would, with the message read in the same decision.
+
+A case opened from an email that only seemed to belong to another (a stranger quoting a
+reference) can be merged into it: it closes and its complaint is carried over as a message by a
+`CarryMessage` effect, so a crash between the two cases' writes repeats the carry instead of
+losing it.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from flows.effects import CarryMessage
 from flows.errors import Forbidden, InvalidCommand
 from flows.model import REFERENCE, Case, ClosureReason, Role, Sender
 from flows.rules import Out, Rule, require_coordinator
+from flows.rules_intake import respond_to_lead
+from flows.rules_response import change_target, contribution, propose_target
 
 
 def receive_message(case: Case, cmd: c.ReceiveMessage, now: datetime) -> Out:
@@ -56,6 +62,24 @@ def mark_read(case: Case, cmd: c.MarkMessageRead, now: datetime) -> Out:
     return Out(case, cmd.actor.id, now).event(ev.MessageRead, message_id=cmd.message_id)
 
 
+def by_email(case: Case, cmd: c.Command, now: datetime) -> Out:
+    """The organisation's own rule, on the handler's word, and the message read. The message is
+    checked first: only the coordinating handler records what arrived on the case."""
+    assert isinstance(cmd, c.ByEmail), "BY_EMAIL holds only ByEmail commands"
+    read = mark_read(case, c.MarkMessageRead(actor=cmd.actor, message_id=cmd.message_id), now)
+    out = BY_EMAIL[type(cmd)](case, cmd, now)
+    out.events.extend(read.events)
+    return out
+
+
+BY_EMAIL: dict[type[c.Command], Rule] = {
+    c.RecordContributionByEmail: contribution,
+    c.ProposeTargetDateByEmail: propose_target,
+    c.ChangeTargetDateByEmail: change_target,
+    c.RespondToLeadByEmail: respond_to_lead,
+}
+
+
 def merge_into(case: Case, cmd: c.MergeInto, now: datetime) -> Out:
     require_coordinator(case, cmd.actor)
     if not REFERENCE.fullmatch(cmd.target) or cmd.target == case.ref:
@@ -90,4 +114,5 @@ MESSAGE_RULES: dict[type[c.Command], Rule] = {
     c.MarkMessageRead: mark_read,
     c.MergeInto: merge_into,
     c.DismissRelated: dismiss_related,
+    **dict.fromkeys(BY_EMAIL, by_email),
 }

@@ -43,7 +43,7 @@ from bot.slack.blocks import (
     text_of,
 )
 from bot.slack.commands import NEW_FORM, NOT_IN_DIRECTORY, Commands, slack_actor, visible, words
-from bot.slack.sentences import OrgName, Suggestion, org_names, understand
+from bot.slack.sentences import Suggestion, org_names, understand
 from bot.slack.threads import CaseThreads, Clock, coordinator
 from bot.terminal import waiting
 from bot.threads import MENTIONED
@@ -54,6 +54,7 @@ from flows.conversation import Choice, Field, FieldKind, Prompt, fill
 from flows.errors import DomainError, UnknownCase
 from flows.model import Actor, Case, Role
 from flows.prompts import answerable, case_menu, next_prompts
+from flows.sentences import OrgName
 from store.errors import DuplicateKey
 
 log = logging.getLogger("jointly.slack")

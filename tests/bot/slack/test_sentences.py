@@ -46,6 +46,7 @@ def agreeing_lead() -> Run:
 def proposed() -> Run:
     """The trust proposed itself (so agreed); the GP and the council are still to answer."""
     run = agreeing_lead()
+    run.do(c.RecordComplainantView(actor=HANDLER, view="No preference given"))
     run.do(c.ProposeLead(actor=HANDLER, org_id=TRUST.id, criteria=(LeadCriterion.GREATEST_RESPONSIBILITY,)))
     return run
 
