@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
+from flows import asks_draft
 from flows import commands as c
 from flows.calendar import (
     add_working_days,
@@ -12,20 +14,19 @@ from flows.calendar import (
 )
 from flows.conversation import Choice, Field, FieldKind, Prompt
 from flows.drafting import (
-    NO_ACTIONS,
-    TO_COMPLETE,
     awaiting_sign_off,
+    comments_in,
     contributors,
     impasse_answerers,
     overall_outcome,
     partial_response_draft,
     sign_off_waived,
     unwritten,
-    what_will_be_done,
 )
 from flows.model import (
     Action,
     Actor,
+    AnswerChannel,
     Case,
     Impasse,
     Outcome,
@@ -35,6 +36,11 @@ from flows.model import (
 from flows.moves import ALLOWED
 from flows.rules import long_date
 
+HOW_OPTIONS = (  # how senior managers answered, when the lead records it for them
+    (AnswerChannel.PHONE.value, "By phone"),
+    (AnswerChannel.EMAIL.value, "By email"),
+    (AnswerChannel.MEETING.value, "At a meeting"),
+)
 OUTCOME_WORDS = {
     Outcome.UPHELD: "Upheld",
     Outcome.PARTLY_UPHELD: "Partly upheld",
@@ -135,7 +141,8 @@ def comments_for(case: Case, actor: Actor, org_id: str, today: date) -> list[Pro
     return [
         Prompt(
             f"comments:{org_id}",
-            f"Comments on the draft joint response for {case.ref}, by {long_date(draft.comment_by)}?",
+            f"Comments on {asks_draft.the_draft(draft)} joint response for {case.ref}, "
+            f"by {long_date(draft.comment_by)}?",
             (
                 Choice("Approve it", c.SignOffDraft(actor=actor, org_id=org_id)),
                 Choice("Send comments", c.RecordComment(actor=actor, org_id=org_id, comment=""), (comment,)),
@@ -147,12 +154,10 @@ def comments_for(case: Case, actor: Actor, org_id: str, today: date) -> list[Pro
 
 def impasse_answer(case: Case, actor: Actor, org_id: str, today: date) -> list[Prompt]:
     """A senior manager's answer to an impasse, for their organisation, until it has answered."""
-    impasse = case.impasse
+    impasse = _with_senior_managers(case)
     if Role.MANAGER not in actor.roles or actor.org_id != org_id or org_id not in impasse_answerers(case):
         return []
-    if impasse is None or impasse.resolved_at is not None or org_id in impasse.answers:
-        return []
-    if case.status not in ALLOWED[c.AnswerImpasse]:  # step 2 has gone: the lead answered the person
+    if impasse is None or org_id in impasse.answers:
         return []
     outcome = Field("outcome", "What was agreed", FieldKind.TEXT)
     resolved = c.AnswerImpasse(actor=actor, org_id=org_id, resolved=True, outcome="")
@@ -179,19 +184,14 @@ def drafting(case: Case, actor: Actor, today: date) -> list[Prompt]:
     if case.status is not Status.DRAFTING or draft is None:
         return []
     if unwritten(draft.text):
-        return [_complete_draft(case, actor)]
+        return [asks_draft.complete_draft(case, actor)]
     waiting = awaiting_sign_off(case)
     if contributors(case) and draft.comment_by is None:
-        by = Field("comment_by", "Comments by", FieldKind.DATE, default=add_working_days(today, 5))
-        cmd = c.OpenCommentRound(actor=actor, comment_by=today)
-        return [
-            Prompt(
-                "comment_round",
-                "Send the draft to every contributing organisation for comment and sign-off.",
-                (Choice("Send for comment", cmd, (by,)),),
-            )
-        ]
-    prompts = [p for o in waiting for p in _on_behalf(case, actor, o)]
+        return [asks_draft.comment_round(case, actor, today)]
+    to_reflect = [o for o in draft.comments if o in waiting]  # commented, and not signed off since
+    revise = bool(to_reflect) and comments_in(case, today) and not draft.kept
+    prompts = [asks_draft.revise(case, actor)] if revise else []
+    prompts.extend(p for o in waiting for p in asks_draft.on_behalf(case, actor, o))
     if draft.shared_with_complainant_at is None:
         prompts.append(
             Prompt(
@@ -201,73 +201,81 @@ def drafting(case: Case, actor: Actor, today: date) -> list[Prompt]:
             )
         )
     elif (not waiting or sign_off_waived(case, today)) and (case.actions or case.no_action_reason):
-        prompts.append(_final_response(case, actor, waiting))  # what is put right is asked by `actions`
+        prompts.append(asks_draft.final_response(case, actor, waiting))  # what is put right: `actions`
     return prompts
-
-
-def _complete_draft(case: Case, actor: Actor) -> Prompt:
-    """A draft with parts still to write goes to no one; what will be put right is filled in once known."""
-    assert case.draft is not None
-    text = case.draft.text.replace(NO_ACTIONS, what_will_be_done(case))
-    field = Field("text", "Draft joint response", FieldKind.TEXT, default=text)
-    return Prompt(
-        "complete_draft",
-        f"The draft still has parts marked '{TO_COMPLETE} ...]': write them before it goes to anyone.",
-        (Choice("Record the draft", c.RecordDraft(actor=actor, text=""), (field,)),),
-    )
-
-
-def _on_behalf(case: Case, actor: Actor, org_id: str) -> list[Prompt]:
-    """Comments and sign-off recorded for an organisation that sent them by email or phone."""
-    assert case.draft is not None
-    name = case.orgs[org_id].name
-    comment = Field("comment", "Their comment", FieldKind.TEXT)
-    prompts = [
-        Prompt(
-            f"signoff:{org_id}",
-            f"Has {name} signed off the draft?",
-            (Choice("Signed off", c.SignOffDraft(actor=actor, org_id=org_id)),),
-        )
-    ]
-    if org_id not in case.draft.comments:
-        record = Choice("Record them", c.RecordComment(actor=actor, org_id=org_id, comment=""), (comment,))
-        prompts.insert(0, Prompt(f"comment:{org_id}", f"Comments from {name}?", (record,)))
-    return prompts
-
-
-def _final_response(case: Case, actor: Actor, waiting: list[str]) -> Prompt:
-    assert case.draft is not None
-    fields = (
-        Field("body", "Final response", FieldKind.TEXT, default=case.draft.text),
-        Field("signed_by", "Signed by (responsible person)", FieldKind.TEXT),
-        Field("signed_role", "Their role", FieldKind.TEXT, default="Chief Executive"),
-    )
-    send = c.SendFinalResponse(actor=actor, body=case.draft.text, signed_by="", signed_role="")
-    unsigned = ", ".join(case.orgs[o].name for o in waiting)
-    return Prompt(
-        "final_response",
-        "Send the final joint response when comments are reflected.",
-        (Choice("Send the final response", send, fields),),
-        detail=f"Not signed off by {unsigned}: the impasse steps were followed instead." if waiting else "",
-    )
 
 
 def impasse(case: Case, actor: Actor, today: date) -> list[Prompt]:
-    """The impasse steps: step 2 once senior managers' date passed unresolved, drafted from the case
-    for the lead to approve, then step 3, the Ombudsman. A lead handler who is also a senior manager
-    answers for their own organisation here."""
-    impasse = case.impasse
-    own = impasse_answer(case, actor, actor.org_id, today)
+    """The impasse steps: senior managers' answers (the lead records those given by phone, email or
+    at a meeting, or the impasse resolved), step 2 once their date passed unresolved, drafted from
+    the case for the lead to approve, then step 3, the Ombudsman, and a late response that lets the
+    full response follow. A lead handler who is also a senior manager answers for their own
+    organisation here."""
     if case.partial_response_at is not None:
-        if case.ombudsmen_signposted or case.status is not Status.RESPONDED:
-            return []
-        signpost = Choice("Send the Ombudsman signposting", c.SignpostOmbudsman(actor=actor))
-        return [
-            Prompt("ombudsman", "Step 3: tell the person they may take it to the Ombudsman.", (signpost,))
-        ]
-    if impasse is None or impasse.resolved_at is not None or today <= impasse.resolve_by:
-        return own
-    return [*own, _partial_response(case, actor, impasse)]
+        return _after_partial(case, actor)
+    impasse = _with_senior_managers(case)
+    if impasse is None:
+        return []
+    prompts = [
+        *impasse_answer(case, actor, actor.org_id, today),
+        *_answers_on_behalf(case, actor, impasse),
+        _resolve(actor, impasse),
+    ]
+    if today > impasse.resolve_by:
+        prompts.append(_partial_response(case, actor, impasse))
+    return prompts
+
+
+def _with_senior_managers(case: Case) -> Impasse | None:
+    """The impasse senior managers are answering: unresolved, and step 2 not yet gone."""
+    impasse = case.impasse
+    if impasse is None or impasse.resolved_at is not None or case.partial_response_at is not None:
+        return None
+    return impasse if case.status in ALLOWED[c.AnswerImpasse] else None
+
+
+def _answers_on_behalf(case: Case, actor: Actor, impasse: Impasse) -> list[Prompt]:
+    """What each organisation's senior managers said by phone, email or at a meeting, recorded by the
+    lead as that organisation's answer (a senior manager among the lead's handlers answers in person)."""
+    how = Field("how", "How they answered", FieldKind.CHOICE, options=HOW_OPTIONS, default=HOW_OPTIONS[0][0])
+    outcome = Field("outcome", "What was agreed", FieldKind.TEXT)
+    prompts = []
+    for org_id in impasse_answerers(case):
+        if org_id in impasse.answers or (org_id == actor.org_id and Role.MANAGER in actor.roles):
+            continue
+        answer = partial(c.AnswerImpasse, actor=actor, org_id=org_id, how=AnswerChannel.PHONE)
+        prompts.append(
+            Prompt(
+                f"impasse_answer:{org_id}",
+                f"Record what {case.orgs[org_id].name}'s senior managers said about '{impasse.matter}'.",
+                (
+                    Choice("Resolved", answer(resolved=True), (outcome, how)),
+                    Choice("Cannot resolve", answer(resolved=False), (how,)),
+                ),
+                detail="When they answered by phone, email or at a meeting rather than here.",
+            )
+        )
+    return prompts
+
+
+def _resolve(actor: Actor, impasse: Impasse) -> Prompt:
+    resolution = Field("resolution", "The outcome", FieldKind.TEXT)
+    return Prompt(
+        "resolve_impasse",
+        f"Has '{impasse.matter}' been resolved between the organisations?",
+        (Choice("Record it resolved", c.ResolveImpasse(actor=actor, resolution=""), (resolution,)),),
+        detail="Record the outcome once senior managers have agreed it, however they did.",
+    )
+
+
+def _after_partial(case: Case, actor: Actor) -> list[Prompt]:
+    """After step 2, until a full response follows it: step 3, the Ombudsman, and any response that
+    comes late, which lets the full response be drafted."""
+    if case.status is not Status.RESPONDED or case.final_response_at is not None:
+        return []
+    signpost = Choice("Send the Ombudsman signposting", c.SignpostOmbudsman(actor=actor))
+    step_3 = Prompt("ombudsman", "Step 3: tell the person they may take it to the Ombudsman.", (signpost,))
+    return [*([] if case.ombudsmen_signposted else [step_3]), *asks_draft.late_response(case, actor)]
 
 
 def _partial_response(case: Case, actor: Actor, impasse: Impasse) -> Prompt:
@@ -343,8 +351,8 @@ def delay_reasons(case: Case) -> str:
 
 
 def overdue(case: Case, actor: Actor, today: date) -> list[Prompt]:
-    if case.status is Status.RESPONDED or case.delay_letter_at is not None:
-        return []
+    if case.status is Status.RESPONDED or case.delay_letter_at is not None or case.partial_response_at:
+        return []  # responded, in part at least, or the delay already explained
     due = response_due(case.received_on, case.longer_period_until, case.longer_period_agreed_on)
     if today <= due:
         return []

@@ -34,6 +34,12 @@ def unwritten(text: str) -> bool:
     return TO_COMPLETE in text
 
 
+def after_partial_response(case: Case) -> bool:
+    """A partial response went (impasse step 2) and the full one has not: late responses are taken,
+    and a full joint response may follow."""
+    return case.partial_response_at is not None and case.final_response_at is None
+
+
 def contributors(case: Case) -> list[str]:
     """The organisations that contribute to the joint response: every one involved but the lead."""
     return [o for o in case.involved if o != case.coordinator]
@@ -43,6 +49,25 @@ def awaiting_sign_off(case: Case) -> list[str]:
     """Contributing organisations that have not approved the current draft."""
     signed = case.draft.signed_off if case.draft else frozenset()
     return [o for o in contributors(case) if o not in signed]
+
+
+def next_version(case: Case) -> int:
+    """The version a draft recorded now has: a new one once the current draft went out for comment
+    (what was sent stays as it was), else the current one, rewritten before anyone saw it."""
+    draft = case.draft
+    if draft is None:
+        return 1
+    return draft.version + 1 if draft.comment_by is not None else draft.version
+
+
+def comments_in(case: Case, today: date) -> bool:
+    """Are the comments on the draft in? Every contributing organisation (that may still be sent it)
+    commented or signed off, or the date for comments passed with some comments in."""
+    draft = case.draft
+    if draft is None or draft.comment_by is None or not draft.comments:
+        return False
+    answering = [o for o in contributors(case) if case.consent_active(o)]
+    return today > draft.comment_by or all(o in draft.comments or o in draft.signed_off for o in answering)
 
 
 def sign_off_waived(case: Case, today: date) -> bool:
@@ -72,11 +97,22 @@ def overall_outcome(outcomes: Iterable[Outcome]) -> Outcome:
 def assemble_draft(case: Case) -> str:
     """An opening, each strand (organisation, matters, findings), a conclusion to write, and what each
     organisation will do to put things right."""
-    parts = [_opening(case), "How we looked into your complaint"]
+    parts = [_opening(case), *_understanding(case), "How we looked into your complaint"]
     parts.extend(_strand(case, s) for s in case.strands.values())
     parts.extend(["Our conclusions", CONCLUSION, "What each organisation will do to put things right"])
     parts.append(what_will_be_done(case))
     return "\n\n".join(parts)
+
+
+def _understanding(case: Case) -> list[str]:
+    """The complaint and the outcomes wanted, as agreed with the person, when they were recorded."""
+    if not case.shared_understanding:
+        return []
+    return [
+        "Your complaint as we agreed it with you",
+        case.shared_understanding,
+        f"You told us you would like: {case.outcomes_wanted}",
+    ]
 
 
 def what_will_be_done(case: Case) -> str:

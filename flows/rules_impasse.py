@@ -60,27 +60,33 @@ def resolve_impasse(case: Case, cmd: c.ResolveImpasse, now: datetime) -> Out:
 
 
 def answer_impasse(case: Case, cmd: c.AnswerImpasse, now: datetime) -> Out:
-    """A senior manager answers for their own organisation; the last 'resolved' resolves the impasse.
+    """A senior manager answers for their own organisation, or the lead's handler records the answer
+    they gave by phone, email or at a meeting (`how`); the last 'resolved' resolves the impasse.
 
     A later answer from the same organisation replaces its earlier one."""
-    if Role.MANAGER not in cmd.actor.roles or cmd.actor.org_id != cmd.org_id:
+    if cmd.how is not None:
+        require_coordinator(case, cmd.actor)
+    elif Role.MANAGER not in cmd.actor.roles or cmd.actor.org_id != cmd.org_id:
         raise Forbidden(
-            "only a senior manager of the organisation answers for it", actor=cmd.actor.id, org_id=cmd.org_id
+            "only a senior manager of the organisation answers for it; the lead records an answer they "
+            "gave by phone, email or at a meeting",
+            actor=cmd.actor.id,
+            org_id=cmd.org_id,
         )
     require_involved(case, (cmd.org_id,))
     impasse = _open_impasse(case)
     if cmd.resolved:
         require_text(cmd.outcome, "the outcome")
     out = Out(case, cmd.actor.id, now).event(
-        ev.ImpasseAnswered, org_id=cmd.org_id, resolved=cmd.resolved, outcome=cmd.outcome.strip()
+        ev.ImpasseAnswered, org_id=cmd.org_id, resolved=cmd.resolved, outcome=cmd.outcome.strip(), how=cmd.how
     )
     outcomes = {o: a.outcome for o, a in impasse.answers.items() if a.resolved}
     outcomes.pop(cmd.org_id, None)
     if cmd.resolved:
         outcomes[cmd.org_id] = cmd.outcome.strip()
     answering = impasse_answerers(case)
-    if not all(o in outcomes for o in answering):
-        return out.notify("impasse_answered", organisation=case.orgs[cmd.org_id].name)
+    if not all(o in outcomes for o in answering):  # the handlers hear of it unless they recorded it
+        return out if cmd.how else out.notify("impasse_answered", organisation=case.orgs[cmd.org_id].name)
     resolution = "\n".join(f"{case.orgs[o].name}: {outcomes[o]}" for o in answering)
     return out.event(ev.ImpasseResolved, resolution=resolution).notify("impasse_resolved")
 
@@ -88,6 +94,8 @@ def answer_impasse(case: Case, cmd: c.AnswerImpasse, now: datetime) -> Out:
 def partial_response(case: Case, cmd: c.SendPartialResponse, now: datetime) -> Out:
     require_coordinator(case, cmd.actor)
     impasse = _open_impasse(case)
+    if case.partial_response_at is not None:
+        raise InvalidCommand("the partial response has already gone")
     if today(now) <= impasse.resolve_by:
         raise InvalidCommand(f"senior managers have until {long_date(impasse.resolve_by)}")
     for value, what in (

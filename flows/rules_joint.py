@@ -25,8 +25,9 @@ def sign_off(case: Case, cmd: c.SignOffDraft, now: datetime) -> Out:
     if draft.comment_by is None:
         raise InvalidCommand("send the draft for comment before it is signed off")
     if cmd.org_id in draft.signed_off:
-        raise InvalidCommand(f"{case.orgs[cmd.org_id].name} has already signed off this draft")
-    out = Out(case, cmd.actor.id, now).event(ev.DraftSignedOff, org_id=cmd.org_id)
+        name = case.orgs[cmd.org_id].name
+        raise InvalidCommand(f"{name} has already signed off this draft (version {draft.version})")
+    out = Out(case, cmd.actor.id, now).event(ev.DraftSignedOff, org_id=cmd.org_id, version=draft.version)
     if awaiting_sign_off(case) == [cmd.org_id]:
         out.notify("draft_signed_off")
     return out

@@ -1,12 +1,12 @@
-"""Rules from the plan to closure: clocks agreed with the person, strands, contributions, the
-joint response, actions and learning, the impasse ladder and the out-of-time decision.
+"""Rules from the plan to closure: clocks agreed with the person, strands, contributions, actions
+and learning, the out-of-time decision and closure. The joint response's own rules (the draft, its
+comments and the final response) are in `flows.rules_draft`, and come in with `RESPONSE_RULES`.
 
 DOMAIN.md section 2, steps 7 to 13.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 
@@ -19,9 +19,9 @@ from flows.calendar import (
     six_month_point,
     working_days_between,
 )
-from flows.drafting import TO_COMPLETE, awaiting_sign_off, contributors, sign_off_waived, unwritten
+from flows.drafting import contributors
 from flows.errors import InvalidCommand
-from flows.model import Action, Case, ClosureReason, milestone_day
+from flows.model import Case, ClosureReason, milestone_day
 from flows.rules import (
     Out,
     Rule,
@@ -38,8 +38,7 @@ from flows.rules import (
     strand_of,
     today,
 )
-from flows.rules_impasse import ombudsmen_for
-from flows.rules_joint import require_contributor
+from flows.rules_draft import DRAFT_RULES, listed_actions, require_response_outstanding
 
 
 def response_period(case: Case, cmd: c.SetResponsePeriod, now: datetime) -> Out:
@@ -111,6 +110,8 @@ def add_strand(case: Case, cmd: c.AddStrand, now: datetime) -> Out:
             matters=cmd.matters,
             target=long_date(cmd.target),
             plan_agreed=set(case.involved) <= case.plan_agreed_by,  # by every organisation involved
+            understanding=case.shared_understanding,
+            outcomes_wanted=case.outcomes_wanted,
             reply_hint=f"reply to this email: your reply is filed on strand {strand_id} automatically",
             **letterhead(case),
         )
@@ -181,6 +182,7 @@ def plan_discussed(case: Case, cmd: c.RecordPlanDiscussed, now: datetime) -> Out
 def contribution(case: Case, cmd: c.RecordContribution, now: datetime) -> Out:
     strand = strand_of(case, cmd.strand_id)
     require_for_org(case, cmd.actor, strand.org_id)
+    require_response_outstanding(case)
     require_text(cmd.summary, "the contribution")
     out = Out(case, cmd.actor.id, now).event(
         ev.ContributionReceived,
@@ -189,113 +191,6 @@ def contribution(case: Case, cmd: c.RecordContribution, now: datetime) -> Out:
         attachments=cmd.attachments,
     )
     return out.notify("contribution_received", strand=strand.id)
-
-
-def record_draft(case: Case, cmd: c.RecordDraft, now: datetime) -> Out:
-    require_coordinator(case, cmd.actor)
-    require_text(cmd.text, "the draft")
-    missing = [s.id for s in case.strands.values() if s.contribution is None]
-    if missing:
-        raise InvalidCommand(f"contributions still awaited for {', '.join(missing)}", strands=missing)
-    return Out(case, cmd.actor.id, now).event(ev.DraftRecorded, text=cmd.text)
-
-
-def comment_round(case: Case, cmd: c.OpenCommentRound, now: datetime) -> Out:
-    require_coordinator(case, cmd.actor)
-    require_target(cmd.comment_by, now)
-    assert case.draft is not None
-    _require_written(case.draft.text, "the draft")
-    out = Out(case, cmd.actor.id, now).event(ev.CommentRoundOpened, comment_by=cmd.comment_by)
-    for org_id in contributors(case):
-        out.letter(
-            "draft_for_comment",
-            organisation(case, org_id),
-            to_org_name=case.orgs[org_id].name,
-            draft=case.draft.text,
-            comment_by=long_date(cmd.comment_by),
-            **letterhead(case),
-        )
-    return out
-
-
-def comment(case: Case, cmd: c.RecordComment, now: datetime) -> Out:
-    """A contributing organisation's comments on the draft; they do not sign it off."""
-    require_for_org(case, cmd.actor, cmd.org_id)
-    require_contributor(case, cmd.org_id)
-    require_text(cmd.comment, "the comment")
-    out = Out(case, cmd.actor.id, now).event(ev.CommentReceived, org_id=cmd.org_id, comment=cmd.comment)
-    if cmd.actor.org_id == cmd.org_id:  # from the organisation itself: the lead reflects it
-        out.notify("comment_received", organisation=case.orgs[cmd.org_id].name)
-    return out
-
-
-def share_draft(case: Case, cmd: c.ShareDraftWithComplainant, now: datetime) -> Out:
-    require_coordinator(case, cmd.actor)
-    assert case.draft is not None
-    _require_written(case.draft.text, "the draft")
-    return (
-        Out(case, cmd.actor.id, now)
-        .event(ev.DraftShared)
-        .letter(
-            "draft_to_complainant",
-            correspondent(case),
-            draft=case.draft.text,
-            **letterhead(case),
-        )
-    )
-
-
-def final_response(case: Case, cmd: c.SendFinalResponse, now: datetime) -> Out:
-    """The joint response, once every contributing organisation signed off the draft (or the impasse
-    steps took the place of a missing sign-off), the person saw the draft, and it is known what will
-    be done to put things right (reg 14: the action taken or to be taken)."""
-    require_coordinator(case, cmd.actor)
-    require_text(cmd.body, "the response")
-    require_text(cmd.signed_by, "who signs the response")
-    _require_written(cmd.body, "the response")
-    _require_ready(case, now)
-    return (
-        Out(case, cmd.actor.id, now)
-        .event(ev.FinalResponseSent, signed_by=cmd.signed_by, signed_role=cmd.signed_role)
-        .letter(
-            "final_response",
-            correspondent(case),
-            body=cmd.body,
-            signed_by=cmd.signed_by,
-            signed_role=cmd.signed_role,
-            ombudsmen=[o.value for o in ombudsmen_for(case)],
-            organisations=[case.orgs[o].name for o in case.involved],
-            actions=_actions(case, case.actions.values()),
-            no_action=case.no_action_reason,
-            **letterhead(case),
-        )
-    )
-
-
-def _require_written(text: str, what: str) -> None:
-    """Nothing goes out with a part only a person can write still marked `TO_COMPLETE`."""
-    if unwritten(text):
-        raise InvalidCommand(f"{what} still has parts marked '{TO_COMPLETE} ...]': write them first")
-
-
-def _require_ready(case: Case, now: datetime) -> None:
-    draft = case.draft
-    assert draft is not None
-    missing = awaiting_sign_off(case)
-    if missing and not sign_off_waived(case, today(now)):
-        raise InvalidCommand(
-            "the joint response needs every contributing organisation's sign-off; still to sign off: "
-            + ", ".join(case.orgs[o].name for o in missing),
-            org_ids=missing,
-        )
-    if draft.shared_with_complainant_at is None:
-        raise InvalidCommand("share the draft with the person before the final response")
-    if not case.actions and not case.no_action_reason:
-        raise InvalidCommand(
-            "the response must say what will be done to put things right: add the actions, "
-            "or record why no action is needed",
-            field="actions",
-        )
 
 
 def add_action(case: Case, cmd: c.AddAction, now: datetime) -> Out:
@@ -325,7 +220,7 @@ def complete_action(case: Case, cmd: c.CompleteAction, now: datetime) -> Out:
         return out
     done = [replace(a, evidence=cmd.evidence) if a.id == action.id else a for a in case.actions.values()]
     return out.letter(  # the last one: the person hears that what was promised is done
-        "actions_complete", correspondent(case), actions=_actions(case, done), **letterhead(case)
+        "actions_complete", correspondent(case), actions=listed_actions(case, done), **letterhead(case)
     )
 
 
@@ -410,19 +305,6 @@ def withdraw(case: Case, cmd: c.WithdrawComplaint, now: datetime) -> Out:
     return Out(case, cmd.actor.id, now).event(ev.CaseClosed, reason=ClosureReason.WITHDRAWN, note=cmd.note)
 
 
-def _actions(case: Case, actions: Iterable[Action]) -> list[dict[str, str]]:
-    """Actions as letters list them: who does what, by when, and the evidence once done."""
-    return [
-        {
-            "organisation": case.orgs[a.owner_org].name,
-            "description": a.description,
-            "due": long_date(a.due),
-            "evidence": a.evidence,
-        }
-        for a in actions
-    ]
-
-
 RESPONSE_RULES: dict[type[c.Command], Rule] = {
     c.SetResponsePeriod: response_period,
     c.AgreeLongerPeriod: longer_period,
@@ -434,11 +316,6 @@ RESPONSE_RULES: dict[type[c.Command], Rule] = {
     c.AgreePlan: agree_plan,
     c.RecordPlanDiscussed: plan_discussed,
     c.RecordContribution: contribution,
-    c.RecordDraft: record_draft,
-    c.OpenCommentRound: comment_round,
-    c.RecordComment: comment,
-    c.ShareDraftWithComplainant: share_draft,
-    c.SendFinalResponse: final_response,
     c.AddAction: add_action,
     c.CompleteAction: complete_action,
     c.RecordNoActionNeeded: no_action_needed,
@@ -447,4 +324,5 @@ RESPONSE_RULES: dict[type[c.Command], Rule] = {
     c.SendDelayLetter: delay_letter,
     c.CloseCase: close,
     c.WithdrawComplaint: withdraw,
+    **DRAFT_RULES,
 }
