@@ -69,6 +69,7 @@ def plan(config: Config, service: CaseService, ref: str) -> None:
         c.IdentifyOrganisations(actor=asha, orgs=(trust, gp, council)),
         c.RecordConsent(actor=asha, org_ids=(GP, COUNCIL), method=ConsentMethod.PHONE, given_on=day,
                         capacity_confirmed=True),
+        c.RecordComplainantView(actor=asha, view="No preference given"),
         c.ProposeLead(actor=asha, org_id=TRUST, criteria=(LeadCriterion.GREATEST_RESPONSIBILITY,)),
         c.RespondToLead(actor=asha, org_id=GP, agrees=True),
         c.RespondToLead(actor=asha, org_id=COUNCIL, agrees=True),

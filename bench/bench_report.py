@@ -91,6 +91,7 @@ def _intake(rng: random.Random, received: date, orgs: tuple[OrgRef, ...]) -> Ste
         steps += [
             (received, c.RecordConsent(actor=HANDLER, org_ids=(COUNCIL.id,), method=ConsentMethod.PHONE,
                                        given_on=received, capacity_confirmed=True)),
+            (received, c.RecordComplainantView(actor=HANDLER, view="No preference given")),
             (received, lead),
             (received, c.RespondToLead(actor=COUNCIL_STAFF, org_id=COUNCIL.id, agrees=True)),
         ]  # fmt: skip

@@ -70,6 +70,7 @@ def seed(assistant: Assistant, background: int, pressed: int) -> list[str]:
                     given_on=NOW.date(),
                     capacity_confirmed=True,
                 ),  # fmt: skip
+                c.RecordComplainantView(actor=handler, view="No preference given"),
                 c.ProposeLead(
                     actor=handler, org_id=home.id, criteria=(LeadCriterion.GREATEST_RESPONSIBILITY,)
                 ),

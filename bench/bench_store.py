@@ -81,6 +81,7 @@ def template_summary(closed: bool) -> dict[str, Any]:
         c.IdentifyOrganisations(actor=handler, orgs=(trust, council)),
         c.RecordConsent(actor=handler, org_ids=("council",), method=ConsentMethod.PHONE,
                         given_on=NOW.date(), capacity_confirmed=True),
+        c.RecordComplainantView(actor=handler, view="No preference given"),
         c.ProposeLead(actor=handler, org_id="trust", criteria=(LeadCriterion.GREATEST_RESPONSIBILITY,)),
         c.RespondToLead(actor=handler, org_id="council", agrees=True),
         c.SetNamedContact(actor=handler, name="Asha", email="asha@trust.example"),

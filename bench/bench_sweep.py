@@ -63,6 +63,7 @@ def plan(ref: str, start: datetime) -> tuple[list[dict[str, Any]], dict[str, Any
         c.IdentifyOrganisations(actor=asha, orgs=(trust, gp, council)),
         c.RecordConsent(actor=asha, org_ids=(gp.id, council.id), method=ConsentMethod.PHONE, given_on=day,
                         capacity_confirmed=True),
+        c.RecordComplainantView(actor=asha, view="No preference given"),
         c.ProposeLead(actor=asha, org_id=trust.id, criteria=(LeadCriterion.GREATEST_RESPONSIBILITY,)),
         c.RespondToLead(actor=asha, org_id=gp.id, agrees=True),
         c.RespondToLead(actor=asha, org_id=council.id, agrees=True),

@@ -38,6 +38,8 @@ SENTENCES: dict[str, tuple[str, str]] = {
                               "confirmed: {capacity_confirmed}"),
     "ConsentRefused": (CONSENT, "Consent refused for {orgs}. {note}"),
     "ConsentWithdrawn": (CONSENT, "Consent withdrawn for {orgs}. {note}"),
+    "SharedUnderstandingRecorded": (DECISION, "Shared understanding recorded with the complainant: "
+                                              "{understanding} Outcomes they want: {outcomes}"),
     "RepresentativeRecorded": (CONSENT, "Representative recorded: {rep_name}, {rep_relationship}, acts for "
                                         "{rep_acts_for} on the authority of {rep_basis}. Evidence: "
                                         "{rep_evidence}. Capacity: {rep_capacity_note}"),
@@ -55,7 +57,7 @@ SENTENCES: dict[str, tuple[str, str]] = {
     "ReminderSent": (REMINDER, "Reminder to {reminded}: {kind} {about}, due {due}{late}"),
     "ImpasseRaised": (ESCALATION, "Impasse raised (step 1, senior managers): {matter}. {reason}. To be "
                                   "resolved by {resolve_by}"),
-    "ImpasseAnswered": (ESCALATION, "Senior manager for {org}: {resolved:resolved|cannot resolve}. "
+    "ImpasseAnswered": (ESCALATION, "Senior manager for {org} ({how}): {resolved:resolved|cannot resolve}. "
                                     "{outcome}"),
     "ImpasseResolved": (ESCALATION, "Impasse resolved: {resolution}"),
     "OutOfTimeDecided": (ESCALATION, "Complaint made after the 12-month limit: "
@@ -77,9 +79,10 @@ SENTENCES: dict[str, tuple[str, str]] = {
     "MeetingScheduled": (DECISION, "Meeting {meeting_id} arranged for {on}: {purpose}"),
     "MeetingRecorded": (DECISION, "Meeting {meeting_id} held; organisations represented: {represented}"),
     "ContributionReceived": (DECISION, "Response received for strand {strand_id}: {summary}"),
-    "DraftRecorded": (DECISION, "Draft response written"),
+    "DraftRecorded": (DECISION, "Draft response written (version {version})"),
+    "DraftKept": (DECISION, "Draft response version {version} kept as it is after the comments on it"),
     "CommentReceived": (DECISION, "Comments on the draft from {org}: {comment}"),
-    "DraftSignedOff": (DECISION, "{org} approved the draft response"),
+    "DraftSignedOff": (DECISION, "{org} approved version {version} of the draft response"),
     "ActionAdded": (DECISION, "Action {action_id} for {owner_org}: {description}. Due {due}"),
     "ActionCompleted": (DECISION, "Action {action_id} completed: {evidence}"),
     "LearningRecorded": (DECISION, "Learning recorded"),
@@ -102,6 +105,8 @@ REMINDER_KINDS = {
     "lead_not_agreed": "lead still not agreed", "contribution_late": "long overdue response for strand",
     "milestone": "milestone update for strand", "impasse_due": "impasse unresolved by its date",
 }  # fmt: skip
+LATER_FIELDS = {"version": 1}  # fields events gained later, as the codec reads older events
+ANSWERED = {"phone": "by phone", "email": "by email", "meeting": "at a meeting"}  # ImpasseAnswered.how
 _SLUG = re.compile(r"[a-z]+(?:_[a-z]+)+")
 
 
@@ -133,7 +138,7 @@ def sentence(
     template = SENTENCES.get(kind, (DECISION, ""))[1]
     if not template:
         return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", kind).capitalize() + "."
-    values = _Blank({k: readable(k, v, org_name) for k, v in event.items()})
+    values = _Blank(LATER_FIELDS | {k: readable(k, v, org_name) for k, v in event.items()})
     values["org"] = values["org_id"]
     if "org_ids" in event:
         values["orgs"] = values["org_ids"]
@@ -142,6 +147,8 @@ def sentence(
         values["template"], values["to"] = template_name.replace("_", " "), recipient(to, org_name)
     if kind == "ReminderSent":
         values.update(_reminder(event["reminder"], org_name))
+    if kind == "ImpasseAnswered" and event.get("how"):
+        values["how"] = f"answered {ANSWERED[str(event['how'])]}, recorded on their behalf"
     if kind == "RepresentativeRecorded":
         values.update({f"rep_{k}": readable(k, v, org_name) for k, v in event["representative"].items()})
     return _tidy(template.format_map(values))

@@ -257,17 +257,24 @@ def lead(case: Case, actor: Actor, today: date) -> list[Prompt]:
                 detail="The guide's criteria: " + "; ".join(CRITERIA_WORDING.values()),
             )
         ]
-    prompts = [p for o in case.involved if o not in proposal.responses for p in lead_answer(case, actor, o)]
-    if not case.complainant_lead_view:
-        view = Field("view", "Their view", FieldKind.TEXT)
-        prompts.append(
-            Prompt(
-                "complainant_view",
-                "What does the person think of the proposed lead?",
-                (Choice("Record their view", c.RecordComplainantView(actor=actor, view=""), (view,)),),
-            )
+    return [p for o in case.involved if o not in proposal.responses for p in lead_answer(case, actor, o)]
+
+
+def lead_view(case: Case, actor: Actor, today: date) -> list[Prompt]:
+    """The person's view on which organisation leads, asked before the lead is settled: first,
+    before a proposal, and until it is recorded (the lead is not agreed without it)."""
+    if case.status is not Status.AGREEING_LEAD or not case.ours or case.complainant_lead_view:
+        return []
+    view = Field("view", "Their view", FieldKind.TEXT)
+    about = f"the proposal that {case.orgs[case.proposal.org_id].name} leads" if case.proposal else "it"
+    return [
+        Prompt(
+            "complainant_view",
+            f"Which organisation would the person like to lead their complaint? Ask them about {about}.",
+            (Choice("Record their view", c.RecordComplainantView(actor=actor, view=""), (view,)),),
+            detail="The lead is agreed once every organisation agrees and the person's view is recorded.",
         )
-    return prompts
+    ]
 
 
 def lead_answer(case: Case, actor: Actor, org_id: str, today: date | None = None) -> list[Prompt]:

@@ -11,12 +11,14 @@ from flows.calendar import (
 )
 from flows.conversation import Choice, Field, FieldKind, Prompt
 from flows.drafting import (
+    after_partial_response,
     assemble_draft,
 )
 from flows.model import (
     Actor,
     Case,
     Status,
+    Strand,
 )
 from flows.rules import long_date
 
@@ -49,8 +51,10 @@ def date_proposals(case: Case, actor: Actor, today: date) -> list[Prompt]:
 
 
 def strands_for(case: Case, actor: Actor, org_id: str, today: date) -> list[Prompt]:
-    """What a contributing organisation owes: its response on each of its strands, by its date."""
-    if case.status not in (Status.PLANNING, Status.INVESTIGATING):
+    """What a contributing organisation owes: its response on each of its strands, by its date; after
+    a partial response, the response alone, still taken late so that a full response can follow."""
+    late = after_partial_response(case)
+    if case.status not in (Status.PLANNING, Status.INVESTIGATING) and not late:
         return []
     prompts = []
     for s in case.strands.values():
@@ -60,33 +64,41 @@ def strands_for(case: Case, actor: Actor, org_id: str, today: date) -> list[Prom
         send = Choice(
             "Send our response", c.RecordContribution(actor=actor, strand_id=s.id, summary=""), (summary,)
         )
-        choices = [send]
-        if s.proposed is None:
-            fields = (
-                Field("target", "A date you can make", FieldKind.DATE, default=add_working_days(s.target, 5)),
-                Field("reason", "Why", FieldKind.TEXT),
-            )
-            cmd = c.ProposeTargetDate(actor=actor, strand_id=s.id, target=s.target, reason="")
-            choices.append(Choice("Can't make this date", cmd, fields))
-        if s.on_track_at is None:
-            choices.append(Choice("On track", c.ReportOnTrack(actor=actor, strand_id=s.id)))
-        last_quiet_day = add_working_days(s.target, -1)
-        if today < last_quiet_day:
-            until = Field("until", "No reminders until", FieldKind.DATE,
-                          default=min(add_working_days(today, 5), last_quiet_day))  # fmt: skip
-            choices.append(
-                Choice("Snooze reminders", c.Snooze(actor=actor, subject=s.id, until=today), (until,))
-            )
+        if late:
+            question = f"{case.orgs[org_id].name}: your response on {s.id} is late: the person has had a "
+            question += "partial response. Send it, and a full joint response can follow."
+            prompts.append(Prompt(f"strand:{s.id}", question, (send,)))
+            continue
         waiting = f" A new date, {long_date(s.proposed.target)}, is with the lead." if s.proposed else ""
         prompts.append(
             Prompt(
                 f"strand:{s.id}",
                 f"{case.orgs[org_id].name}: your response on {s.id} is due {long_date(s.target)}.{waiting}",
-                tuple(choices),
+                (send, *_while_due(actor, s, today)),
                 detail="" if org_id == case.coordinator else EMAILED,
             )
         )
     return prompts
+
+
+def _while_due(actor: Actor, s: Strand, today: date) -> list[Choice]:
+    """Before its response is in: another date, on track, or a quiet spell before the date."""
+    choices = []
+    if s.proposed is None:
+        fields = (
+            Field("target", "A date you can make", FieldKind.DATE, default=add_working_days(s.target, 5)),
+            Field("reason", "Why", FieldKind.TEXT),
+        )
+        cmd = c.ProposeTargetDate(actor=actor, strand_id=s.id, target=s.target, reason="")
+        choices.append(Choice("Can't make this date", cmd, fields))
+    if s.on_track_at is None:
+        choices.append(Choice("On track", c.ReportOnTrack(actor=actor, strand_id=s.id)))
+    last_quiet_day = add_working_days(s.target, -1)
+    if today < last_quiet_day:
+        until = Field("until", "No reminders until", FieldKind.DATE,
+                      default=min(add_working_days(today, 5), last_quiet_day))  # fmt: skip
+        choices.append(Choice("Snooze reminders", c.Snooze(actor=actor, subject=s.id, until=today), (until,)))
+    return choices
 
 
 def plan(case: Case, actor: Actor, today: date) -> list[Prompt]:
@@ -117,6 +129,29 @@ def plan(case: Case, actor: Actor, today: date) -> list[Prompt]:
             )
             for o in case.involved
             if o not in case.plan_agreed_by
+        )
+    return prompts
+
+
+def discussion(case: Case, actor: Actor, today: date) -> list[Prompt]:
+    """The guide's discussion with the person, asked until answered (not only while planning): the
+    shared understanding of the complaint and the outcomes they want, then the plan itself."""
+    if case.status not in (Status.PLANNING, Status.INVESTIGATING):
+        return []
+    prompts = []
+    if not case.shared_understanding:
+        fields = (
+            Field("understanding", "The complaint, as you and the person understand it", FieldKind.TEXT),
+            Field("outcomes", "The outcomes the person wants", FieldKind.TEXT),
+        )
+        cmd = c.RecordSharedUnderstanding(actor=actor, understanding="", outcomes="")
+        prompts.append(
+            Prompt(
+                "shared_understanding",
+                "After talking with the person: what is the complaint about, and what do they want from it?",
+                (Choice("Record it", cmd, fields),),
+                detail="It goes into the requests to the organisations and the draft joint response.",
+            )
         )
     if case.strands and case.plan_discussed_at is None:
         note = Field("note", "What they said", FieldKind.TEXT, required=False, default="")

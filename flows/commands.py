@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 from flows.model import (
     Actor,
+    AnswerChannel,
     Attachment,
     Channel,
     ConsentMethod,
@@ -239,6 +240,14 @@ class RecordPlanDiscussed(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class RecordSharedUnderstanding(Command):
+    """What the complaint is about as agreed with the person, and the outcomes they want."""
+
+    understanding: str
+    outcomes: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class RecordContribution(Command):
     strand_id: str
     summary: str
@@ -266,6 +275,11 @@ class SignOffDraft(Command):
     """An organisation approves the draft joint response."""
 
     org_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class KeepDraft(Command):
+    """The lead keeps the draft as it is after the comments on it: no new version."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -319,11 +333,13 @@ class ResolveImpasse(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class AnswerImpasse(Command):
-    """A senior manager answers for their organisation: resolved (with the outcome) or cannot resolve."""
+    """A senior manager answers for their organisation: resolved (with the outcome) or cannot resolve.
+    A handler records an answer given by phone, email or at a meeting, saying which (`how`)."""
 
     org_id: str
     resolved: bool
     outcome: str = ""
+    how: AnswerChannel | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -432,6 +448,34 @@ class ReceiveMessage(Command):
 @dataclass(frozen=True, kw_only=True)
 class MarkMessageRead(Command):
     message_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ByEmail:
+    """Mixed into a command the handler gives for an organisation that said it in an email: it is
+    recorded as the organisation's own command would be, and the message is marked read with it."""
+
+    message_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordContributionByEmail(RecordContribution, ByEmail):
+    """The organisation's response on its strand, sent by email."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProposeTargetDateByEmail(ProposeTargetDate, ByEmail):
+    """The organisation asks by email for a new target date; the lead accepts or refuses it."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChangeTargetDateByEmail(ChangeTargetDate, ByEmail):
+    """The handler moves a strand's target date on what the organisation emailed."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RespondToLeadByEmail(RespondToLead, ByEmail):
+    """The organisation's emailed agreement with, or objection to, the proposed lead."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flows.model import (
+    AnswerChannel,
     Attachment,
     Channel,
     ClosureReason,
@@ -230,6 +231,12 @@ class PlanDiscussed(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class SharedUnderstandingRecorded(Event):
+    understanding: str
+    outcomes: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class ContributionReceived(Event):
     strand_id: str
     summary: str
@@ -239,6 +246,7 @@ class ContributionReceived(Event):
 @dataclass(frozen=True, kw_only=True)
 class DraftRecorded(Event):
     text: str
+    version: int = 1
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -255,6 +263,12 @@ class CommentReceived(Event):
 @dataclass(frozen=True, kw_only=True)
 class DraftSignedOff(Event):
     org_id: str
+    version: int = 1  # the version of the draft it approved
+
+
+@dataclass(frozen=True, kw_only=True)
+class DraftKept(Event):
+    version: int
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -316,6 +330,7 @@ class ImpasseAnswered(Event):
     org_id: str
     resolved: bool
     outcome: str = ""
+    how: AnswerChannel | None = None  # given outside the chat; `by` is the handler who recorded it
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -170,7 +170,9 @@ def _meeting_recorded(case: Case, e: ev.MeetingRecorded) -> Case:
 
 def _impasse_answered(case: Case, e: ev.ImpasseAnswered) -> Case:
     impasse = _impasse_of(case)
-    answer = ImpasseAnswer(org_id=e.org_id, resolved=e.resolved, outcome=e.outcome, by=e.by, at=e.at)
+    answer = ImpasseAnswer(
+        org_id=e.org_id, resolved=e.resolved, outcome=e.outcome, by=e.by, at=e.at, how=e.how
+    )
     return replace(case, impasse=replace(impasse, answers=_with(impasse.answers, e.org_id, answer)))
 
 
@@ -193,6 +195,11 @@ def _draft(case: Case) -> Draft:
 def _impasse_of(case: Case) -> Impasse:
     assert case.impasse is not None, "an impasse event needs an impasse"
     return case.impasse
+
+
+def _draft_recorded(case: Case, e: ev.DraftRecorded) -> Case:
+    after_partial = case.partial_response_at is not None
+    return replace(case, draft=Draft(text=e.text, at=e.at, version=e.version, follows_partial=after_partial))
 
 
 def _comment(case: Case, e: ev.CommentReceived) -> Case:
@@ -322,8 +329,12 @@ _APPLY: dict[type, Callable[[Case, Any], Case]] = {
     ),
     ev.PlanAgreed: lambda c, e: replace(c, plan_agreed_by=c.plan_agreed_by | {e.org_id}),
     ev.PlanDiscussed: lambda c, e: replace(c, plan_discussed_at=e.at),
+    ev.SharedUnderstandingRecorded: lambda c, e: replace(
+        c, shared_understanding=e.understanding, outcomes_wanted=e.outcomes
+    ),
     ev.ContributionReceived: _contribution,
-    ev.DraftRecorded: lambda c, e: replace(c, draft=Draft(text=e.text, at=e.at)),
+    ev.DraftRecorded: _draft_recorded,
+    ev.DraftKept: lambda c, e: replace(c, draft=replace(_draft(c), kept=True)),
     ev.CommentRoundOpened: lambda c, e: replace(c, draft=replace(_draft(c), comment_by=e.comment_by)),
     ev.CommentReceived: _comment,
     ev.DraftShared: lambda c, e: replace(c, draft=replace(_draft(c), shared_with_complainant_at=e.at)),

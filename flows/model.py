@@ -122,6 +122,8 @@ class ReminderKind(StrEnum):
     SIX_MONTHS = "six_months"  # the six-month point without a response, to the handlers
     LEAD_NOT_AGREED = "lead_not_agreed"  # an impasse suggested, to the handlers
     CONTRIBUTION_LATE = "contribution_late"  # an impasse suggested, to the handlers
+    COMMENTS_LATE = "comments_late"  # comments reminded weekly now: an impasse suggested, to the handlers
+    ACTION_LATE = "action_late"  # an action reminded weekly now: the handlers are told
     MILESTONE = "milestone"  # a dated milestone: the contributor updates the lead, to its organisation
     IMPASSE_DUE = "impasse_due"  # senior managers' date passed unresolved: step 2, to the handlers
 
@@ -129,6 +131,14 @@ class ReminderKind(StrEnum):
 class Ombudsman(StrEnum):
     PHSO = "phso"
     LGSCO = "lgsco"
+
+
+class AnswerChannel(StrEnum):
+    """How senior managers gave an answer that a handler records on their behalf."""
+
+    PHONE = "phone"
+    EMAIL = "email"
+    MEETING = "meeting"
 
 
 @dataclass(frozen=True)
@@ -161,6 +171,7 @@ class OrgRef:
     phone: str = ""
     advocacy: Advocacy | None = None
     has_contacts: bool = False  # people to tell in chat; without them, its complaints inbox hears
+    escalation_email: str = ""  # copied on its overdue letters once they go weekly
 
 
 @dataclass(frozen=True)
@@ -265,6 +276,7 @@ class Reminder:
     late: bool = False
     overdue: int = 0  # how many working days past its date the thing reminded about is
     due: date | None = None  # the date the thing reminded about is due
+    weekly: bool = False  # past its first overdue reminders: weekly now, its escalation contact copied
 
 
 @dataclass(frozen=True)
@@ -305,6 +317,7 @@ class ImpasseAnswer:
     outcome: str
     by: str
     at: datetime
+    how: AnswerChannel | None = None  # given outside the chat, recorded by a handler (`by`)
 
 
 @dataclass(frozen=True)
@@ -400,7 +413,10 @@ class Draft:
     comment_by: date | None = None
     comments: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     shared_with_complainant_at: datetime | None = None
-    signed_off: frozenset[str] = frozenset()  # organisations that approved the draft
+    signed_off: frozenset[str] = frozenset()  # organisations that approved this version
+    version: int = 1  # a new version once a draft that went out for comment is revised
+    kept: bool = False  # the lead kept this version as it is after the comments on it
+    follows_partial: bool = False  # written after the partial response: the full response follows it
 
 
 def _empty() -> Mapping[Any, Any]:
@@ -442,6 +458,8 @@ class Case:
     strands: Mapping[str, Strand] = field(default_factory=_empty)
     plan_agreed_by: frozenset[str] = frozenset()
     plan_discussed_at: datetime | None = None
+    shared_understanding: str = ""  # the complaint as agreed with the person
+    outcomes_wanted: str = ""  # what the person wants from it
     draft: Draft | None = None
     final_response_at: datetime | None = None
     signed_by: str = ""
@@ -532,7 +550,8 @@ def derive_status(case: Case) -> Status:
     """The status follows from the facts; the order of the tests is the order of the process."""
     if case.closed_at is not None:
         return Status.CLOSED
-    if case.final_response_at is not None or case.partial_response_at is not None:
+    drafting_in_full = case.draft is not None and case.draft.follows_partial
+    if case.final_response_at is not None or (case.partial_response_at is not None and not drafting_in_full):
         return Status.RESPONDED
     if case.draft is not None:
         return Status.DRAFTING

@@ -29,6 +29,7 @@ stateDiagram-v2
     investigating --> closed
     drafting --> responded
     drafting --> closed
+    responded --> drafting
     responded --> closed
     closed --> [*]
 ```
@@ -81,8 +82,10 @@ ALLOWED: dict[type[c.Command], frozenset[Status]] = {
     c.RecordOmbudsmanReferral: frozenset({S.RESPONDED, S.CLOSED}),
     c.AgreePlan: frozenset({S.PLANNING}),
     c.RecordPlanDiscussed: frozenset({S.PLANNING, S.INVESTIGATING}),
-    c.RecordContribution: frozenset({S.INVESTIGATING}),
-    c.RecordDraft: frozenset({S.INVESTIGATING, S.DRAFTING}),
+    c.RecordSharedUnderstanding: _LEAD_AGREED,
+    c.RecordContribution: frozenset({S.INVESTIGATING, S.RESPONDED}),  # late: after a partial response
+    c.RecordDraft: frozenset({S.INVESTIGATING, S.DRAFTING, S.RESPONDED}),  # the full response after it
+    c.KeepDraft: frozenset({S.DRAFTING}),
     c.OpenCommentRound: frozenset({S.DRAFTING}),
     c.RecordComment: frozenset({S.DRAFTING}),
     c.ShareDraftWithComplainant: frozenset({S.DRAFTING}),
@@ -105,6 +108,10 @@ ALLOWED: dict[type[c.Command], frozenset[Status]] = {
     c.RecordLetterFailed: frozenset(Status),
     c.ReceiveMessage: frozenset(Status),
     c.MarkMessageRead: frozenset(Status),
+    c.RecordContributionByEmail: frozenset({S.INVESTIGATING, S.RESPONDED}),  # late, as by chat
+    c.ProposeTargetDateByEmail: frozenset({S.PLANNING, S.INVESTIGATING}),
+    c.ChangeTargetDateByEmail: frozenset({S.PLANNING, S.INVESTIGATING}),
+    c.RespondToLeadByEmail: frozenset({S.AGREEING_LEAD}),
     c.MergeInto: frozenset({S.RECEIVED, S.AWAITING_CONSENT}),
     c.DismissRelated: OPEN_STATUSES,
 }
@@ -126,6 +133,7 @@ EDGES: frozenset[tuple[Status, Status]] = frozenset(
         (S.INVESTIGATING, S.DRAFTING),
         (S.INVESTIGATING, S.RESPONDED),
         (S.DRAFTING, S.RESPONDED),
+        (S.RESPONDED, S.DRAFTING),  # the full response drafted after a partial one (impasse step 2)
     }
     | {(s, S.CLOSED) for s in OPEN_STATUSES}
 )

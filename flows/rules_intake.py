@@ -175,9 +175,12 @@ def respond_to_lead(case: Case, cmd: c.RespondToLead, now: datetime) -> Out:
 
 
 def _agree_if_all(case: Case, out: Out) -> Out:
+    """The lead is agreed once every organisation involved agrees and the person's view is on record
+    (the guide asks the person which organisation they would like to lead before it is settled)."""
     after = fold(case, out.events)
     proposal = after.proposal
-    assert proposal is not None
+    if proposal is None or not after.complainant_lead_view:
+        return out
     agreed = tuple(o for o, r in proposal.responses.items() if r.agrees)
     if set(after.involved) <= set(agreed):
         out.event(ev.LeadAgreed, org_id=proposal.org_id, criteria=proposal.criteria, agreed_by=agreed)
@@ -187,8 +190,8 @@ def _agree_if_all(case: Case, out: Out) -> Out:
 
 def complainant_view(case: Case, cmd: c.RecordComplainantView, now: datetime) -> Out:
     require_coordinator(case, cmd.actor)
-    require_text(cmd.view, "the complainant's view")
-    return Out(case, cmd.actor.id, now).event(ev.ComplainantViewRecorded, view=cmd.view)
+    require_text(cmd.view, "the person's view on which organisation leads")
+    return _agree_if_all(case, Out(case, cmd.actor.id, now).event(ev.ComplainantViewRecorded, view=cmd.view))
 
 
 def named_contact(case: Case, cmd: c.SetNamedContact, now: datetime) -> Out:
@@ -218,6 +221,17 @@ def named_contact(case: Case, cmd: c.SetNamedContact, now: datetime) -> Out:
                 else None
             ),
         )
+    )
+
+
+def shared_understanding(case: Case, cmd: c.RecordSharedUnderstanding, now: datetime) -> Out:
+    """The guide's step after the discussion with the person: what the complaint is about, as both
+    understand it, and the outcomes they want; the plan's requests and the response draft carry it."""
+    require_coordinator(case, cmd.actor)
+    require_text(cmd.understanding, "the shared understanding of the complaint")
+    require_text(cmd.outcomes, "the outcomes the person wants")
+    return Out(case, cmd.actor.id, now).event(
+        ev.SharedUnderstandingRecorded, understanding=cmd.understanding.strip(), outcomes=cmd.outcomes.strip()
     )
 
 
@@ -271,6 +285,7 @@ INTAKE_RULES: dict[type[c.Command], Rule] = {
     c.RespondToLead: respond_to_lead,
     c.RecordComplainantView: complainant_view,
     c.SetNamedContact: named_contact,
+    c.RecordSharedUnderstanding: shared_understanding,
     c.ResolveInformally: resolve_informally,
     c.RecordAcknowledgement: record_acknowledgement,
     c.RecordLetterSent: letter_sent,

@@ -99,6 +99,7 @@ class Desk:
             c.IdentifyOrganisations(actor=h, orgs=(self.org(TRUST), self.org(COUNCIL))),
             c.RecordConsent(actor=h, org_ids=(COUNCIL,), method=ConsentMethod.PHONE,
                             given_on=when.date(), capacity_confirmed=True),
+            c.RecordComplainantView(actor=h, view="No preference given"),
             c.ProposeLead(actor=h, org_id=TRUST, criteria=(LeadCriterion.GREATEST_RESPONSIBILITY,)),
             c.RespondToLead(actor=self.council, org_id=COUNCIL, agrees=True),
             c.SetNamedContact(actor=h, name="Asha Patel", email="asha.patel@northshire-trust.example"),

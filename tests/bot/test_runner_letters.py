@@ -48,6 +48,7 @@ def with_council_agreed(service: CaseService, config: Config, handler: Actor, re
     )
     service.execute(ref, consent, NOW)
     criteria = (LeadCriterion.GREATEST_RESPONSIBILITY,)
+    service.execute(ref, c.RecordComplainantView(actor=handler, view="No preference given"), NOW)
     service.execute(ref, c.ProposeLead(actor=handler, org_id="northshire-trust", criteria=criteria), NOW)
     service.execute(ref, c.RespondToLead(actor=handler, org_id="northshire-council", agrees=True), NOW)
 

@@ -101,6 +101,7 @@ async def test_sample_02_from_organisations_to_named_contact(
     )
     assert desk.service.load(desk.ref).consent_active(MEADOWBANK)
 
+    await desk.answer("complainant_view", "1", "Happy for the hospital to lead")
     await desk.answer("propose_lead", "1", "1 2", "")
     assert desk.status() is Status.AGREEING_LEAD
     proposal = desk.service.load(desk.ref).proposal

@@ -109,6 +109,7 @@ async def test_a_contributor_reply_to_a_signed_address_lands_on_its_strand(
             given_on=today,
             capacity_confirmed=True,
         ),
+        c.RecordComplainantView(actor=handler, view="No preference given"),
         c.ProposeLead(
             actor=handler, org_id="northshire-trust", criteria=(LeadCriterion.GREATEST_RESPONSIBILITY,)
         ),

@@ -86,6 +86,11 @@ ICB_HANDLER = actor(ICB, Role.HANDLER, "Ray Vale")
 H = TRUST_HANDLER
 
 
+def at(day: date) -> datetime:
+    """10:00 UTC on `day`: when a test's sweep or answer happens on that day."""
+    return datetime.combine(day, time(10), tzinfo=UTC)
+
+
 def working_day(n: int, hour: int = 10) -> datetime:
     """10:00 UTC on the n-th working day after the fixed `TODAY` (0: `NOW`'s day)."""
     return datetime.combine(add_working_days(TODAY, n), time(hour), tzinfo=UTC)
@@ -176,6 +181,7 @@ def agreeing_lead(orgs: tuple[OrgRef, ...] = (TRUST, COUNCIL)) -> Run:
     run = received()
     run.do(c.IdentifyOrganisations(actor=H, orgs=orgs))
     run.do(consent(tuple(o.id for o in orgs if o is not TRUST)))
+    run.do(c.RecordComplainantView(actor=H, view="Happy for the hospital to lead"))
     return run
 
 

@@ -21,6 +21,7 @@ from flows.codec import (
 )
 from flows.effects import Effect
 from flows.model import (
+    AnswerChannel,
     Attachment,
     Channel,
     ConsentMethod,
@@ -44,6 +45,7 @@ from tests.flows.builders import (
     Run,
     agreeing_lead,
     closed,
+    drafting,
     investigating,
     outcomes_recorded,
     received,
@@ -76,6 +78,7 @@ def coded_then_referred() -> Run:
 
 def impasse_to_ombudsman() -> Run:
     run = agreeing_lead()
+    run.do(c.RecordComplainantView(actor=H, view="No preference given"))
     run.do(c.ProposeLead(actor=H, org_id=COUNCIL.id, criteria=(LeadCriterion.BEST_RELATIONSHIP,)))
     run.do(c.RespondToLead(actor=COUNCIL_CONTRIBUTOR, org_id=COUNCIL.id, agrees=False, reason="Health"))
     run.do(c.RecordComplainantView(actor=H, view="Wants the trust to lead"))
@@ -83,10 +86,21 @@ def impasse_to_ombudsman() -> Run:
     run.do(c.ResolveImpasse(actor=COUNCIL_MANAGER, resolution="Still none"))
     run.do(c.RaiseImpasse(actor=H, matter="Lead", reason="Again", resolve_by=TODAY))
     run.do(c.AnswerImpasse(actor=COUNCIL_MANAGER, org_id=COUNCIL.id, resolved=False))
+    run.do(c.AnswerImpasse(actor=H, org_id=TRUST.id, resolved=False, how=AnswerChannel.MEETING))
     run.do(
         c.SendPartialResponse(actor=H, answered="a", not_possible="b", why_no_agreement="c"), working_day(1)
     )
     run.do(c.SignpostOmbudsman(actor=H), working_day(1))
+    return run
+
+
+def revised_draft() -> Run:
+    """Comments on the draft, the draft kept as it is, then revised all the same: version 2."""
+    run = drafting()
+    run.do(c.OpenCommentRound(actor=H, comment_by=add_working_days(TODAY, 5)))
+    run.do(c.RecordComment(actor=COUNCIL_CONTRIBUTOR, org_id=COUNCIL.id, comment="Add the dates."))
+    run.do(c.KeepDraft(actor=H))
+    run.do(c.RecordDraft(actor=H, text="Dear Jo, with the dates ..."))
     return run
 
 
@@ -181,6 +195,7 @@ def messages() -> Run:
 
 def meeting_and_question() -> Run:
     run = investigating()
+    run.do(c.RecordSharedUnderstanding(actor=H, understanding="A late discharge", outcomes="An apology"))
     run.do(c.ScheduleMeeting(actor=H, on=working_day(2, hour=14), purpose="Review progress"))
     run.do(c.AskContributor(actor=H, strand_id="S2", question="When did the referral arrive?"))
     both, people = (TRUST.id, COUNCIL.id), ("Alex Rivers",)
@@ -193,6 +208,7 @@ SCENARIOS = [
     closed_after_an_action,
     coded_then_referred,
     impasse_to_ombudsman,
+    revised_draft,
     odds_and_ends,
     timescales,
     oral,

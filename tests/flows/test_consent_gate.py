@@ -95,6 +95,7 @@ def test_withdrawn_consent_stops_the_comment_round_until_given_again() -> None:
 
 def test_the_lead_proposal_letter_is_logged_as_a_disclosure_on_the_consent() -> None:
     run = agreeing_lead((TRUST, COUNCIL, ICB))
+    run.do(c.RecordComplainantView(actor=H, view="No preference given"))
     d = run.do(c.ProposeLead(actor=H, org_id=TRUST.id, criteria=(LeadCriterion.GREATEST_RESPONSIBILITY,)))
     sent = {e.discloses_to: e.key for e in letters(d, "lead_proposal")}
     logged = {e.org_id: e.effect_key for e in events_of(d, ev.DisclosureMade)}
@@ -172,6 +173,7 @@ def raw(draw: st.DrawFn, case: Case, now: datetime) -> c.Command:
                 ),
                 c.WithdrawConsent(actor=who, org_ids=ids),
                 c.RecordConsentRefused(actor=who, org_ids=ids),
+                c.RecordComplainantView(actor=who, view="No preference given"),
                 c.ProposeLead(actor=who, org_id=org_id, criteria=(LeadCriterion.MOST_RESOURCE,)),
                 c.PassOn(actor=who, org_id=org_id),
                 c.OpenCommentRound(actor=who, comment_by=day),

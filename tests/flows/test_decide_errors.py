@@ -115,6 +115,7 @@ def test_a_handler_of_another_organisation_is_told_who_coordinates() -> None:
 
 def test_once_the_council_leads_the_trust_no_longer_coordinates() -> None:
     run = agreeing_lead()
+    run.do(c.RecordComplainantView(actor=H, view="No preference given"))
     run.do(c.ProposeLead(actor=H, org_id=COUNCIL.id, criteria=(LeadCriterion.BEST_RELATIONSHIP,)))
     run.do(c.RespondToLead(actor=COUNCIL_CONTRIBUTOR, org_id=COUNCIL.id, agrees=True))
     assert run.case.coordinator == COUNCIL.id
@@ -140,6 +141,7 @@ def test_an_organisation_answers_for_its_own_strand_and_action_only() -> None:
 
 def test_an_uninvolved_organisation_cannot_answer_for_itself() -> None:
     run = agreeing_lead()
+    run.do(c.RecordComplainantView(actor=H, view="No preference given"))
     run.do(c.ProposeLead(actor=H, org_id=TRUST.id, criteria=(LeadCriterion.MOST_RESOURCE,)))
     with pytest.raises(InvalidCommand, match="not involved"):
         run.do(c.RespondToLead(actor=ICB_CONTRIBUTOR, org_id=ICB.id, agrees=True))
@@ -192,6 +194,7 @@ def test_adding_an_organisation_while_investigating_returns_to_planning_until_it
 
 def council_leads() -> Run:
     run = agreeing_lead()
+    run.do(c.RecordComplainantView(actor=H, view="No preference given"))
     run.do(c.ProposeLead(actor=H, org_id=COUNCIL.id, criteria=(LeadCriterion.BEST_RELATIONSHIP,)))
     run.do(c.RespondToLead(actor=COUNCIL_CONTRIBUTOR, org_id=COUNCIL.id, agrees=True))
     return run

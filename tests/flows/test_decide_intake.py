@@ -169,6 +169,7 @@ def test_withdrawing_consent_sends_the_case_back_to_awaiting_consent() -> None:
 
 def proposed(*orgs: str) -> Run:
     run = agreeing_lead(tuple({"trust": TRUST, "council": COUNCIL, "icb": ICB}[o] for o in orgs))
+    run.do(c.RecordComplainantView(actor=H, view="No preference given"))
     run.do(c.ProposeLead(actor=H, org_id=TRUST.id, criteria=(LeadCriterion.MOST_RESOURCE,)))
     return run
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 
@@ -26,6 +26,7 @@ from tests.flows.builders import (
     H,
     Run,
     agreeing_lead,
+    at,
     drafting,
     events_of,
     investigating,
@@ -41,9 +42,6 @@ from tests.flows.builders import (
 YESTERDAY = date(2026, 11, 23)
 SIX_MONTHS = six_month_point(TODAY)  # Sunday 23 May 2027
 
-
-def at(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, 10, tzinfo=UTC)
 
 
 # --- dates in the plan ----------------------------------------------------------------------------
@@ -162,6 +160,7 @@ def test_case_closes_only_when_every_action_is_done() -> None:
 
 def disputed() -> Run:
     run = agreeing_lead()
+    run.do(c.RecordComplainantView(actor=H, view="No preference given"))
     run.do(c.ProposeLead(actor=H, org_id=COUNCIL.id, criteria=(LeadCriterion.BEST_RELATIONSHIP,)))
     run.do(c.RespondToLead(actor=COUNCIL_CONTRIBUTOR, org_id=COUNCIL.id, agrees=False, reason="Health led"))
     return run

@@ -187,6 +187,7 @@ def test_the_six_month_point_is_reminded_before_it_comes() -> None:
 
 def test_an_impasse_is_suggested_when_the_lead_is_not_agreed_in_time() -> None:
     run = agreeing_lead()
+    run.do(c.RecordComplainantView(actor=H, view="No preference given"))
     run.do(c.ProposeLead(actor=H, org_id="trust", criteria=(LeadCriterion.GREATEST_RESPONSIBILITY,)))
     proposed = add_working_days(TODAY, 10)
 

@@ -4,7 +4,7 @@ person told when the actions are done."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 
@@ -32,6 +32,7 @@ from tests.flows.builders import (
     Run,
     actor,
     agreeing_lead,
+    at,
     coding,
     drafting,
     events_of,
@@ -47,9 +48,6 @@ RESOLVE_BY = add_working_days(TODAY, 3)  # Friday 27 November 2026
 FINAL = c.SendFinalResponse(actor=H, body="Final.", signed_by="Chris Chief", signed_role="Chief Executive")
 
 
-def at(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, 10, tzinfo=UTC)
-
 
 def asked(run: Run, who: Actor = H) -> dict[str, Prompt]:
     return {p.id: p for p in next_prompts(run.case, who, run.now)}
@@ -58,6 +56,7 @@ def asked(run: Run, who: Actor = H) -> dict[str, Prompt]:
 def three_organisations_drafting() -> Run:
     """Trust leads; the council and the ICB contribute; the draft is assembled from the strands."""
     run = agreeing_lead((TRUST, COUNCIL, ICB))
+    run.do(c.RecordComplainantView(actor=H, view="No preference given"))
     run.do(c.ProposeLead(actor=H, org_id=TRUST.id, criteria=(LeadCriterion.GREATEST_RESPONSIBILITY,)))
     run.do(c.RespondToLead(actor=COUNCIL_CONTRIBUTOR, org_id=COUNCIL.id, agrees=True))
     run.do(c.RespondToLead(actor=ICB_CONTRIBUTOR, org_id=ICB.id, agrees=True))

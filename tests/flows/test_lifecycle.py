@@ -52,6 +52,7 @@ def test_joint_trust_and_council_complaint_from_receipt_to_closure() -> None:
     assert run.case.status is Status.AGREEING_LEAD
 
     run.now = working_day(1)
+    run.do(c.RecordComplainantView(actor=H, view="No preference given"))
     d = run.do(c.ProposeLead(actor=H, org_id=TRUST.id, criteria=(LeadCriterion.GREATEST_RESPONSIBILITY,)))
     proposal = only(letters(d, "lead_proposal"))
     assert proposal.to.org_id == COUNCIL.id and proposal.discloses_to == COUNCIL.id
@@ -143,6 +144,7 @@ def test_several_nhs_bodies_need_everyone_to_agree_the_lead() -> None:
     run = received()
     run.do(c.IdentifyOrganisations(actor=H, orgs=(TRUST, ICB)))
     run.do(consent((ICB.id,)))
+    run.do(c.RecordComplainantView(actor=H, view="No preference given"))
     run.do(c.ProposeLead(actor=H, org_id=ICB.id, criteria=(LeadCriterion.MAIN_COMMISSIONER,)))
     assert run.case.lead is None
     run.do(c.RespondToLead(actor=H, org_id=ICB.id, agrees=True))  # recorded on the ICB's behalf

@@ -57,6 +57,7 @@ def record(**changes: Any) -> c.RecordMeeting:
 def three_planning() -> Run:
     """Trust (lead), council and ICB, all consented, the named contact set."""
     run = agreeing_lead((TRUST, COUNCIL, ICB))
+    run.do(c.RecordComplainantView(actor=H, view="No preference given"))
     run.do(c.ProposeLead(actor=H, org_id=TRUST.id, criteria=(LeadCriterion.GREATEST_RESPONSIBILITY,)))
     run.do(c.RespondToLead(actor=COUNCIL_CONTRIBUTOR, org_id=COUNCIL.id, agrees=True))
     run.do(c.RespondToLead(actor=ICB_CONTRIBUTOR, org_id=ICB.id, agrees=True))
@@ -68,6 +69,7 @@ def three_planning() -> Run:
 def partly_responded() -> Run:
     """Responded by the impasse route: the lead was never agreed."""
     run = agreeing_lead()
+    run.do(c.RecordComplainantView(actor=H, view="No preference given"))
     run.do(c.ProposeLead(actor=H, org_id=COUNCIL.id, criteria=(LeadCriterion.BEST_RELATIONSHIP,)))
     run.do(c.RespondToLead(actor=COUNCIL_CONTRIBUTOR, org_id=COUNCIL.id, agrees=False, reason="Health"))
     run.do(c.RaiseImpasse(actor=H, matter="Lead", reason="No agreement", resolve_by=NOW.date()))
@@ -117,6 +119,7 @@ def test_an_organisation_without_consent_is_not_invited() -> None:
 
 def test_when_another_organisation_leads_the_receiving_one_is_invited_too() -> None:
     run = agreeing_lead()
+    run.do(c.RecordComplainantView(actor=H, view="No preference given"))
     run.do(c.ProposeLead(actor=H, org_id=COUNCIL.id, criteria=(LeadCriterion.BEST_RELATIONSHIP,)))
     run.do(c.RespondToLead(actor=COUNCIL_CONTRIBUTOR, org_id=COUNCIL.id, agrees=True))
     assert run.case.coordinator == COUNCIL.id

@@ -84,11 +84,13 @@ def test_the_required_conversation_from_receipt_to_the_named_contact() -> None:
     assert [ch.label for ch in theirs[0].choices] == ["Agree", "Object"]
     assert "greatest responsibility" in theirs[0].detail
     assert [p.id for p in next_prompts(run.case, H, run.now)] == [
-        "lead_answer:council",
         "complainant_view",
+        "lead_answer:council",
         "meeting",
     ]
     answer(run, "lead_answer:council", "Agree", who=COUNCIL_CONTRIBUTOR)
+    assert run.case.status is Status.AGREEING_LEAD  # not without the person's view
+    answer(run, "complainant_view", "Record their view", view="Happy for the hospital to lead")
     assert run.case.status is Status.NAMING_CONTACT
 
     assert [p.id for p in next_prompts(run.case, H, run.now)] == [
@@ -163,6 +165,7 @@ def sensible(ch: Choice) -> dict[str, Any]:
 
 def proposed() -> Run:
     run = agreeing_lead()
+    run.do(c.RecordComplainantView(actor=H, view="No preference given"))
     run.do(c.ProposeLead(actor=H, org_id=TRUST.id, criteria=(LeadCriterion.MOST_RESOURCE,)))
     return run
 

@@ -9,7 +9,7 @@ and read as their reader would: notices through `bot.wording.notice`, letters th
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 from bot.wording import notice
 from flows import commands as c
@@ -25,6 +25,7 @@ from tests.flows.builders import (
     TRUST,
     H,
     Run,
+    at,
     drafting,
     investigating,
     letters,
@@ -36,9 +37,6 @@ from tests.flows.builders import (
 K = ReminderKind
 AFTER_CHRISTMAS = date(2026, 12, 29)  # Tue: Fri 25 and Mon 28 Dec are bank holidays
 
-
-def at(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, 10, tzinfo=UTC)
 
 
 def sweep(run: Run, day: date, kind: ReminderKind) -> tuple[date, list[str]]:

@@ -133,6 +133,7 @@ def test_a_draft_with_a_part_to_write_is_offered_again_with_what_is_now_known() 
 def responded_with(council: OrgRef) -> Run:
     """Trust leads; `council` and the ICB contribute; the response has gone."""
     run = agreeing_lead((TRUST, council, ICB))
+    run.do(c.RecordComplainantView(actor=H, view="No preference given"))
     run.do(c.ProposeLead(actor=H, org_id=TRUST.id, criteria=(LeadCriterion.GREATEST_RESPONSIBILITY,)))
     for who, org in ((COUNCIL_CONTRIBUTOR, COUNCIL), (ICB_CONTRIBUTOR, ICB)):
         run.do(c.RespondToLead(actor=who, org_id=org.id, agrees=True))

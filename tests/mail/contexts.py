@@ -92,7 +92,9 @@ SPECIFIC: dict[str, dict[str, Any]] = {
         "to_org_name": "Northshire County Council",
         "about": "the response on strand S2",
         "due": "Tuesday 15 December 2026",
-        "overdue": 4,
+        "overdue": 11,
+        "weekly": True,
+        "copied_to": "complaints.escalation@northshire-council.example",
     },
     "contributor_request": {
         "to_org_name": "Northshire County Council",
@@ -100,6 +102,8 @@ SPECIFIC: dict[str, dict[str, Any]] = {
         "matters": "Why the home care package did not start after discharge on 12 November.",
         "target": "Tuesday 15 December 2026",
         "plan_agreed": True,
+        "understanding": "Mrs Marsh was discharged on 12 November before her care package started.",
+        "outcomes_wanted": "An apology, and to know that discharges now wait for the package.",
         "reply_hint": "reply to this email; your reply is filed on strand S2 automatically.",
     },
     "meeting_invitation": {
@@ -130,6 +134,7 @@ SPECIFIC: dict[str, dict[str, Any]] = {
     "draft_for_comment": {
         "to_org_name": "Meadowbank Care Home",
         "draft": "Draft joint response text.",
+        "version": 2,
         "comment_by": "Monday 7 December 2026",
     },
     "draft_to_complainant": {"draft": "Draft joint response text."},
@@ -141,6 +146,7 @@ SPECIFIC: dict[str, dict[str, Any]] = {
         "body": "We looked into each part of your complaint.\n\nWe have changed our process.",
         "signed_by": "Dr Alex Patel",
         "signed_role": "Chief Executive",
+        "partial_response_on": "Monday 7 December 2026",
         "ombudsmen": OMBUDSMEN[:1],
         "organisations": ["Northshire Hospitals NHS Foundation Trust", "Northshire County Council"],
         "actions": [

@@ -69,6 +69,7 @@ def passed_on_after_christmas() -> Run:
 def lead_proposed_later() -> Run:
     run = agreeing_lead()  # consent given on Tue 24 Nov 2026
     run.now = at(date(2026, 12, 29))
+    run.do(c.RecordComplainantView(actor=H, view="No preference given"))
     run.do(c.ProposeLead(actor=H, org_id=TRUST.id, criteria=(LeadCriterion.GREATEST_RESPONSIBILITY,)))
     return run
 

@@ -6,8 +6,6 @@ is agreed, and the named contact's email taken from the directory.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-
 import pytest
 
 from bot.config import Person
@@ -29,6 +27,7 @@ from tests.flows.builders import (
     TRUST_CONTRIBUTOR,
     H,
     Run,
+    at,
     drafting,
     investigating,
     naming_contact,
@@ -43,9 +42,6 @@ SIGNED = (
 )
 FINDINGS = "The referral was lost between the ward and the council."
 
-
-def at(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, 10, tzinfo=UTC)
 
 
 def last_letter(run: Run, template: str) -> RenderedLetter:

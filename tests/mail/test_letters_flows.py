@@ -93,6 +93,7 @@ def timescales() -> Run:
 
 def impasse() -> Run:
     run = agreeing_lead()
+    run.do(c.RecordComplainantView(actor=H, view="No preference given"))
     run.do(c.ProposeLead(actor=H, org_id=COUNCIL.id, criteria=(LeadCriterion.BEST_RELATIONSHIP,)))
     run.do(c.RespondToLead(actor=COUNCIL_CONTRIBUTOR, org_id=COUNCIL.id, agrees=False,
                            reason="The care complained about was mostly in hospital"))

@@ -38,6 +38,7 @@ def planned(day: Day, ref: str, targets: dict[str, date]) -> None:
     """From the thread's first question to an agreed plan: lead, contact, periods, strands."""
     day.answer(ref, "asha-patel", "organisations", "Choose the organisations", orgs=[TRUST, GP, COUNCIL])
     day.answer(ref, "asha-patel", "consent", "Consent given")
+    day.answer(ref, "asha-patel", "complainant_view", "Record their view", view="Happy for the trust to lead")
     day.answer(ref, "asha-patel", "propose_lead", "Propose Northshire Hospitals NHS Foundation Trust",
                criteria=["greatest_responsibility"])  # fmt: skip
     day.answer(ref, "sam-price", f"lead_answer:{GP}", "Agree")

@@ -249,3 +249,10 @@ async def to_lead_proposed(slack: InSlack) -> str:
     await slack.form(ASHA, propose, label, criteria=["greatest_responsibility"])
     await slack.asked("lead_answer:northshire-council")
     return ref
+
+
+async def agree_lead(slack: InSlack) -> None:
+    """The person's view recorded in the thread and the council's agreement by direct message."""
+    view = await slack.asked("complainant_view")
+    await slack.form(ASHA, view, "Record their view", view="Happy for the hospital to lead")
+    await slack.press(LENA, await slack.asked("lead_answer:northshire-council"), "Agree")

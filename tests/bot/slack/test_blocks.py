@@ -84,6 +84,7 @@ def life(config: Config) -> Iterator[Case]:
             actor=a, org_ids=(COUNCIL, CARE_HOME), method=ConsentMethod.PHONE, given_on=TODAY,
             capacity_confirmed=True,
         )),
+        (coordinator, lambda a: c.RecordComplainantView(actor=a, view="No preference given")),
         (coordinator, lambda a: c.ProposeLead(actor=a, org_id=TRUST, criteria=tuple(LeadCriterion)[:1])),
         (lena, lambda a: c.RespondToLead(actor=a, org_id=COUNCIL, agrees=True)),
         (ruth, lambda a: c.RespondToLead(actor=a, org_id=CARE_HOME, agrees=True)),
@@ -272,7 +273,7 @@ def test_a_form_shows_the_complainant_only_where_a_default_fills_in_a_text_answe
                     if any(s in str(shown) for s in SECRETS):
                         prefilled.add(f"{prompt.id.partition(':')[0]}/{block['block_id']}")
                 shows_nothing_of_the_complainant(view)
-    assert prefilled == {"final_response/body", "message/summary"}
+    assert prefilled == {"final_response/body", "revise_draft/text", "message/summary"}
 
 
 def test_every_button_of_every_prompt_names_its_case_version_prompt_and_choice(

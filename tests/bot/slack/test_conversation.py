@@ -3,7 +3,7 @@ named contact, using only Slack payloads: buttons, forms and a direct message to
 
 from __future__ import annotations
 
-from tests.bot.slack.conftest import ASHA, LENA, InSlack, to_lead_proposed
+from tests.bot.slack.conftest import ASHA, LENA, InSlack, agree_lead, to_lead_proposed
 from tests.servers.slack import CHANNEL
 
 
@@ -48,7 +48,7 @@ async def test_a_contributor_asks_by_direct_message_for_another_date_and_the_lea
     slack: InSlack,
 ) -> None:
     ref = await to_lead_proposed(slack)
-    await slack.press(LENA, await slack.asked("lead_answer:northshire-council"), "Agree")
+    await agree_lead(slack)
     await slack.form(ASHA, await slack.asked("named_contact"), "Name the contact", email="asha@trust.example")
     plan = await slack.asked("plan")
     await slack.form(ASHA, plan, "Add a strand", org_id="northshire-council", matters="The care package")

@@ -6,13 +6,13 @@ from __future__ import annotations
 from bot.directory import actor
 from flows import commands as c
 from flows.calendar import add_working_days
-from tests.bot.slack.conftest import ASHA, DAVID, LENA, InSlack, to_lead_proposed
+from tests.bot.slack.conftest import ASHA, DAVID, LENA, InSlack, agree_lead, to_lead_proposed
 
 
 async def planned(slack: InSlack) -> str:
     """A case with the council's strand S1 due in 12 working days, by Slack only."""
     ref = await to_lead_proposed(slack)
-    await slack.press(LENA, await slack.asked("lead_answer:northshire-council"), "Agree")
+    await agree_lead(slack)
     await slack.form(ASHA, await slack.asked("named_contact"), "Name the contact", email="asha@trust.example")
     target = add_working_days(slack.clock.now.date(), 12)
     strand = {"org_id": "northshire-council", "matters": "The care package", "target": target.isoformat()}

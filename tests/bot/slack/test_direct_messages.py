@@ -47,6 +47,7 @@ async def also_proposed(slack: InSlack) -> str:
             given_on=now.date(),
             capacity_confirmed=True,
         ),
+        c.RecordComplainantView(actor=asha, view="No preference given"),
         c.ProposeLead(actor=asha, org_id=trust.id, criteria=(LeadCriterion.GREATEST_RESPONSIBILITY,)),
     ):
         service.execute(ref, command, now)
@@ -89,6 +90,8 @@ async def test_a_sentence_in_a_direct_message_is_confirmed_and_recorded_on_the_o
     slack: InSlack,
 ) -> None:
     ref = await to_lead_proposed(slack)
+    view = await slack.asked("complainant_view")
+    await slack.form(ASHA, view, "Record their view", view="Happy for the hospital to lead")
 
     helped = await say(slack, LENA, "help")
     assert helped.params["text"] == f"Here is what I can do on {ref} now."

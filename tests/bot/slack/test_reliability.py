@@ -114,6 +114,7 @@ async def test_people_get_what_their_role_allows_and_no_more(slack: InSlack) -> 
     shown = await slack.ephemeral()
     assert "Pat Example" in shown and "pat@example.org" in shown  # to the handler, for their eyes only
 
+    await slack.form(ASHA, view, "Record their view", view="Happy for the hospital to lead")
     await slack.press(DAVID, council, "Agree")  # the council's senior manager may answer for it
     await slack.asked("named_contact")
     assert [e.by for e in slack.events(ref) if type(e).__name__ == "LeadResponded"][-1] == "david-hughes"
