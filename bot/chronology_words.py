@@ -41,8 +41,7 @@ SENTENCES: dict[str, tuple[str, str]] = {
     "SharedUnderstandingRecorded": (DECISION, "Shared understanding recorded with the complainant: "
                                               "{understanding} Outcomes they want: {outcomes}"),
     "RepresentativeRecorded": (CONSENT, "Representative recorded: {rep_name}, {rep_relationship}, acts for "
-                                        "{rep_acts_for} on the authority of {rep_basis}. Evidence: "
-                                        "{rep_evidence}. Capacity: {rep_capacity_note}"),
+                                        "{rep_acts_for} on the authority of {rep_basis}. {rep_notes}"),
     "TargetDateChanged": (DATES, "Target date of strand {strand_id} changed from {previous} to {target}. "
                                  "Why: {reason}"),
     "TargetDateProposed": (DATES, "New target date {target} proposed for strand {strand_id}. Why: {reason}"),
@@ -150,7 +149,10 @@ def sentence(
     if kind == "ImpasseAnswered" and event.get("how"):
         values["how"] = f"answered {ANSWERED[str(event['how'])]}, recorded on their behalf"
     if kind == "RepresentativeRecorded":
-        values.update({f"rep_{k}": readable(k, v, org_name) for k, v in event["representative"].items()})
+        rep = event["representative"]
+        values.update({f"rep_{k}": readable(k, v, org_name) for k, v in rep.items()})
+        notes = (("Evidence", rep.get("evidence")), ("Capacity", rep.get("capacity_note")))
+        values["rep_notes"] = " ".join(f"{label}: {text.rstrip('.')}." for label, text in notes if text)
     return _tidy(template.format_map(values))
 
 

@@ -109,7 +109,8 @@ class Conversation:
         if not menu:
             self.say(f"Nothing else can be done on {ref} now.")
             return "answered"
-        return await self.answer_one(ref, menu[0], now, menu=False)
+        answer = await self.answer_one(ref, menu[0], now, menu=False)
+        return "answered" if answer == "skip" else answer  # leaving the menu skips no question
 
     async def _fields(self, choice: Choice, now: datetime) -> dict[str, Any]:
         return {f.name: await self._ask(f, now) for f in choice.fields}

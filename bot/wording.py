@@ -51,8 +51,11 @@ NOTICES = {
     "letter_failed": "{ref}: the {letter} letter could not be sent. The case shows what to do instead.",
     "learning_shared": "{ref}: what the organisations learned from this complaint, to share with your "
     "teams: {learning}",
+    "impasse_resolved": "{ref}: the senior managers resolved the impasse; the outcome is in the case "
+    "record, and the case carries on.",
     "impasse_alert": "{ref}: since {since}, the organisations cannot agree: {matter}. As a senior manager, "
-    "please help resolve it by {resolve_by}.",
+    "please help resolve it by {resolve_by}: tell us whether your organisation can resolve it, and what "
+    "it proposes.",
 }
 
 

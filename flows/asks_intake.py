@@ -189,7 +189,9 @@ def consent_fields(case: Case, today: date) -> tuple[Field, ...]:
 def representative_choice(case: Case, actor: Actor) -> Choice:
     """Someone acts for the person: who, their relationship, on what authority, for whom."""
     fields = (
-        Field("name", "Their name (who complained, or another)", FieldKind.TEXT),
+        Field(
+            "name", "Their name (empty: the one who complained)", FieldKind.TEXT, required=False, default=""
+        ),
         Field("relationship", "Their relationship to the person", FieldKind.TEXT),
         Field(
             "basis",
@@ -220,7 +222,9 @@ def representative_choice(case: Case, actor: Actor) -> Choice:
     cmd = c.RecordRepresentative(
         actor=actor, name="", relationship="", basis=RepresentativeBasis.WRITTEN_CONSENT, acts_for=""
     )
-    return Choice("Someone acts for the person: record who and on what authority", cmd, fields)
+    if case.representative is None:
+        return Choice("Someone acts for the person: record who and on what authority", cmd, fields)
+    return Choice(f"Change who acts for the person (now {case.representative.relationship})", cmd, fields)
 
 
 def lead(case: Case, actor: Actor, today: date) -> list[Prompt]:
@@ -266,11 +270,15 @@ def lead_view(case: Case, actor: Actor, today: date) -> list[Prompt]:
     if case.status is not Status.AGREEING_LEAD or not case.ours or case.complainant_lead_view:
         return []
     view = Field("view", "Their view", FieldKind.TEXT)
-    about = f"the proposal that {case.orgs[case.proposal.org_id].name} leads" if case.proposal else "it"
+    about = (
+        f" Ask them about the proposal that {case.orgs[case.proposal.org_id].name} leads."
+        if case.proposal
+        else ""
+    )
     return [
         Prompt(
             "complainant_view",
-            f"Which organisation would the person like to lead their complaint? Ask them about {about}.",
+            f"Which organisation would the person like to lead their complaint?{about}",
             (Choice("Record their view", c.RecordComplainantView(actor=actor, view=""), (view,)),),
             detail="The lead is agreed once every organisation agrees and the person's view is recorded.",
         )

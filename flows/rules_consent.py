@@ -76,7 +76,7 @@ def record_consent(case: Case, cmd: c.RecordConsent, now: datetime) -> Out:
         )
     if cmd.refused:
         out.event(
-            ev.ConsentRefused, org_ids=cmd.refused, note=f"refused when asked on {long_date(cmd.given_on)}"
+            ev.ConsentRefused, org_ids=cmd.refused, note=f"Said on {long_date(cmd.given_on)}."
         )
     return out
 
@@ -115,7 +115,7 @@ def withdraw_consent(case: Case, cmd: c.WithdrawConsent, now: datetime) -> Out:
 def record_representative(case: Case, cmd: c.RecordRepresentative, now: datetime) -> Out:
     require_coordinator(case, cmd.actor)
     rep = Representative(
-        name=cmd.name.strip(),
+        name=cmd.name.strip() or case.complainant.name,  # most often, the one who wrote in
         relationship=cmd.relationship.strip(),
         basis=cmd.basis,
         evidence=cmd.evidence.strip(),

@@ -179,5 +179,6 @@ def test_the_impasse_alert_names_the_day_raised_and_the_senior_managers_date() -
     (alert, *_) = [e for e in run.effects if isinstance(e, Notify) and e.message == "impasse_alert"]
     assert notice(alert.message, alert.context) == (
         f"{run.case.ref}: since Tuesday 24 November 2026, the organisations cannot agree: the remedy is "
-        "disputed. As a senior manager, please help resolve it by Thursday 24 December 2026."
+        "disputed. As a senior manager, please help resolve it by Thursday 24 December 2026: tell us whether "
+        "your organisation can resolve it, and what it proposes."
     )
