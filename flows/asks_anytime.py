@@ -13,7 +13,7 @@ from datetime import date
 
 from flows import commands as c
 from flows.asks_clock import impasse_choice
-from flows.asks_intake import consent_fields, representative_choice
+from flows.asks_consent import consent_fields, representative_choice
 from flows.conversation import Choice, Field, FieldKind, Prompt
 from flows.model import Actor, Case, ConsentMethod, Status
 from flows.moves import ALLOWED

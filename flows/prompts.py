@@ -12,6 +12,7 @@ from datetime import date, datetime
 
 from flows import asks_anytime as a
 from flows import asks_clock as k
+from flows import asks_consent as n
 from flows import asks_intake as i
 from flows import asks_meetings as g
 from flows import asks_messages as m
@@ -35,7 +36,7 @@ COORDINATOR_ASKS: tuple[Ask, ...] = (
     i.acknowledge,
     i.time_limit,
     i.organisations,
-    i.consent,
+    n.consent,
     i.lead_view,
     i.lead,
     i.named_contact,
