@@ -6,9 +6,14 @@ disagree.
 2. In-Reply-To / References naming a message we sent (kept as ``sent:`` keys) or received
    (``mail:`` keys);
 3. a case reference in the subject: trusted only from someone the case knows (its complainant,
-   or a contact of an organisation involved). From anyone else it opens a new case marked as
-   possibly related, for a handler to merge: a stranger typing a reference must never add mail to
-   someone else's complaint.
+   or a contact of an organisation involved), and, when `[mailbox] trusted_authserv_ids` names our
+   receiving server, only if that server authenticated the From domain (`mail.auth`). From anyone
+   else it opens a new case marked as possibly related, for a handler to merge: a stranger typing
+   a reference, or forging a known sender's address, must never add mail to someone else's
+   complaint.
+
+Header threading is as strong as a token because the Message-IDs of our letters are keyed
+(`mail.letters.message_id_for`): nobody can compute one from a case reference.
 
 When two signals name different cases, the message opens a new case related to all of them and
 a handler decides.
@@ -22,6 +27,7 @@ from dataclasses import dataclass
 from bot.config import Config
 from bot.service import CaseService
 from flows.model import REFERENCE, Case, Sender
+from mail.auth import sender_authenticated
 from mail.parse import IncomingMail
 from mail.tokens import read_token
 
@@ -61,9 +67,12 @@ def find_thread(mail: IncomingMail, service: CaseService, config: Config, secret
         return _known_sender(service.load(by_header), mail, config, note)
     if by_subject:
         thread = _known_sender(service.load(by_subject[0]), mail, config, note)
-        if thread.sender is not Sender.OTHER:
-            return thread
-        return Thread(related=tuple(by_subject), note="a case reference from an unknown sender")
+        if thread.sender is Sender.OTHER:
+            return Thread(related=tuple(by_subject), note="a case reference from an unknown sender")
+        if not _authenticated(mail, config):
+            why = "a case reference from a known address that our mail server did not authenticate"
+            return Thread(related=tuple(by_subject), note=why)
+        return thread
     return Thread(note=note)
 
 
@@ -76,6 +85,12 @@ def _by_headers(mail: IncomingMail, service: CaseService) -> str | None:
             if ref and ref.startswith("JC-"):
                 return ref
     return None
+
+
+def _authenticated(mail: IncomingMail, config: Config) -> bool:
+    """Did our receiving server authenticate the From domain? Taken as yes when none is named."""
+    trusted = config.mailbox.trusted_authserv_ids
+    return not trusted or sender_authenticated(mail.authentication_results, trusted, mail.from_address)
 
 
 def _known_sender(case: Case, mail: IncomingMail, config: Config, note: str) -> Thread:

@@ -9,11 +9,12 @@ loudly (`StrictUndefined`) instead of sending a letter with a gap in it.
 
 Message-IDs derive from an effect's key (`message_id_for`), so a letter sent again after a crash
 carries the same id and is recognised as a repeat by the outbox and by the recipient's mail program.
+They are keyed (an HMAC under the reply-token secret): replies are threaded by the ids we sent, so
+nobody who only knows a case reference may compute one.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -37,6 +38,7 @@ from jinja2 import (
 )
 
 from mail.errors import LetterContextError, LetterError, UnknownTemplateError
+from mail.tokens import mac
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 _SUFFIX = ".txt.j2"
@@ -44,6 +46,7 @@ _HTML_FRAME = "_letter.html.j2"
 _LETTER_NAME = re.compile(r"[a-z][a-z0-9_]*")
 _MESSAGE_ID = re.compile(r"<[^<>\s]+@[^<>\s]+>")
 _BAD_DOMAIN_CHARS = frozenset("<>@()[]\\,;:\"' \t\r\n")
+_MESSAGE_ID_MAC_CHARS = 26  # 130 bits
 
 
 @dataclass(frozen=True)
@@ -125,11 +128,12 @@ def _one_line(value: str) -> str:
     return flat.replace("=?", "= ?")
 
 
-def message_id_for(key: str, domain: str) -> str:
-    """A Message-ID that is the same every time for the same key: '<hash@domain>'."""
+def message_id_for(key: str, domain: str, secret: bytes) -> str:
+    """A Message-ID that is the same every time for the same key and secret, '<mac@domain>', and
+    that cannot be computed without the secret."""
     if not domain or _BAD_DOMAIN_CHARS & set(domain):
         raise LetterError("not a usable Message-ID domain", domain=domain)
-    return f"<{hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]}@{domain}>"
+    return f"<{mac(secret, 'message-id:' + key, _MESSAGE_ID_MAC_CHARS)}@{domain}>"
 
 
 def build_message(

@@ -56,7 +56,8 @@ class IncomingMail:
     `text` is the new text (plain preferred, else HTML read as text) and `quoted` the reply
     history cut from it; `headers` holds the first value of each header (a repeated header's
     later values are ignored), names lower-cased, for classifying auto-replies and lists later;
-    `size` is the raw length in bytes.
+    `size` is the raw length in bytes; `authentication_results` every Authentication-Results
+    header, topmost first, unfolded (read by `mail.auth`).
     """
 
     message_id: str
@@ -72,6 +73,7 @@ class IncomingMail:
     headers: Mapping[str, str]
     attachments: tuple[Attachment, ...]
     size: int
+    authentication_results: tuple[str, ...]
 
 
 def parse_message(raw: bytes) -> IncomingMail:
@@ -100,6 +102,9 @@ def parse_message(raw: bytes) -> IncomingMail:
         headers=MappingProxyType(headers),
         attachments=attachments,
         size=len(raw),
+        authentication_results=tuple(
+            clean(unfold(value)) for value in raw_headers.get("authentication-results", [])
+        ),
     )
 
 

@@ -4,7 +4,8 @@ Letters to another organisation carry a Reply-To such as
 ``complaints+jc-261124-uap6.northshire-council.s1.k3m9x2pq7r@trust.example`` (plus-addressing:
 the mailbox still receives it). The last part is an HMAC-SHA256 of the rest under a secret only
 this assistant holds, so a reply can be trusted to name the case, organisation and strand, and
-guessing another case's address gets nowhere.
+guessing another case's address gets nowhere. `mac` is the one keyed digest: the Message-IDs of
+our letters carry one too (`mail.letters.message_id_for`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ class ReplyToken:
 def reply_address(base: str, secret: bytes, token: ReplyToken) -> str:
     local, _, domain = base.partition("@")
     payload = f"{token.ref}.{token.org_id}.{token.strand_id or '-'}".lower()
-    return f"{local}+{payload}.{_mac(secret, payload)}@{domain}"
+    return f"{local}+{payload}.{mac(secret, payload)}@{domain}"
 
 
 def read_token(secret: bytes, addresses: Iterable[str]) -> tuple[ReplyToken | None, bool]:
@@ -42,9 +43,9 @@ def read_token(secret: bytes, addresses: Iterable[str]) -> tuple[ReplyToken | No
         local = address.partition("@")[0]
         if "+" not in local:
             continue
-        payload, _, mac = local.partition("+")[2].rpartition(".")
+        payload, _, signature = local.partition("+")[2].rpartition(".")
         parts = payload.split(".")
-        if len(parts) != 3 or not hmac.compare_digest(mac.lower(), _mac(secret, payload.lower())):
+        if len(parts) != 3 or not hmac.compare_digest(signature.lower(), mac(secret, payload.lower())):
             forged = True
             continue
         ref, org_id, strand = parts
@@ -52,6 +53,7 @@ def read_token(secret: bytes, addresses: Iterable[str]) -> tuple[ReplyToken | No
     return None, forged
 
 
-def _mac(secret: bytes, payload: str) -> str:
+def mac(secret: bytes, payload: str, chars: int = _MAC_CHARS) -> str:
+    """HMAC-SHA256 of `payload` under `secret`, as `chars` lower-case base32 characters."""
     digest = hmac.new(secret, payload.encode(), hashlib.sha256).digest()
-    return base64.b32encode(digest).decode().lower()[:_MAC_CHARS]
+    return base64.b32encode(digest).decode().lower()[:chars]

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
 from bot.config import Config
-from bot.directory import actor, org_ref
+from bot.directory import actor, org_ref, system_actor
 from bot.intake import Intake, Outcome
 from bot.runner import EffectRunner
 from bot.service import CaseService
+from bot.threads import SENT
 from flows import commands as c
 from flows.calendar import london_date
 from flows.model import ConsentMethod, LeadCriterion, Sender
 from flows.prompts import next_prompts
+from mail.letters import message_id_for
 from mail.maildir import MaildirInbox
 from mail.tokens import ReplyToken, reply_address
 from store.store import Store
@@ -65,6 +68,48 @@ async def test_the_reference_in_the_subject_from_the_complainant_threads(
     ref, _ = await first_case(intake, inbox, runner)
     outcome = take(intake, inbox, complaint("<r2@example.org>", "More", f"About {ref.lower()}", PAT), 5)
     assert (outcome.outcome, outcome.ref) == ("threaded", ref)
+
+
+def unkeyed_id(key: str, config: Config) -> str:
+    """A letter's Message-ID as it was before ids were keyed: anyone knowing the reference could
+    compute it, since an effect's key is the reference and the letter's name."""
+    return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@{config.service.reply_domain}>"
+
+
+async def test_a_stranger_computing_a_letter_id_from_the_reference_opens_a_new_case(
+    intake: Intake, inbox: MaildirInbox, runner: EffectRunner, service: CaseService, config: Config
+) -> None:
+    ref, acknowledgement = await first_case(intake, inbox, runner)
+    [letter] = service.load(ref).letters.values()
+    assert letter.key.startswith(ref)
+    assert acknowledgement == message_id_for(letter.key, config.service.reply_domain, SECRET)
+    computed = unkeyed_id(letter.key, config)
+    eve = "Eve <eve@elsewhere.example>"
+
+    quoting = complaint("<e1@x.example>", "Add this", f"Re: {ref}", eve, (f"In-Reply-To: {computed}",))
+    outcome = take(intake, inbox, quoting, minutes=5)
+    assert outcome.outcome == "new" and service.load(outcome.ref or "").related == (ref,)
+
+    silent = complaint("<e2@x.example>", "And this", "Re: hello", eve, (f"References: {computed}",))
+    outcome = take(intake, inbox, silent, minutes=6)
+    assert outcome.outcome == "new" and service.load(outcome.ref or "").related == ()
+    assert service.load(ref).messages == ()
+
+
+def test_a_store_from_before_keyed_ids_still_threads_replies_to_its_letters(
+    intake: Intake, inbox: MaildirInbox, service: CaseService, store: Store, config: Config
+) -> None:
+    ref = take(intake, inbox, complaint(sender=PAT)).ref or ""
+    [record] = [r for s, r in store.due_effects(NOW) if s == ref and r.effect["type"] == "SendLetter"]
+    old = unkeyed_id(record.key, config)  # sent and recorded as the runner did before the change
+    sent = c.RecordLetterSent(actor=system_actor(config), key=record.key, message_id=old)
+    service.complete(ref, record.key, sent, NOW, keys=[SENT + old])
+
+    reply = complaint("<r-old@example.org>", "Thank you.", "Re: your letter", PAT, (f"In-Reply-To: {old}",))
+    outcome = take(intake, inbox, reply, minutes=5)
+
+    assert (outcome.outcome, outcome.ref, outcome.detail) == ("threaded", ref, "complainant")
+    assert [m.text for m in service.load(ref).messages] == ["Thank you."]
 
 
 async def test_a_stranger_quoting_a_reference_opens_a_new_related_case(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import email
+import hashlib
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from email import policy
@@ -20,6 +22,7 @@ from mail.letters import (
     template_names,
 )
 from mail.parse import parse_message
+from tests.bot.support import SECRET
 from tests.mail.contexts import COMMON, SPECIFIC, context_for
 
 SENT = datetime(2026, 11, 24, 10, 15, tzinfo=UTC)
@@ -115,19 +118,23 @@ def test_unknown_template_is_a_mail_error_naming_it(name: str) -> None:
     assert repr(name) in str(caught.value)
 
 
-def test_message_id_is_deterministic_per_key() -> None:
-    first = message_id_for("case-1:SendLetter:acknowledgement", "northshire-trust.example")
-    assert first == message_id_for("case-1:SendLetter:acknowledgement", "northshire-trust.example")
-    assert first != message_id_for("case-1:SendLetter:delay", "northshire-trust.example")
-    local, domain = first.strip("<>").split("@")
+def test_message_id_is_deterministic_per_key_and_keyed_by_the_secret() -> None:
+    key, domain = "JC-261124-UAP6/0/acknowledgement/complainant", "northshire-trust.example"
+    first = message_id_for(key, domain, SECRET)
+    assert first == message_id_for(key, domain, SECRET)
+    assert first != message_id_for("JC-261124-UAP6/0/delay/complainant", domain, SECRET)
+    assert first != message_id_for(key, domain, b"another service's secret, 32+ bytes")
+    local, at = first.strip("<>").split("@")
     assert first.startswith("<") and first.endswith(">")
-    assert len(local) == 32 and int(local, 16) >= 0 and domain == "northshire-trust.example"
+    assert re.fullmatch(r"[a-z2-7]{26}", local) and at == domain
+    unkeyed = hashlib.sha256(key.encode()).hexdigest()[:32]  # what the id was before it was keyed
+    assert unkeyed not in first
 
 
 @pytest.mark.parametrize("domain", ["", "a b", "x>y", "a@b", "bad\n"])
 def test_message_id_refuses_an_unusable_domain(domain: str) -> None:
     with pytest.raises(LetterError):
-        message_id_for("key", domain)
+        message_id_for("key", domain, SECRET)
 
 
 def build(
@@ -146,7 +153,7 @@ def build(
         from_name=from_name,
         to_address=to_address,
         to_name="Siobh\u00e1n O'Neill",
-        message_id=message_id_for("effect-1", "northshire-trust.example"),
+        message_id=message_id_for("effect-1", "northshire-trust.example", SECRET),
         sent_at=sent_at,
         automatic=automatic,
         in_reply_to=in_reply_to,
@@ -188,7 +195,7 @@ def test_built_message_round_trips_through_the_parser() -> None:
     letter = render_letter("consent_request", context_for("consent_request"))
     message = build(letter, in_reply_to="<their@example.net>", references=["<their@example.net>"])
     mail = parse_message(message.as_bytes())
-    assert mail.message_id == message_id_for("effect-1", "northshire-trust.example")
+    assert mail.message_id == message_id_for("effect-1", "northshire-trust.example", SECRET)
     assert mail.subject == letter.subject
     assert (mail.from_address, mail.from_name) == (
         "complaints@northshire-trust.example", f"{TRUST} \u2013 Complaints")
