@@ -2,7 +2,15 @@
 
 import json
 
-from bench import bench_chronology, bench_intake, bench_report, bench_slack, bench_store, bench_sweep
+from bench import (
+    bench_chronology,
+    bench_intake,
+    bench_parse,
+    bench_report,
+    bench_slack,
+    bench_store,
+    bench_sweep,
+)
 
 if __name__ == "__main__":
     figures = {
@@ -12,5 +20,6 @@ if __name__ == "__main__":
         "sweep": bench_sweep.main([]),
         "report": bench_report.main([]),
         "chronology": bench_chronology.main([]),
+        "parse": bench_parse.main([]),
     }
     print(json.dumps(figures, indent=2))

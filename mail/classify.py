@@ -3,13 +3,15 @@
 Answering automatic mail (out-of-office replies, bounces, mailing lists, our own letters coming
 back) with an automatic acknowledgement is how mail loops start. The markers are the standard
 ones: RFC 3834 `Auto-Submitted`, `Precedence`, Microsoft's `X-Auto-Response-Suppress` and
-`X-Autoreply`, list headers (RFC 2369/2919), delivery status reports (RFC 3464), an empty
-Return-Path, and system senders.
+`X-Autoreply`, list headers (RFC 2369/2919), reports (RFC 6522 `multipart/report`: delivery
+status notifications per RFC 3464, read receipts per RFC 8098), an empty Return-Path, and system
+senders. A report's `report-type` is read as a MIME parameter: quoted or not, in any case.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from email.message import Message
 from enum import StrEnum
 
 from mail.parse import IncomingMail
@@ -21,6 +23,7 @@ _BULK_PRECEDENCE = frozenset({"bulk", "junk", "list"})
 
 class Kind(StrEnum):
     BOUNCE = "bounce"
+    RECEIPT = "receipt"
     AUTO_REPLY = "auto_reply"
     BULK = "bulk"
     OWN = "own"
@@ -35,10 +38,14 @@ class Automatic:
 def classify(mail: IncomingMail, own_addresses: frozenset[str], own_domain: str) -> Automatic | None:
     """Why `mail` is automatic, or None when a person seems to have written it."""
     headers = mail.headers
-    content_type = headers.get("content-type", "").replace(" ", "").lower()
     sender = mail.from_address
-    if "report-type=delivery-status" in content_type or sender.startswith(_SYSTEM_SENDERS):
+    report = report_type(headers.get("content-type", ""))
+    if report == "delivery-status" or sender.startswith(_SYSTEM_SENDERS):
         return Automatic(Kind.BOUNCE, "delivery status report")
+    if report == "disposition-notification":
+        return Automatic(Kind.RECEIPT, "read receipt")
+    if report is not None:
+        return Automatic(Kind.AUTO_REPLY, f"{report or 'untyped'} report")
     if sender in own_addresses or mail.message_id.endswith(f"@{own_domain}>"):
         return Automatic(Kind.OWN, "our own letter came back")
     submitted = headers.get("auto-submitted", "").strip().lower()
@@ -60,3 +67,12 @@ def classify(mail: IncomingMail, own_addresses: frozenset[str], own_domain: str)
     if sender.startswith(_NO_REPLY):
         return Automatic(Kind.BULK, "sent from a no-reply address")
     return None
+
+
+def report_type(content_type: str) -> str | None:
+    """The lower-cased `report-type` of a multipart/report ("" if it names none), else None."""
+    header = Message()
+    header["Content-Type"] = content_type
+    if header.get_content_type() != "multipart/report":
+        return None
+    return str(header.get_param("report-type") or "").strip().lower()

@@ -4,6 +4,8 @@ Local mode needs no mail account, yet intake must behave as it will against a re
 message arrives as raw bytes with the time it reached the mailbox (a statutory clock starts then,
 not when someone opens it), is never deleted, and is either filed as processed or set aside in
 quarantine with the reason beside it. The IMAP reader will produce the same `RawMail` values.
+A message larger than the limit is not read (its size is known first): it comes back with
+`over_limit` set and no data, as from IMAP, and intake quarantines it.
 
 Layout (Maildir++)::
 
@@ -37,6 +39,7 @@ _SUBDIRS = ("tmp", "new", "cur")
 _INFO_SEPARATOR = ":"
 _SEEN = ":2,S"
 _SAFE_UID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._,=-]*")
+MAX_MESSAGE_BYTES = 25 * 1024 * 1024  # the default limit on one message, however it comes in
 
 
 @dataclass(frozen=True)
@@ -52,8 +55,9 @@ class RawMail:
 class MaildirInbox:
     """A Maildir inbox with Maildir++ folders for processed and quarantined messages."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, max_message_bytes: int = MAX_MESSAGE_BYTES) -> None:
         self.path = Path(path)
+        self.max_message_bytes = max_message_bytes
         make_private_dirs(self.path, *(self.path / sub for sub in _SUBDIRS))
         box = mailbox.Maildir(self.path, factory=None, create=False)
         for folder in (PROCESSED, QUARANTINE):
@@ -90,7 +94,8 @@ class MaildirInbox:
         found: list[RawMail] = []
         for sub in ("new", "cur"):
             with os.scandir(self.path / sub) as entries:
-                found.extend(mail for entry in entries if (mail := _read(entry)) is not None)
+                read = (_read(entry, self.max_message_bytes) for entry in entries)
+                found.extend(mail for mail in read if mail is not None)
         return sorted(found, key=lambda mail: (mail.received_at, mail.uid))
 
     def mark_processed(self, *uids: str) -> None:
@@ -131,19 +136,21 @@ class MaildirInbox:
         return None
 
 
-def _read(entry: os.DirEntry[str]) -> RawMail | None:
+def _read(entry: os.DirEntry[str], limit: int) -> RawMail | None:
     if entry.name.startswith(".") or not entry.is_file():
         return None
     try:
         with open(entry.path, "rb") as handle:
             stat = os.fstat(handle.fileno())
-            data = handle.read()
+            over = stat.st_size if stat.st_size > limit else 0
+            data = b"" if over else handle.read()
     except FileNotFoundError:  # moved away by another worker since the listing
         return None
     return RawMail(
         uid=entry.name.split(_INFO_SEPARATOR, 1)[0],
         data=data,
         received_at=datetime.fromtimestamp(stat.st_mtime, tz=UTC),
+        over_limit=over,
     )
 
 
