@@ -12,6 +12,9 @@ checked file by file::
     attachments/       the files people sent, under the names the attachment store gave them
     manifest.json      every other file with its SHA-256 and size
 
+The folder is private whatever the umask, like the store it comes from: it is made 0700 before
+anything is written into it, and every folder in it ends 0700 and every file 0600.
+
 Letters are rendered, not rebuilt as .eml: a rebuilt message would carry a new Date and reply
 address, so it would not be the message that was sent. A sender's filename is shown in the page as
 text only; files are always written under their stored (generated) names.
@@ -45,7 +48,9 @@ from flows.model import Attachment, Case
 from flows.summary import deadlines
 from mail.attachments import AttachmentError, AttachmentStore
 from mail.errors import LetterError
+from mail.files import PRIVATE_DIR
 from mail.letters import render_letter
+from store.atomic import FILE_MODE
 from store.records import EffectRecord
 
 CHRONOLOGY, MANIFEST, EVENTS = "chronology.html", "manifest.json", "events.json"
@@ -91,16 +96,24 @@ def write_chronology(service: CaseService, config: Config, ref: str, out_dir: Pa
     page = folder / CHRONOLOGY
     page.write_text(_page(config, case, record.events, letters, attachments, folder, now), encoding="utf-8")
     write_manifest(folder, {"ref": ref, "generated_at": now.isoformat()})
+    make_private(folder)
     return page
 
 
 def empty_folder(out_dir: Path) -> Path:
     """`out_dir`, created if need be; refused if it holds anything, so no stale file is mistaken
-    for part of what is written now."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    for part of what is written now. It is made private (0700) at once: it will hold personal data."""
+    out_dir.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
     if any(out_dir.iterdir()):
         raise FileExistsError(f"{out_dir} is not empty: give a new or empty folder")
+    out_dir.chmod(PRIVATE_DIR)
     return out_dir
+
+
+def make_private(folder: Path) -> None:
+    """Every folder under `folder` 0700 and every file 0600, whatever the umask made them."""
+    for path in folder.rglob("*"):
+        path.chmod(PRIVATE_DIR if path.is_dir() else FILE_MODE)
 
 
 def write_letters(

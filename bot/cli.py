@@ -17,8 +17,11 @@
                                 destroy a record due for review, leaving a tombstone
       check-config [FILE]       validate a configuration file and exit
 
-Exit codes: 0 done; 1 no such case or bad usage; 2 configuration invalid; 3 store unavailable
-(in use by another process, or a corrupt file); 4 a required secret or part is missing.
+Exit codes: 0 done; 1 no such case, or the case refuses the command; 2 invalid configuration or
+arguments (a malformed reference, a path that is missing or not a mail source, an unknown option);
+3 store or data folder unavailable (in use by another process, a corrupt file, or a disk that
+refuses writes: full or read-only); 4 a required secret is missing or too short, or a configured
+part is missing. Each failure is one line on stderr naming what is wrong, never a traceback.
 """
 
 from __future__ import annotations
@@ -36,9 +39,9 @@ from typing import Any, NoReturn
 
 from rich.console import Console
 
-from bot.app import Assistant, NotAvailable, reply_secret, utc_now
+from bot.app import DISK_REFUSALS, Assistant, NotAvailable, reply_secret, utc_now
 from bot.chronology import write_chronology
-from bot.config import Config, load_config, local_config, missing_secrets
+from bot.config import Config, config_warnings, load_config, local_config, missing_secrets
 from bot.config_errors import ConfigError
 from bot.directory import actor, handlers, system_actor
 from bot.export import export_person
@@ -56,21 +59,21 @@ from flows.errors import DomainError, UnknownCase
 from flows.model import Ombudsman
 from flows.summary import deadlines
 from store.errors import StoreError
+from store.records import check_id
 from store.store import Store
 
-EXIT_OK, EXIT_USAGE, EXIT_CONFIG, EXIT_STORE, EXIT_MISSING = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_CASE, EXIT_INVALID, EXIT_STORE, EXIT_MISSING = 0, 1, 2, 3, 4
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"jointly: {message}\n")
+        self.exit(EXIT_INVALID, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
 def parser() -> argparse.ArgumentParser:
     p = _Parser(prog="jointly", description="Coordinates multi-organisation complaints.")
     p.add_argument("--config", type=Path, help="configuration file (default: ./config.toml if present)")
-    p.add_argument("--data-dir", type=Path, help="where the store, inbox and outbox live (default: var)")
+    p.add_argument("--data-dir", type=_folder, help="where the store, inbox and outbox live (default: var)")
     sub = p.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run the assistant")
     run.add_argument("--once", action="store_true", help="one cycle, print what waits, exit")
@@ -78,10 +81,10 @@ def parser() -> argparse.ArgumentParser:
     cases.add_argument("--open", action="store_true", help="open cases only")
     cases.add_argument("--json", action="store_true", help="JSON output (stable; see README)")
     show = sub.add_parser("show", help="a case's timeline")
-    show.add_argument("ref")
+    show.add_argument("ref", type=_reference)
     show.add_argument("--json", action="store_true")
     take = sub.add_parser("import", help="take in .eml files, mbox files or Maildir folders")
-    take.add_argument("paths", nargs="+", type=Path)
+    take.add_argument("paths", nargs="+", type=_source)
     take.add_argument("--json", action="store_true", help="JSON output (stable; see README)")
     report = sub.add_parser("report", help="figures for a period: timeliness, annual report, KO41a")
     report.add_argument("--from", dest="start", type=_day, metavar="DATE", help="first day of receipt")
@@ -89,19 +92,19 @@ def parser() -> argparse.ArgumentParser:
     report.add_argument("--org", metavar="ID", help="one organisation's part (and its KO41a)")
     report.add_argument("--format", choices=("table", "csv", "json"), default="table")
     referral = sub.add_parser("referral", help="record that the person went to an Ombudsman")
-    referral.add_argument("ref")
+    referral.add_argument("ref", type=_reference)
     referral.add_argument("--org", required=True, metavar="ID", help="the organisation whose part it is")
     referral.add_argument("--ombudsman", required=True, choices=[o.value for o in Ombudsman])
     chronology = sub.add_parser("chronology", help="the Ombudsman bundle for a case")
-    chronology.add_argument("ref")
-    chronology.add_argument("--out", type=Path, required=True, help="a new or empty folder")
+    chronology.add_argument("ref", type=_reference)
+    chronology.add_argument("--out", type=_folder, required=True, help="a new or empty folder")
     person = sub.add_parser("export-person", help="everything held about a complainant (subject access)")
     person.add_argument("email")
-    person.add_argument("--out", type=Path, required=True, help="a new or empty folder")
+    person.add_argument("--out", type=_folder, required=True, help="a new or empty folder")
     retention = sub.add_parser("retention", help="closed records due for review")
     retention.add_argument("--json", action="store_true")
     destroy = sub.add_parser("destroy", help="destroy a record due for review, leaving a tombstone")
-    destroy.add_argument("ref")
+    destroy.add_argument("ref", type=_reference)
     destroy.add_argument(
         "--by", required=True, metavar="PERSON", help="the handler destroying it (person id)"
     )
@@ -112,43 +115,13 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; every known failure is one line on stderr and its exit code."""
     args = parser().parse_args(argv)
     try:
-        if args.command == "check-config":
-            return check_config(args.file or args.config or Path("config.toml"))
-        config, local = resolve_config(args.config, args.data_dir)
-        chatting = local and args.command == "run" and not args.once and sys.stdin.isatty()
-        log_file = config.service.data_dir / "jointly.log" if chatting else None
-        if log_file:
-            log_file.parent.mkdir(parents=True, exist_ok=True)
-        configure(config.service.log_format, config.service.log_level, log_file)
-        with Store.open(config.store_dir) as store:
-            if args.command == "run":
-                return run(config, store, args.once, local)
-            if args.command == "cases":
-                return list_cases(store, args.open, args.json)
-            if args.command == "import":
-                return import_mail(config, store, args.paths, args.json)
-            if args.command == "report":
-                return report(config, store, args.start, args.end, args.org, args.format)
-            if args.command == "referral":
-                return referral(config, store, args.ref, args.org, Ombudsman(args.ombudsman))
-            if args.command in ("chronology", "export-person"):
-                return bundle(
-                    config,
-                    store,
-                    args.command,
-                    args.ref if args.command == "chronology" else args.email,
-                    args.out,
-                )
-            if args.command == "retention":
-                return list_retention(store, args.json)
-            if args.command == "destroy":
-                return destroy_record(config, store, args.ref, args.by, args.reason)
-            return show_case(store, args.ref, args.json)
+        return dispatch(args)
     except ConfigError as error:
         print(error, file=sys.stderr)
-        return EXIT_CONFIG
+        return EXIT_INVALID
     except StoreError as error:
         print(f"jointly: {error}", file=sys.stderr)
         return EXIT_STORE
@@ -157,7 +130,43 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_MISSING
     except UnknownCase as error:
         print(f"jointly: {error.message}", file=sys.stderr)
-        return EXIT_USAGE
+        return EXIT_CASE
+    except OSError as error:  # a file outside the store: the log, the mail folders, an attachment
+        if error.filename is None and error.errno not in DISK_REFUSALS:
+            raise  # not a file's trouble (a network error): shown in full
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"jointly: {where}{error.strerror or error}", file=sys.stderr)
+        return EXIT_STORE
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    if args.command == "check-config":
+        return check_config(args.file or args.config or Path("config.toml"))
+    config, local = resolve_config(args.config, args.data_dir)
+    chatting = local and args.command == "run" and not args.once and sys.stdin.isatty()
+    log_file = config.service.data_dir / "jointly.log" if chatting else None
+    if log_file:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+    configure(config.service.log_format, config.service.log_level, log_file)
+    with Store.open(config.store_dir) as store:
+        if args.command == "run":
+            return run(config, store, args.once, local)
+        if args.command == "cases":
+            return list_cases(store, args.open, args.json)
+        if args.command == "import":
+            return import_mail(config, store, args.paths, args.json)
+        if args.command == "report":
+            return report(config, store, args.start, args.end, args.org, args.format)
+        if args.command == "referral":
+            return referral(config, store, args.ref, args.org, Ombudsman(args.ombudsman))
+        if args.command in ("chronology", "export-person"):
+            what = args.ref if args.command == "chronology" else args.email
+            return bundle(config, store, args.command, what, args.out)
+        if args.command == "retention":
+            return list_retention(store, args.json)
+        if args.command == "destroy":
+            return destroy_record(config, store, args.ref, args.by, args.reason)
+        return show_case(store, args.ref, args.json)
 
 
 def resolve_config(path: Path | None, data_dir: Path | None) -> tuple[Config, bool]:
@@ -180,6 +189,8 @@ def check_config(path: Path) -> int:
     print(f"{path}: valid ({len(config.organisations)} organisations, {len(config.people)} people)")
     if missing:
         print("  not set in this environment: " + ", ".join(missing))
+    for warning in config_warnings(config):
+        print("  warning: " + warning)
     return EXIT_OK
 
 
@@ -219,11 +230,7 @@ def _by_urgency(row: dict[str, Any]) -> tuple[bool, str, str]:
 
 
 def import_mail(config: Config, store: Store, paths: list[Path], as_json: bool) -> int:
-    missing = [str(p) for p in paths if not p.exists()]
-    if missing:
-        print("jointly: no such file or folder: " + ", ".join(missing), file=sys.stderr)
-        return EXIT_USAGE
-    inbox = ImportInbox(paths)
+    inbox = ImportInbox(paths, config.mailbox.max_message_bytes)
     service = CaseService(store)
     outcomes = Intake(config, service, inbox, reply_secret(config, store, os.environ)).poll(utc_now())
     messages = [_imported(inbox.sources[o.uid], o) for o in outcomes]
@@ -271,6 +278,38 @@ def _day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
+def _reference(text: str) -> str:
+    """A case reference: letters, digits and hyphens as the store names its records, so nothing
+    given here can name a file outside the store."""
+    try:
+        return check_id(text, "case reference")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a case reference: {text!r}") from None
+
+
+def _folder(text: str) -> Path:
+    """A folder, or where one can be made."""
+    if Path(text).exists() and not Path(text).is_dir():
+        raise argparse.ArgumentTypeError(f"not a folder: {text}")
+    return Path(text)
+
+
+def _source(text: str) -> Path:
+    """What `import` reads: an .eml or mbox file, or a Maildir folder (one with cur/ and new/)."""
+    path = Path(text)
+    if not path.exists():
+        problem = "no such file or folder"
+    elif path.is_dir() and not ((path / "cur").is_dir() and (path / "new").is_dir()):
+        problem = "not a Maildir folder (it has no cur/ and new/ folders)"
+    elif not (path.is_dir() or path.is_file()):
+        problem = "neither a file nor a folder"
+    elif not os.access(path, os.R_OK):
+        problem = "cannot be read"
+    else:
+        return path
+    raise argparse.ArgumentTypeError(f"{problem}: {text}")
+
+
 def report(
     config: Config, store: Store, start: date | None, end: date | None, org: str | None, form: str
 ) -> int:
@@ -278,7 +317,7 @@ def report(
     reporting year (to 31 March) of the other one, and with neither, of today."""
     if org is not None and org not in {o.id for o in config.organisations}:
         print(f"jointly: no organisation {org!r} in the configuration", file=sys.stderr)
-        return EXIT_USAGE
+        return EXIT_INVALID
     today = london_date(utc_now())
     home = config.service.home_organisation
     year = Scope.reporting_year(start or end or today, home, org)
@@ -287,7 +326,7 @@ def report(
     )
     if scope.start > scope.end:
         print(f"jointly: --from {scope.start} is after --to {scope.end}", file=sys.stderr)
-        return EXIT_USAGE
+        return EXIT_INVALID
     figures = compute(load_facts(CaseService(store)), scope, today)
     if form == "json":
         print(json.dumps(figures, indent=2))
@@ -309,7 +348,7 @@ def referral(config: Config, store: Store, ref: str, org: str, ombudsman: Ombuds
         service.execute(ref, command, utc_now())
     except DomainError as error:
         print(f"jointly: {error.message}", file=sys.stderr)
-        return EXIT_USAGE
+        return EXIT_CASE
     body = config.ombudsmen.phso if ombudsman is Ombudsman.PHSO else config.ombudsmen.lgsco
     name = next((o.name for o in config.organisations if o.id == org), org)
     print(f"{ref}: referral to the {body.name} recorded for {name}'s part.")
@@ -326,7 +365,7 @@ def bundle(config: Config, store: Store, command: str, what: str, out: Path) -> 
             written = export_person(service, config, what, out, utc_now())
     except (FileExistsError, ValueError) as error:
         print(f"jointly: {error}", file=sys.stderr)
-        return EXIT_USAGE
+        return EXIT_INVALID
     print(written)
     return EXIT_OK
 
@@ -348,10 +387,10 @@ def destroy_record(config: Config, store: Store, ref: str, person: str, reason: 
         gone = destroy(CaseService(store), config, ref, person, reason, utc_now())
     except KeyError:
         print(f"jointly: no person {person!r} in the directory", file=sys.stderr)
-        return EXIT_USAGE
+        return EXIT_INVALID
     except DomainError as error:
         print(f"jointly: {error.message}", file=sys.stderr)
-        return EXIT_USAGE
+        return EXIT_CASE
     print(f"{ref}: record destroyed; a tombstone remains ({gone} attachment file(s) removed).")
     return EXIT_OK
 

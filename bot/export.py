@@ -8,6 +8,8 @@ matter) and writes, into a new or empty folder::
                        event log as events.json, its letters, its attachments, and its own manifest
     manifest.json      every other file of the export with its SHA-256 and size
 
+Like each case's folder, the export is private whatever the umask: folders 0700, files 0600.
+
 Cases are found by reading each case (the store's summaries hold no personal details, on purpose),
 so an export reads every case file once: fine for a request made a few times a year.
 """
@@ -18,7 +20,7 @@ from datetime import datetime
 from email.utils import parseaddr
 from pathlib import Path
 
-from bot.chronology import empty_folder, write_chronology, write_manifest
+from bot.chronology import empty_folder, make_private, write_chronology, write_manifest
 from bot.config import Config
 from bot.service import CaseService
 from flows.calendar import LONDON
@@ -59,7 +61,7 @@ def export_person(service: CaseService, config: Config, email: str, out_dir: Pat
     """Write everything held about the complainant with `email` into `out_dir` (new or empty);
     returns the README."""
     wanted = _address(email)
-    if not wanted:
+    if "@" not in wanted:
         raise ValueError(f"not an email address: {email!r}")
     folder = empty_folder(out_dir)
     refs = cases_of(service, wanted)
@@ -81,6 +83,7 @@ def export_person(service: CaseService, config: Config, email: str, out_dir: Pat
         encoding="utf-8",
     )
     write_manifest(folder, {"email": wanted, "generated_at": now.isoformat(), "cases": refs})
+    make_private(folder)
     return readme
 
 

@@ -8,6 +8,7 @@ can go wrong.
 from .errors import (
     DuplicateKey,
     StoreCorrupt,
+    StoreDiskError,
     StoreError,
     StoreLocked,
     UnknownEffect,
@@ -22,6 +23,7 @@ __all__ = [
     "EffectRecord",
     "Store",
     "StoreCorrupt",
+    "StoreDiskError",
     "StoreError",
     "StoreLocked",
     "StreamRecord",

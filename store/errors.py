@@ -5,6 +5,7 @@ Every error text is built here, so the wording stays in one place::
     StoreError               anything the store refuses or cannot do
      ├── StoreLocked         another process holds DIR/store.lock
      ├── StoreCorrupt        a file does not parse, or parses to the wrong shape
+     ├── StoreDiskError      the operating system refused a write: disk full, read-only, ...
      ├── VersionConflict     append(expected_version=...) did not match the stream
      ├── UnknownStream       no stream with that id
      ├── UnknownEffect       no effect with that key in the stream
@@ -17,6 +18,8 @@ Wrong arguments (a bad id, a naive datetime, an effect without a key) are
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -48,6 +51,28 @@ class StoreCorrupt(StoreError):
             f"{path}: {problem}. The store will not guess or reset it: "
             "restore the file from a backup or repair it by hand"
         )
+
+
+class StoreDiskError(StoreError):
+    """The disk refused the store: full, over quota, read-only, not permitted, or failing.
+
+    Nothing half-written is kept: the write is not in the store, so it can simply be tried again
+    once the disk takes writes (a batch keeps its writes staged for that)."""
+
+    def __init__(self, *, path: Path, errno: int | None, reason: str) -> None:
+        self.path = path
+        self.errno = errno
+        super().__init__(f"the store cannot write {path}: {reason}")
+
+
+@contextmanager
+def disk_errors(path: Path) -> Iterator[None]:
+    """Turn an ``OSError`` raised within into ``StoreDiskError`` naming ``path``, what was being written."""
+    try:
+        yield
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise StoreDiskError(path=path, errno=error.errno, reason=reason) from error
 
 
 class VersionConflict(StoreError):

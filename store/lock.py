@@ -4,7 +4,10 @@ The index in memory is only right if nobody else writes the files, so a
 second process opening the same store is refused at once rather than left to
 interleave writes. The kernel drops the lock when the holder dies, even by
 kill -9, so a crash never leaves a stale lock behind; the pid written into the
-file is only there to name the holder in the error.
+file is only there to name the holder in the error, so failing to write it (a
+full disk) does not stop the store from opening. A directory that cannot be
+written at all (read-only, not ours) is refused by ``Store.open`` as
+``StoreDiskError`` naming it.
 """
 
 from __future__ import annotations
@@ -39,8 +42,9 @@ class StoreLock:
         except BaseException:
             os.close(fd)
             raise
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        with contextlib.suppress(OSError):  # only names the holder: a full disk must not stop reading
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         return cls(fd)
 
     def release(self) -> None:

@@ -28,6 +28,11 @@ system calls and fell behind.) Past ``STAGE_LIMIT`` bytes staged, a batch
 flushes early: durable sooner is always allowed, and an import of a whole
 archive must not sit in memory.
 
+When the disk refuses (full, over quota, read-only), the write raises
+``StoreDiskError`` naming what was being written, and nothing of it is kept:
+a single write is not in the store, a batch's writes stay staged for the next
+flush, so trying again once the disk takes writes is always safe.
+
 Where corruption is reported: a stream file is checked whenever it is read, so
 ``load`` and every write raise ``StoreCorrupt`` for a bad file. ``open`` reads,
 and so checks, only the stream files its index does not match (new, edited, or
@@ -53,10 +58,12 @@ from .cursors import read_cursor, write_cursor
 from .errors import (
     DuplicateKey,
     StoreCorrupt,
+    StoreDiskError,
     UnknownEffect,
     UnknownStream,
     VersionConflict,
     closed_store,
+    disk_errors,
 )
 from .index import Entry, Index
 from .lock import StoreLock
@@ -101,19 +108,20 @@ class Store:
     def open(cls, path: Path) -> Store:
         """Create the directory if missing, take the lock, load the index."""
         root = Path(path)
-        root.mkdir(mode=0o700, parents=True, exist_ok=True)
-        lock = StoreLock.acquire(root)
-        try:
-            for directory in (root / STREAMS, root / CURSORS):
-                if not directory.exists():
-                    directory.mkdir(mode=0o700)
-                    fsync_dir(root)
-                remove_temp_files(directory)
-            remove_temp_files(root)
-            index = Index.load(root, root / STREAMS)
-        except BaseException:
-            lock.release()
-            raise
+        with disk_errors(root):
+            root.mkdir(mode=0o700, parents=True, exist_ok=True)
+            lock = StoreLock.acquire(root)
+            try:
+                for directory in (root / STREAMS, root / CURSORS):
+                    if not directory.exists():
+                        directory.mkdir(mode=0o700)
+                        fsync_dir(root)
+                    remove_temp_files(directory)
+                remove_temp_files(root)
+                index = Index.load(root, root / STREAMS)
+            except BaseException:
+                lock.release()
+                raise
         return cls(root, lock, index)
 
     def close(self) -> None:
@@ -321,9 +329,10 @@ class Store:
             write.clear()
             write.add_events([event])
             write.state.summary = new_summary or {}
-            stat = write.commit()
-            assert stat is not None  # written in place, not staged
-            self._index.erase(stream, Entry.of(write.state, stat))
+            with disk_errors(write.path):
+                stat = write.commit()
+                assert stat is not None  # written in place, not staged
+                self._index.erase(stream, Entry.of(write.state, stat))
             return write.state.version
 
     def get_cursor(self, name: str) -> dict[str, Any] | None:
@@ -332,7 +341,7 @@ class Store:
             return read_cursor(self._cursors, name)
 
     def set_cursor(self, name: str, value: Mapping[str, Any]) -> None:
-        with self._mutex:
+        with self._mutex, disk_errors(self._cursors):
             self._check_open()
             write_cursor(self._cursors, name, value)
 
@@ -379,7 +388,8 @@ class Store:
         return write
 
     def _commit(self, stream: str, write: StreamWrite) -> int:
-        stat = write.commit()
+        with disk_errors(write.path):
+            stat = write.commit()
         data = write.staged
         old = self._staged.pop(stream, None)  # replaced by a newer one, or by a durable write
         self._staged_bytes -= len(old or b"")
@@ -390,7 +400,7 @@ class Store:
         if self._staged_bytes > self.stage_limit:  # an archive import must not sit in memory
             try:
                 self._flush()
-            except OSError as error:  # this write is done (staged); the batch's end tries again
+            except StoreDiskError as error:  # this write is done (staged); the batch's end tries again
                 log.error("could not flush a batch early (%s); its end will try again", error)
         return write.state.version
 
@@ -398,25 +408,26 @@ class Store:
         """Make the staged files durable and put them in place: write each to a temporary file,
         flush them to disk together, rename each over its stream file, flush the directory, then
         journal their index entries. On an error the files not yet in place stay staged."""
-        temps = {stream: temp_path(stream_file(self._streams, stream)) for stream in self._staged}
-        try:
+        with disk_errors(self._streams):
+            temps = {stream: temp_path(stream_file(self._streams, stream)) for stream in self._staged}
+            try:
+                for stream, temp in temps.items():
+                    write_new(temp, self._staged[stream], durable=False)
+                sync_files(list(temps.values()))
+            except BaseException:
+                for temp in temps.values():
+                    with contextlib.suppress(OSError):  # left over, it is swept at the next open
+                        temp.unlink()
+                raise
             for stream, temp in temps.items():
-                write_new(temp, self._staged[stream], durable=False)
-            sync_files(list(temps.values()))
-        except BaseException:
-            for temp in temps.values():
-                with contextlib.suppress(OSError):  # left over, it is swept at the next open
-                    temp.unlink()
-            raise
-        for stream, temp in temps.items():
-            stat = fingerprint(temp)  # a rename keeps it
-            os.replace(temp, stream_file(self._streams, stream))
-            self._staged_bytes -= len(self._staged.pop(stream))
-            self._placed[stream] = stat
-        if self._placed:
-            fsync_dir(self._streams)
-            self._index.placed(self._placed)
-            self._placed.clear()
+                stat = fingerprint(temp)  # a rename keeps it
+                os.replace(temp, stream_file(self._streams, stream))
+                self._staged_bytes -= len(self._staged.pop(stream))
+                self._placed[stream] = stat
+            if self._placed:
+                fsync_dir(self._streams)
+                self._index.placed(self._placed)
+                self._placed.clear()
 
 
 def _check_matches(path: Path, on_disk: int | None, entry: Entry | None) -> None:

@@ -136,12 +136,13 @@ def test_show_an_unknown_case_exits_1(first_run: tuple[Path, subprocess.Complete
     assert "Traceback" not in result.stderr
 
 
-def test_show_a_reference_that_cannot_exist_exits_1_without_a_traceback(
+def test_show_a_reference_that_cannot_exist_exits_2_without_a_traceback(
     first_run: tuple[Path, subprocess.CompletedProcess[str]],
 ) -> None:
     result = jointly(first_run[0], "show", "JC 1")
 
-    assert result.returncode == 1
+    assert result.returncode == 2
+    assert "not a case reference: 'JC 1'" in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -177,6 +178,18 @@ def test_check_config_accepts_the_example(tmp_path: Path) -> None:
     assert "valid" in result.stdout
 
 
+def test_check_config_warns_when_no_mail_server_is_trusted_to_authenticate_senders(tmp_path: Path) -> None:
+    text = EXAMPLE_CONFIG.read_text()
+    assert 'trusted_authserv_ids = [""]\n' in text
+    (tmp_path / "open.toml").write_text(text.replace('trusted_authserv_ids = [""]\n', ""))
+
+    result = jointly(tmp_path, "check-config", "open.toml")
+
+    assert result.returncode == 0, result.stderr
+    assert "warning: mailbox.trusted_authserv_ids is not set" in result.stdout
+    assert "warning" not in jointly(tmp_path, "check-config", str(EXAMPLE_CONFIG)).stdout
+
+
 def test_check_config_names_a_port_in_quotes(tmp_path: Path) -> None:
     text = EXAMPLE_CONFIG.read_text()
     assert "port = 993\n" in text
@@ -202,8 +215,8 @@ def test_check_config_names_a_person_of_an_unknown_organisation(tmp_path: Path) 
     assert f"people[{index}].organisation: unknown organisation 'northshire-trsut'" in result.stderr
 
 
-def test_bad_usage_exits_1_as_the_module_docstring_says(tmp_path: Path) -> None:
-    assert jointly(tmp_path, "cses").returncode == 1
+def test_bad_usage_exits_2_as_the_module_docstring_says(tmp_path: Path) -> None:
+    assert jointly(tmp_path, "cses").returncode == 2
 
 
 def test_a_store_held_by_another_process_is_refused_with_exit_3(tmp_path: Path) -> None:
@@ -310,7 +323,7 @@ def test_chronology_and_subject_access_write_their_bundles(
     ).exists()
     assert export.returncode == 0, export.stderr
     assert (tmp_path / "sar" / "README.txt").exists()
-    assert again.returncode == 1 and "jointly:" in again.stderr and "Traceback" not in again.stderr
+    assert again.returncode == 2 and "jointly:" in again.stderr and "Traceback" not in again.stderr
 
 
 def test_retention_lists_nothing_young_and_destroy_refuses_before_review(
@@ -325,5 +338,5 @@ def test_retention_lists_nothing_young_and_destroy_refuses_before_review(
 
     assert listed.returncode == 0 and json.loads(listed.stdout) == []
     assert refused.returncode == 1 and "Traceback" not in refused.stderr  # the case is still open
-    assert stranger.returncode == 1 and "no person 'nobody'" in stranger.stderr
+    assert stranger.returncode == 2 and "no person 'nobody'" in stranger.stderr
     assert listing(where)[0]["ref"] == ref  # nothing was destroyed

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import stat
+from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
+from bot.chronology import write_chronology
 from bot.config import Config
 from bot.export import export_person
 from bot.intake import Intake
@@ -98,3 +102,34 @@ def test_an_export_never_writes_into_a_folder_that_holds_something(
 
     with pytest.raises(FileExistsError):
         export_person(service, config, "pat@example.org", tmp_path, NOW)
+
+
+@pytest.fixture(params=[0o022, 0o000], ids=["umask 022", "umask 000"])
+def umask(request: pytest.FixtureRequest) -> Iterator[int]:
+    before = os.umask(request.param)
+    try:
+        yield request.param
+    finally:
+        os.umask(before)
+
+
+def modes(folder: Path) -> set[tuple[str, int]]:
+    """("dir" or "file", permission bits) of `folder` and everything in it."""
+    return {
+        ("dir" if p.is_dir() else "file", stat.S_IMODE(p.stat().st_mode))
+        for p in [folder, *folder.rglob("*")]
+    }
+
+
+def test_exports_and_chronologies_are_private_whatever_the_umask(
+    service: CaseService, config: Config, three_cases: dict[str, str], tmp_path: Path, umask: int
+) -> None:
+    given = tmp_path / "given"
+    given.mkdir(mode=0o777)
+    given.chmod(0o777)  # an empty folder someone made for it, open to all
+
+    export_person(service, config, "pat@example.org", tmp_path / "sar", NOW)
+    write_chronology(service, config, three_cases["jo"], given, NOW)
+
+    for out in (tmp_path / "sar", given):
+        assert modes(out) == {("dir", 0o700), ("file", 0o600)}

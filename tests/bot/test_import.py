@@ -87,4 +87,4 @@ def test_the_plain_summary_counts_and_a_missing_path_is_refused(tmp_path: Path) 
     assert result.returncode == 0 and "1 automatic" in result.stdout
 
     missing = jointly(tmp_path, "import", str(tmp_path / "nope.eml"))
-    assert missing.returncode == 1 and "no such file" in missing.stderr
+    assert missing.returncode == 2 and "no such file" in missing.stderr

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from store import Store, StoreCorrupt
+from store import Store, StoreCorrupt, StoreDiskError
 from store.atomic import SYNCFS_FROM, sync_files, write_new
 from store.streams import read_stream, stream_file
 
@@ -90,7 +90,7 @@ def test_a_flush_that_fails_keeps_the_writes_staged_for_the_next_one(store: Stor
     streams, away = store_dir / "streams", store_dir / "away"
     store.stage_limit = 1_000
     versions = []
-    with pytest.raises(NotADirectoryError), store.batch():
+    with pytest.raises(StoreDiskError, match="Not a directory"), store.batch():
         store.append("JC-1", [event("Opened")], expected_version=0, effects=[{"key": "ack"}], now=NOW)
         streams.rename(away)  # the disk fails under the store: its directory is not one any more
         streams.write_bytes(b"")
