@@ -8,12 +8,19 @@ SIGTERM or SIGINT stops it gracefully: the cycle in hand finishes, the scheduler
 is closed. A cycle runs as a task of its own, shielded from its caller's cancellation: stopping
 cancels the mailbox listener and the scheduler's job, and a poll cut off there would go on in its
 thread, still writing as the store closed, with its letters left for the next start.
+
+When the disk refuses a write (full, over quota, read-only), the cycle stops where it is and the
+service waits the disk out instead of dying: nothing more is taken in (mail stays in the mailbox;
+the intake moves it only after its batch is on disk) and nothing is sent, the handlers are told
+once, and the whole cycle is tried again with the runner's backoff (`runner.retry_base_seconds`
+doubling up to `retry_cap_seconds`) until a cycle goes through.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import gc
 import logging
 import os
@@ -23,7 +30,8 @@ import ssl
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
@@ -37,12 +45,14 @@ from bot.service import CaseService
 from bot.slack.front import SlackFront
 from bot.sweep import Sweep
 from bot.terminal import Conversation, TerminalChat, render, waiting
+from bot.wording import notice
 from mail.errors import MailError
 from mail.imap import ImapInbox
 from mail.maildir import MaildirInbox
 from mail.outbox import FileOutbox
-from mail.ports import Inbox, Mailer
+from mail.ports import Inbox, Mailer, SentFolder
 from mail.smtp import SmtpMailer
+from store.errors import StoreDiskError
 from store.store import Store
 
 log = logging.getLogger("jointly")
@@ -50,10 +60,27 @@ Clock = Callable[[], datetime]
 EXAMPLES = Path(__file__).parent / "examples"
 POLL_SECONDS = 1.0  # a local Maildir is cheap to look at
 IDLE_SECONDS = 10.0  # an IMAP IDLE is renewed this often (and shutdown waits for it at most this long)
+MIN_SECRET_BYTES = 32  # the reply-token secret's: as long as the HMAC-SHA256 it keys
+DISK_REFUSALS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS})  # outside the store (attachments)
 
 
 class NotAvailable(Exception):
-    """A configured part this version cannot run yet; the message names the setting."""
+    """A required secret is missing or unusable, or a configured part cannot run; the message names
+    the setting."""
+
+
+@dataclass(frozen=True)
+class DiskOutage:
+    """The disk refused a write: no cycle runs before `retry_at`."""
+
+    error: Exception
+    retry_at: datetime
+    attempts: int
+
+
+def refused_by_disk(error: Exception) -> bool:
+    """A write the disk refused: the store's own, or an attachment's on a full or read-only disk."""
+    return isinstance(error, StoreDiskError) or (isinstance(error, OSError) and error.errno in DISK_REFUSALS)
 
 
 def utc_now() -> datetime:
@@ -61,10 +88,18 @@ def utc_now() -> datetime:
 
 
 def reply_secret(config: Config, store: Store, environ: Mapping[str, str]) -> bytes:
-    """The key that signs reply addresses: from the configured variable, else one the assistant
-    made on its first start and keeps in its store."""
+    """The key that signs reply addresses: from the configured variable (`NotAvailable` unless it
+    holds at least MIN_SECRET_BYTES), else one the assistant made on its first start and keeps in
+    its store. Every command that signs or checks tokens gets it here, so all check it alike."""
     if name := config.service.reply_token_secret_env:
-        return environ[name].encode()
+        secret = environ.get(name, "").encode()
+        if len(secret) < MIN_SECRET_BYTES:
+            state = f"only {len(secret)} bytes long" if secret else "not set"
+            raise NotAvailable(
+                f"the reply-token secret {name} is {state}: it needs at least {MIN_SECRET_BYTES} "
+                "random bytes (for instance `openssl rand -hex 32`)"
+            )
+        return secret
     saved = store.get_cursor("reply-secret")
     if saved is None:
         saved = {"hex": secrets.token_hex(32)}
@@ -77,7 +112,7 @@ def mailbox_and_mailer(config: Config, store: Store, environ: Mapping[str, str])
     box, out = config.mailbox, config.outbox
     inbox: Inbox
     if isinstance(box, MaildirMailbox):
-        inbox = MaildirInbox(box.path)
+        inbox = MaildirInbox(box.path, box.max_message_bytes)
     else:
         secret_env = box.password_env if box.auth == "password" else box.oauth2_client_secret_env
         secret = environ.get(secret_env) if secret_env else None
@@ -86,6 +121,16 @@ def mailbox_and_mailer(config: Config, store: Store, environ: Mapping[str, str])
         return inbox, FileOutbox(out.path)
     password = environ.get(out.password_env) if out.password_env else None
     return inbox, SmtpMailer(out, password, tls_context=_trusting(out.ca_file))
+
+
+def sent_folder(inbox: Inbox, mailer: Mailer) -> SentFolder | None:
+    """Where a letter left in doubt can be looked for: the file outbox itself, or the mailbox's
+    configured sent folder; None when the handlers must be asked."""
+    if isinstance(mailer, FileOutbox):
+        return mailer
+    if isinstance(inbox, ImapInbox) and inbox.settings.sent_folder:
+        return inbox
+    return None
 
 
 def _trusting(ca_file: Path | None) -> ssl.SSLContext:
@@ -117,10 +162,13 @@ class Assistant:
         self.handler = actor(people[0]) if people else None
         at_keyboard = self.handler.id if self.handler else ""
         chat = self.slack.chat if self.slack else TerminalChat(out, at_keyboard)
-        self.runner = EffectRunner(config, self.service, mailer, chat, secret)
+        self.runner = EffectRunner(
+            config, self.service, mailer, chat, secret, sent_folder(self.inbox, mailer)
+        )
         self._cycle_lock = asyncio.Lock()
         self._cycles: set[asyncio.Task[None]] = set()
         self.mailbox_error: MailError | None = None
+        self.outage: DiskOutage | None = None
         self._listen_seconds = IDLE_SECONDS if isinstance(self.inbox, ImapInbox) else POLL_SECONDS
 
     def deliver_examples(self) -> int:
@@ -161,23 +209,54 @@ class Assistant:
     async def _cycle(self) -> None:
         async with self._cycle_lock:
             now = self.clock()
+            if self.outage is not None and now < self.outage.retry_at:
+                return
             try:
-                taken = await asyncio.to_thread(self.intake.poll, now)
-                self.mailbox_error = None
-            except MailError as error:  # unreachable: nothing is lost, the next cycle tries again
-                log.warning("the mailbox could not be read: %s", error)
-                taken, self.mailbox_error = [], error
-            reminded = await asyncio.to_thread(self.sweep.run, now)
-            sent = await self.runner.run_due(now)
-            if self.slack is not None:
-                await self.slack.threads.sync_changed()
-            if taken or reminded or sent:
-                log.info(
-                    "cycle: %d message(s) taken in, %d reminder(s), %d effect(s) done",
-                    len(taken),
-                    reminded,
-                    sent,
-                )
+                await self._steps(now)
+            except (StoreDiskError, OSError) as error:
+                if not refused_by_disk(error):
+                    raise
+                await self._wait_for_disk(error, now)
+                return
+            if self.outage is not None:
+                log.warning("the disk takes writes again: taking in mail again")
+                self.outage = None
+
+    async def _steps(self, now: datetime) -> None:
+        """Take in the mailbox, sweep for reminders, run what is due, bring Slack up to date."""
+        try:
+            taken = await asyncio.to_thread(self.intake.poll, now)
+            self.mailbox_error = None
+        except MailError as error:  # unreachable: nothing is lost, the next cycle tries again
+            log.warning("the mailbox could not be read: %s", error)
+            taken, self.mailbox_error = [], error
+        reminded = await asyncio.to_thread(self.sweep.run, now)
+        sent = await self.runner.run_due(now)
+        if self.slack is not None:
+            await self.slack.threads.sync_changed()
+        if taken or reminded or sent:
+            log.info(
+                "cycle: %d message(s) taken in, %d reminder(s), %d effect(s) done",
+                len(taken),
+                reminded,
+                sent,
+            )
+
+    async def _wait_for_disk(self, error: Exception, now: datetime) -> None:
+        """Back off before the next cycle; tell the handlers when the outage begins."""
+        attempts = self.outage.attempts + 1 if self.outage else 1
+        runner = self.config.runner
+        delay = min(runner.retry_cap_seconds, runner.retry_base_seconds * 2 ** (attempts - 1))
+        self.outage = DiskOutage(error, now + timedelta(seconds=delay), attempts)
+        log.error("%s: mail stays in the mailbox; trying again in %d s", error, delay)
+        people = handlers(self.config, self.config.service.home_organisation)
+        if attempts > 1 or not people:
+            return
+        text = notice("disk_refused", {"reason": str(error)})
+        try:
+            await self.runner.chat.say("", text, [p.id for p in people])
+        except Exception:  # the notice is a courtesy: the service must go on waiting regardless
+            log.exception("the handlers could not be told that the disk refuses writes")
 
     def print_waiting(self) -> None:
         if self.handler is None:
@@ -195,6 +274,8 @@ class Assistant:
         finally:
             await asyncio.to_thread(self.inbox.close)
         self.print_waiting()
+        if self.outage is not None:
+            raise self.outage.error
         if self.mailbox_error is not None:
             raise NotAvailable(f"the mailbox could not be reached: {self.mailbox_error}")
 

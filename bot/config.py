@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import ssl
 import tomllib
 from collections.abc import Iterable, Mapping
 from email.utils import parseaddr
@@ -33,6 +34,7 @@ from pydantic import (
 
 from bot.config_errors import ConfigError, Located, problems_of, raise_if, syntax_problem
 from flows.due import Policy
+from mail.maildir import MAX_MESSAGE_BYTES
 
 # --- value types --------------------------------------------------------------------------------
 
@@ -77,15 +79,31 @@ def _command(value: str) -> str:
     return value
 
 
+def _certificates(path: Path) -> Path:
+    """A file of trusted certificates that can be read now, rather than a failure at the first
+    connection."""
+    try:
+        ssl.create_default_context().load_verify_locations(cafile=path)
+    except ssl.SSLError:
+        raise ValueError(f"holds no certificate in PEM form: {path}") from None
+    except OSError as error:
+        raise ValueError(f"cannot be read: {path}: {error.strerror or error}") from None
+    return path
+
+
 Text = Annotated[str, Field(min_length=1)]
 Slug = Annotated[str, AfterValidator(_slug)]
 EnvName = Annotated[str, AfterValidator(_env_name)]
 Email = Annotated[str, _matching(_EMAIL, "an email address")]
 Domain = Annotated[str, _matching(_DOMAIN, "a domain name")]
+AuthservId = Annotated[  # "" stands for Microsoft 365's header, which has no authserv-id
+    str, _matching(re.compile(r'[^\s;()"\\]*'), 'an authserv-id as the server writes it, or ""')
+]
 Port = Annotated[int, Strict(), Field(ge=1, le=65535)]
 Positive = Annotated[int, Strict(), Field(gt=0)]
 NonNegative = Annotated[int, Strict(), Field(ge=0)]
 Flag = Annotated[bool, Strict()]
+CertificateFile = Annotated[Path, AfterValidator(_certificates)]
 SlackUserId = Annotated[str, _matching(re.compile(r"[UW][A-Z0-9]+"), "a Slack user id")]
 Url = Annotated[  # slack-sdk joins method names onto it, so it must end in a slash
     str,
@@ -126,17 +144,22 @@ class Service(_Model):
     automatic_letters_per_sender_per_day: Positive = 3
 
 
-class MaildirMailbox(_Model):
+class _Mailbox(_Model):
+    trusted_authserv_ids: tuple[AuthservId, ...] = ()  # see mail.auth
+
+
+class MaildirMailbox(_Mailbox):
     kind: Literal["maildir"]
     path: Path
+    max_message_bytes: Positive = MAX_MESSAGE_BYTES
 
 
-class ImapMailbox(_Model):
+class ImapMailbox(_Mailbox):
     kind: Literal["imap"]
     host: Text
     port: Port = 993
     security: Literal["tls", "starttls"] = "tls"
-    ca_file: Path | None = None
+    ca_file: CertificateFile | None = None
     username: Text
     auth: Literal["password", "xoauth2"] = "password"
     password_env: EnvName | None = None
@@ -147,7 +170,8 @@ class ImapMailbox(_Model):
     folder: Text = "INBOX"
     processed_folder: Text = "Processed"
     quarantine_folder: Text = "Quarantine"
-    max_message_bytes: Positive = 25 * 1024 * 1024
+    sent_folder: Text | None = None  # where the server keeps a copy of what the outbox sends
+    max_message_bytes: Positive = MAX_MESSAGE_BYTES
     poll_seconds: Positive = 60
     use_idle: Flag = True
 
@@ -184,7 +208,7 @@ class SmtpOutbox(_Model):
     host: Text
     port: Port = 587
     security: Literal["starttls", "tls", "none"] = "starttls"
-    ca_file: Path | None = None
+    ca_file: CertificateFile | None = None
     username: Text | None = None
     password_env: EnvName | None = None
     from_address: Email
@@ -465,6 +489,16 @@ def missing_secrets(config: Config, environ: Mapping[str, str]) -> list[str]:
         needed.append(slack.app_token_env if slack.mode == "socket" else slack.signing_secret_env)
     names = dict.fromkeys(name for name in needed if name is not None)
     return [name for name in names if not environ.get(name)]
+
+
+def config_warnings(config: Config) -> list[str]:
+    """What `check-config` warns about: settings left out that a service should have."""
+    if config.mailbox.trusted_authserv_ids:
+        return []
+    return [
+        "mailbox.trusted_authserv_ids is not set: a message From a case's complainant or contact "
+        "is believed without asking the mail server whether that sender was authenticated"
+    ]
 
 
 # --- local mode ---------------------------------------------------------------------------------

@@ -9,6 +9,9 @@ blocks the next: errors are caught per message.
 A poll writes in one store batch (group commit: one flush to disk for the whole burst instead of
 one per message, which was most of the intake's time) and moves nothing out of the mailbox, not
 even to quarantine, until that batch is on disk.
+
+The daily cap on automatic letters to one sender counts with keys consumed in the very write of the
+case whose acknowledgement it allows: a crash keeps both or neither, so it can never pass the cap.
 """
 
 from __future__ import annotations
@@ -16,19 +19,20 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from bot.config import Config
 from bot.directory import org_ref, spot_organisations, system_actor
 from bot.service import CaseService
 from bot.threads import RECEIVED, SENT, Thread, find_thread
+from flows.calendar import london_date
 from flows.codec import to_plain
-from flows.commands import ReceiveComplaint, ReceiveMessage, RecordLetterFailed
+from flows.commands import Command, ReceiveComplaint, ReceiveMessage, RecordLetterFailed, RecordLetterRead
 from flows.effects import Notify
-from flows.model import Attachment, Channel, Person
+from flows.model import Attachment, Channel, Letter, Person
 from mail.attachments import AttachmentStore
-from mail.bounce import read_bounce
+from mail.bounce import Report, read_report
 from mail.classify import Automatic, Kind, classify
 from mail.errors import MailParseError
 from mail.maildir import RawMail
@@ -36,7 +40,6 @@ from mail.parse import IncomingMail, parse_message
 from mail.ports import Inbox
 
 log = logging.getLogger("jointly.intake")
-RATE_CURSOR = "automatic-letters"
 MAX_TEXT = 100_000
 
 
@@ -58,34 +61,28 @@ class Intake:
         self.secret = secret
         self.own = frozenset({config.outbox.from_address.casefold()})
         self.files = AttachmentStore(config.service.data_dir / "attachments")
-        self._rates: dict[str, list[str]] = {}
 
     def poll(self, now: datetime) -> list[Outcome]:
         """Take every waiting message, in the order the mailbox gives them, into one store batch,
         then file them away. A crash before the filing only means they are listed again and
         recognised; an error stops the poll with the messages taken so far recorded, not moved."""
         outcomes = []
-        self._rates = self._load_rates(now)
-        store = self.service.store
-        try:
-            with store.batch():
-                for raw in self.inbox.pending():
-                    try:
-                        outcomes.append(self._take(raw, now))
-                    except Exception as error:  # one bad message must not block the next
-                        log.exception("message %s could not be taken in", raw.uid)
-                        reason = f"could not be processed: {type(error).__name__}"
-                        outcomes.append(self._quarantine(raw, reason, now))
-        finally:  # counted even if the batch failed: at worst a letter too few, never one too many
-            store.set_cursor(RATE_CURSOR, self._rates)
+        with self.service.store.batch():
+            for raw in self.inbox.pending():
+                try:
+                    outcomes.append(self._take(raw, now))
+                except OSError:  # our disk (full, read-only), not the message: stop, moving nothing
+                    raise
+                except Exception as error:  # one bad message must not block the next
+                    log.exception("message %s could not be taken in", raw.uid)
+                    reason = f"could not be processed: {type(error).__name__}"
+                    outcomes.append(self._quarantine(raw, reason, now))
         self._file_away(outcomes)
         return outcomes
 
     def take(self, raw: RawMail, now: datetime) -> Outcome:
         """Take one message in and file it."""
-        self._rates = self._load_rates(now)
         outcome = self._take(raw, now)
-        self.service.store.set_cursor(RATE_CURSOR, self._rates)
         self._file_away([outcome])
         return outcome
 
@@ -128,8 +125,9 @@ class Intake:
             log.warning("message %s: %s", raw.uid, thread.note)
         if thread.ref is None:
             ref = self.service.new_ref(raw.received_at, key)
-            command = self._receive(mail, raw.received_at, thread.related, now)
-            self.service.execute(ref, command, now, keys=[key])
+            allowance = self._may_answer(mail.from_address, now)
+            command = self._receive(mail, raw.received_at, thread.related, allowance is not None)
+            self.service.execute(ref, command, now, keys=[key] if allowance is None else [key, allowance])
             return Outcome(raw.uid, "new", ref, thread.note)
         message = ReceiveMessage(
             actor=system_actor(self.config),
@@ -147,7 +145,7 @@ class Intake:
         return Outcome(raw.uid, "threaded", thread.ref, thread.sender.value)
 
     def _receive(
-        self, mail: IncomingMail, received_at: datetime, related: tuple[str, ...], now: datetime
+        self, mail: IncomingMail, received_at: datetime, related: tuple[str, ...], acknowledge: bool
     ) -> ReceiveComplaint:
         home = self.config.service.home_organisation
         return ReceiveComplaint(
@@ -162,7 +160,7 @@ class Intake:
             suggested_orgs=spot_organisations(self.config, f"{mail.subject}\n{mail.text}"),
             related=related,
             attachments=self._keep(mail),
-            acknowledge=self._may_answer(mail.from_address, now),
+            acknowledge=acknowledge,
         )
 
     def _keep(self, mail: IncomingMail) -> tuple[Attachment, ...]:
@@ -173,30 +171,24 @@ class Intake:
             kept.append(Attachment(stored.name, stored.original_filename, stored.content_type, stored.size))
         return tuple(kept)
 
-    def _may_answer(self, address: str, now: datetime) -> bool:
-        """At most N automatic letters to one address a day: no loop can become a storm."""
+    def _may_answer(self, address: str, now: datetime) -> str | None:
+        """At most N automatic letters to one address a (London) day, so no loop can become a storm:
+        the key that counts one more, to consume with the case, or None at the limit."""
         if not address:
-            return False  # nobody to write to
-        recent = self._rates.get(address.casefold(), [])
-        allowed = len(recent) < self.config.service.automatic_letters_per_sender_per_day
-        if allowed:
-            self._rates[address.casefold()] = [*recent, now.isoformat()]
-        else:
+            return None  # nobody to write to
+        limit = self.config.service.automatic_letters_per_sender_per_day
+        keys = (automatic_letter_key(address, london_date(now), n) for n in range(limit))
+        allowance = next((key for key in keys if not self.service.store.has_key(key)), None)
+        if allowance is None:
             log.warning("automatic letters to one sender are at the daily limit: not acknowledging")
-        return allowed
-
-    def _load_rates(self, now: datetime) -> dict[str, list[str]]:
-        """Who got automatic letters in the last day (read once per poll, written once after it)."""
-        since = (now - timedelta(days=1)).isoformat()
-        saved = self.service.store.get_cursor(RATE_CURSOR) or {}
-        recent = {address: [t for t in times if t > since] for address, times in saved.items()}
-        return {address: times for address, times in recent.items() if times}
+        return allowance
 
     def _automatic(
         self, raw: RawMail, mail: IncomingMail, machine: Automatic, key: str, now: datetime
     ) -> Outcome:
-        """Never answered. A bounce of our letter is recorded on its case; the rest is noted."""
-        if machine.kind is Kind.BOUNCE and (ref := self._bounced(raw, mail, key, now)):
+        """Never answered. A bounce of our letter or a read receipt for it is recorded on its case;
+        the rest is noted."""
+        if ref := self._reported(raw, mail, machine.kind, key, now):
             return Outcome(raw.uid, "automatic", ref, machine.kind.value)
         event = _record("MailIgnored", raw, now, kind=machine.kind.value, reason=machine.reason)
         summary = {"status": "automatic", "open": False, "kind": machine.kind.value}
@@ -204,21 +196,33 @@ class Intake:
         log.info("message %s is automatic (%s): recorded, not answered", raw.uid, machine.reason)
         return Outcome(raw.uid, "automatic", None, machine.kind.value)
 
-    def _bounced(self, raw: RawMail, mail: IncomingMail, key: str, now: datetime) -> str | None:
-        bounce = read_bounce(raw.data, mail)
-        for message_id in bounce.message_ids:
+    def _reported(self, raw: RawMail, mail: IncomingMail, kind: Kind, key: str, now: datetime) -> str | None:
+        """The case a report on one of our letters was recorded on, if it told anything new."""
+        if kind not in (Kind.BOUNCE, Kind.RECEIPT):
+            return None
+        report = read_report(raw.data, mail)
+        for message_id in report.message_ids:
             ref = self.service.store.stream_for_key(SENT + message_id)
             if ref is None:
                 continue
             case = self.service.load(ref)
             letter = next((x for x in case.letters.values() if x.message_id == message_id), None)
-            if letter is None or letter.failed:
+            command = self._news(kind, report, letter) if letter else None
+            if command is None:
                 return None
-            failed = RecordLetterFailed(
-                actor=system_actor(self.config), key=letter.key, reason=f"bounced: {bounce.diagnosis}"
-            )
-            self.service.execute(ref, failed, now, keys=[key])
+            self.service.execute(ref, command, now, keys=[key])
             return ref
+        return None
+
+    def _news(self, kind: Kind, report: Report, letter: Letter) -> Command | None:
+        """A bounce fails the letter; a receipt saying it was displayed marks it read; once each."""
+        actor = system_actor(self.config)
+        if letter.failed:
+            return None
+        if kind is Kind.BOUNCE:
+            return RecordLetterFailed(actor=actor, key=letter.key, reason=f"bounced: {report.diagnosis}")
+        if report.disposition == "displayed" and letter.read_at is None:
+            return RecordLetterRead(actor=actor, key=letter.key)
         return None
 
     def _quarantine(self, raw: RawMail, reason: str, now: datetime) -> Outcome:
@@ -239,6 +243,11 @@ class Intake:
             summary = {"ref": stream, "status": "quarantined", "open": False, "reason": reason}
             self.service.record(stream, event, to_plain(notice), key, summary, now)
         return Outcome(raw.uid, "quarantined", stream, reason)
+
+
+def automatic_letter_key(address: str, day: date, n: int) -> str:
+    """The key that counts the n-th automatic letter to `address` on `day` (the address hashed)."""
+    return f"automatic-letter:{_digest(address.casefold().encode())}:{day}:{n}"
 
 
 def _record(record_type: str, raw: RawMail, now: datetime, **fields: Any) -> dict[str, Any]:

@@ -1,10 +1,12 @@
-"""The effect runner: carries out what the store's outbox says is due, through two small ports.
+"""The effect runner: carries out what the store's outbox says is due, through small ports.
 
 Effects were written with the events that caused them, so nothing is lost across a crash or a
-restart: whatever is pending runs on the next pass. A letter's Message-ID derives from the
-effect's key, so a repeat after a crash is recognisable (the file outbox and mail programs drop
-it). A failure is recorded and retried with capped exponential backoff; it never blocks the
-effects behind it.
+restart: whatever is pending runs on the next pass. A failure is recorded and retried with capped
+exponential backoff; it never blocks the effects behind it.
+
+A letter goes exactly once as far as SMTP allows, and never silently twice: it is marked before
+it goes, recorded as sent the moment the server takes it, and one left in doubt by a crash is
+settled before any other letter goes (`bot.sending`).
 """
 
 from __future__ import annotations
@@ -17,20 +19,21 @@ from typing import Any, Protocol
 
 from bot.config import Config, Person
 from bot.directory import system_actor
+from bot.sending import Mark, Sending, Unsettled
 from bot.service import CaseService
-from bot.threads import SENT
 from bot.wording import notice
 from flows.codec import effect_from_plain
-from flows.commands import ReceiveMessage, RecordLetterFailed, RecordLetterSent
-from flows.effects import CarryMessage, Notify, RecipientKind, SendLetter
+from flows.commands import ReceiveMessage, RecordLetterFailed
+from flows.effects import CarryMessage, Notify, RecipientKind, SendLetter, SendLetterAgain
 from flows.model import Sender
-from mail.errors import LetterError, SendError
+from mail.errors import LetterError, SendError, SendInDoubt
 from mail.letters import build_message, message_id_for, render_letter
-from mail.ports import Mailer
+from mail.ports import Mailer, SentFolder
 from mail.tokens import ReplyToken, reply_address
 from store.records import EffectRecord
 
 log = logging.getLogger("jointly.runner")
+LETTERS = frozenset({SendLetter.__name__, SendLetterAgain.__name__})
 
 
 class Chat(Protocol):
@@ -54,20 +57,35 @@ def letter_context(config: Config, context: dict[str, Any]) -> dict[str, Any]:
 
 class EffectRunner:
     def __init__(
-        self, config: Config, service: CaseService, mailer: Mailer, chat: Chat, secret: bytes
+        self,
+        config: Config,
+        service: CaseService,
+        mailer: Mailer,
+        chat: Chat,
+        secret: bytes,
+        sent_folder: SentFolder | None = None,
     ) -> None:
         self.config = config
         self.secret = secret
         self.service = service
         self.mailer = mailer
         self.chat = chat
+        self.sending = Sending(config, service, sent_folder)
 
     async def run_due(self, now: datetime) -> int:
-        """Run every effect due at `now`; return how many succeeded."""
+        """Run every effect due at `now`; return how many succeeded. Letters wait while one is in
+        doubt and cannot be settled yet."""
         done = 0
+        letters = await self.sending.settle(now)
         for stream, record in self.service.store.due_effects(now):
+            if not letters and record.effect["type"] in LETTERS:
+                continue
             try:
                 await self._run(stream, record, now)
+            except Unsettled as error:
+                log.warning("%s: %s", stream, error, extra={"ref": stream})
+                self.sending.unsettled, letters = True, False
+                continue
             except Exception as error:  # each effect fails alone; it is retried later
                 self._failed(stream, record, error, now)
                 continue
@@ -77,37 +95,65 @@ class EffectRunner:
     async def _run(self, stream: str, record: EffectRecord, now: datetime) -> None:
         effect = effect_from_plain(record.effect)
         if isinstance(effect, SendLetter):
-            await self._send(stream, effect, now)
+            await self._send(stream, record, effect, now)
+        elif isinstance(effect, SendLetterAgain):
+            await self._send(stream, record, self._original(stream, effect.letter), now)
         elif isinstance(effect, Notify):
             await self._notify(effect, now)
             self.service.complete(stream, record.key, None, now)
         elif isinstance(effect, CarryMessage):
             self._carry(stream, effect, now)
 
-    async def _send(self, stream: str, effect: SendLetter, now: datetime) -> None:
-        """Send a letter. A letter that can never go (it cannot be built, or the server refused it
-        for good) is recorded as failed on its case, whose handlers are told and asked to act."""
+    async def _send(self, stream: str, record: EffectRecord, letter: SendLetter, now: datetime) -> None:
+        """Send `letter` for effect `record`, marked first and recorded as sent from the mailer's
+        `accepted`. A letter that can never go (it cannot be built, or the server refused it for
+        good) is recorded as failed on its case, whose handlers are told and asked to act."""
         try:
-            message = self.letter(effect, now)
-            await self.mailer.send(message)
+            await self._hand_over(stream, record, letter, self.letter(letter, now), now)
         except (LetterError, SendError) as error:
             if isinstance(error, SendError) and not error.permanent:
                 raise  # retried with backoff
-            failed = RecordLetterFailed(actor=system_actor(self.config), key=effect.key, reason=error.message)
-            self.service.complete(stream, effect.key, failed, now)
+            failed = RecordLetterFailed(actor=system_actor(self.config), key=letter.key, reason=error.message)
+            self.service.complete(stream, record.key, failed, now)
             log.error(
                 "%s letter %s cannot be sent: %s",
                 stream,
-                effect.template,
+                letter.template,
                 error.message,
                 extra={"ref": stream},
             )
             return
+        log.info("%s letter %s sent", stream, letter.template, extra={"ref": stream})
+
+    async def _hand_over(
+        self, stream: str, record: EffectRecord, letter: SendLetter, message: EmailMessage, now: datetime
+    ) -> None:
+        """Mark the letter, give it to the mailer, and record it as sent the moment the server takes
+        it. A failure after that, or a connection lost while the server was taking it, leaves the
+        letter in doubt (`Unsettled`)."""
         message_id = str(message["Message-ID"])
-        sent = RecordLetterSent(actor=system_actor(self.config), key=effect.key, message_id=message_id)
-        # the Message-ID is kept as a key, so replies and bounces find their case
-        self.service.complete(stream, effect.key, sent, now, keys=[SENT + message_id])
-        log.info("%s letter %s sent", stream, effect.template, extra={"ref": stream})
+        mark = Mark(stream, record.key, letter.key, record.attempts, message_id, now.isoformat())
+        self.sending.mark(mark)
+        taken = False
+
+        def accepted() -> None:
+            nonlocal taken
+            taken = True
+            self.sending.sent(mark, now)
+
+        try:
+            await self.mailer.send(message, accepted)
+        except Exception as error:
+            if taken or isinstance(error, SendInDoubt):
+                raise Unsettled(f"the {letter.template} letter may or may not have gone: {error}") from error
+            raise
+
+    def _original(self, stream: str, key: str) -> SendLetter:
+        """The letter a `SendLetterAgain` sends again, from its case's outbox."""
+        [record] = [r for r in self.service.store.load(stream).effects if r.key == key]
+        letter = effect_from_plain(record.effect)
+        assert isinstance(letter, SendLetter), key
+        return letter
 
     async def _notify(self, effect: Notify, now: datetime) -> None:
         """Handlers' notices go to the chat; named people get them in chat if they are there, by
@@ -143,7 +189,9 @@ class EffectRunner:
             from_name=outbox.from_name or self.config.home.name,
             to_address=person.email,
             to_name=person.name,
-            message_id=message_id_for(f"{effect.key}/{person.id}", self.config.service.reply_domain),
+            message_id=message_id_for(
+                f"{effect.key}/{person.id}", self.config.service.reply_domain, self.secret
+            ),
             sent_at=now,
             automatic=True,
         )
@@ -174,7 +222,7 @@ class EffectRunner:
             to_address=effect.to.address,
             to_name=effect.to.name,
             cc=effect.to.cc or None,
-            message_id=message_id_for(effect.key, self.config.service.reply_domain),
+            message_id=message_id_for(effect.key, self.config.service.reply_domain, self.secret),
             sent_at=now,
             automatic=effect.automatic,
             in_reply_to=effect.in_reply_to or None,

@@ -9,6 +9,9 @@ NOTICES = {
     "new_case": "New complaint {ref} received. It needs a handler: which organisations are involved?",
     "mail_quarantined": "A message to the complaints mailbox could not be read and was set aside "
     "as {ref} ({reason}). Please look at it in the mailbox's quarantine folder.",
+    "disk_refused": "The assistant cannot write to its data folder ({reason}). Until it can, it takes "
+    "in no mail (new mail waits in the mailbox) and sends nothing; it tries again by itself and "
+    "carries on as soon as it can write. Please ask whoever looks after the server.",
     "consent_withdrawn": "{ref}: the person withdrew consent for {organisations}: nothing more is "
     "sent to them, and the response cannot cover their part unless the person consents again. The "
     "person has been told, with how to contact them directly.",
@@ -49,6 +52,8 @@ NOTICES = {
     "the partial response is next.",
     "message_received": "{ref}: a new email from {who} is on the case{strand_note}.",
     "letter_failed": "{ref}: the {letter} letter could not be sent. The case shows what to do instead.",
+    "letter_in_doubt": "{ref}: the {letter} letter to {to} may or may not have gone at {at}, when "
+    "sending it was cut off. The case asks whether to resend it or record it as sent.",
     "learning_shared": "{ref}: what the organisations learned from this complaint, to share with your "
     "teams: {learning}",
     "impasse_resolved": "{ref}: the senior managers resolved the impasse; the outcome is in the case "

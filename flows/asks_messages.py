@@ -1,4 +1,5 @@
-"""What to ask about email that arrived on a case, and about a case that may belong to another.
+"""What to ask about email that arrived on a case, about a case that may belong to another, and
+about a letter of ours that may or may not have gone.
 
 An organisation that only uses email is acted for from its message's prompt: its response, its
 request for a new date, a new date set on it, or its answer to the proposed lead, each recorded
@@ -20,6 +21,7 @@ from flows.conversation import Choice, Field, FieldKind, Prompt
 from flows.drafting import after_partial_response
 from flows.model import Actor, Case, Message, Status, Strand
 from flows.rules import long_date
+from flows.rules_letters import doubt_words
 from flows.sentences import OrgName, answer_in, asked_date, named, one_org, reports_findings
 
 _PLANNED = (Status.PLANNING, Status.INVESTIGATING)
@@ -39,6 +41,24 @@ def related(case: Case, actor: Actor, today: date) -> list[Prompt]:
             tuple(choices),
         )
     ]
+
+
+def letters_in_doubt(case: Case, actor: Actor, today: date) -> list[Prompt]:
+    """Each letter that may or may not have gone (`flows.rules_letters`): resend it, or record it as sent."""
+    prompts = []
+    for letter in case.letters.values():
+        if letter.in_doubt is None:
+            continue
+        name, to, at = doubt_words(case, letter, letter.in_doubt)
+        again = Choice("Resend it", c.ResendLetter(actor=actor, key=letter.key))
+        went = Choice("Record it as sent", c.ConfirmLetterSent(actor=actor, key=letter.key))
+        question = (
+            f"The {name} letter to {to} may or may not have gone at {at}, when sending it was cut off: "
+            "resend it, or record it as sent?"
+        )
+        detail = "Whether the mail server took it cannot be known. If it did, resending sends a second copy."
+        prompts.append(Prompt(f"letter_in_doubt:{letter.key}", question, (again, went), detail))
+    return prompts
 
 
 def messages(case: Case, actor: Actor, today: date) -> list[Prompt]:

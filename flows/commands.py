@@ -431,6 +431,30 @@ class RecordLetterSent(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class RecordLetterInDoubt(Command):
+    """Reported by the effect runner: sending the letter began at `since` and nobody can tell
+    whether the mail server took it (the assistant stopped, or the connection was lost, meanwhile)."""
+
+    key: str
+    message_id: str
+    since: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResendLetter(Command):
+    """A handler's answer to a letter in doubt: send it again, as it was."""
+
+    key: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConfirmLetterSent(Command):
+    """A handler's answer to a letter in doubt: it went; record it as sent."""
+
+    key: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class ReceiveMessage(Command):
     """An email threaded onto this case by intake (reply, contributor answer, carried over)."""
 
@@ -496,3 +520,10 @@ class RecordLetterFailed(Command):
 
     key: str
     reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordLetterRead(Command):
+    """Reported by intake when a read receipt (RFC 8098) for a letter comes back."""
+
+    key: str

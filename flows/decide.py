@@ -28,6 +28,7 @@ from flows.rules_consent import CONSENT_RULES
 from flows.rules_impasse import IMPASSE_RULES
 from flows.rules_intake import INTAKE_RULES
 from flows.rules_joint import JOINT_RULES
+from flows.rules_letters import LETTER_RULES
 from flows.rules_meetings import MEETING_RULES
 from flows.rules_messages import MESSAGE_RULES
 from flows.rules_records import RECORD_RULES
@@ -54,6 +55,7 @@ RULES: dict[type[c.Command], Rule] = {
     **JOINT_RULES,
     **IMPASSE_RULES,
     **RECORD_RULES,
+    **LETTER_RULES,
 }
 
 

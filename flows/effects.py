@@ -48,6 +48,14 @@ class SendLetter(Effect):
 
 
 @dataclass(frozen=True, kw_only=True)
+class SendLetterAgain(Effect):
+    """Send the letter of `SendLetter` effect `letter` again, as it was (the same Message-ID)."""
+
+    letter: str
+    template: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class CarryMessage(Effect):
     """Give another case a message (when a handler merges this case into it)."""
 

@@ -409,6 +409,22 @@ class LetterSent(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class LetterInDoubt(Event):
+    """Sending began at `since`, and whether the mail server took the letter is not known."""
+
+    key: str
+    message_id: str
+    since: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class LetterRequeued(Event):
+    """A handler had a letter in doubt sent again."""
+
+    key: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class MessageReceived(Event):
     message_id: str
     sender: Sender
@@ -437,6 +453,13 @@ class LetterFailed(Event):
 
     key: str
     reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class LetterRead(Event):
+    """The recipient's mail program reported the letter displayed (a read receipt)."""
+
+    key: str
 
 
 @dataclass(frozen=True, kw_only=True)

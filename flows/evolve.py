@@ -239,15 +239,32 @@ def _letter_queued(case: Case, e: ev.LetterQueued) -> Case:
 
 
 def _letter_sent(case: Case, e: ev.LetterSent) -> Case:
-    letter = replace(case.letters[e.key], sent_at=e.at, message_id=e.message_id)
+    """A letter a handler records as sent after it was in doubt went when sending it began."""
+    was = case.letters[e.key]
+    letter = replace(was, sent_at=was.in_doubt or e.at, message_id=e.message_id, in_doubt=None)
     case = replace(case, letters=_with(case.letters, e.key, letter))
     if letter.template in ("acknowledgement", "written_record") and not case.acknowledged_at:
-        case = replace(case, acknowledged_at=e.at)
+        case = replace(case, acknowledged_at=letter.sent_at)
     return case
+
+
+def _letter_in_doubt(case: Case, e: ev.LetterInDoubt) -> Case:
+    letter = replace(case.letters[e.key], in_doubt=e.since, message_id=e.message_id)
+    return replace(case, letters=_with(case.letters, e.key, letter))
+
+
+def _letter_requeued(case: Case, e: ev.LetterRequeued) -> Case:
+    letter = replace(case.letters[e.key], in_doubt=None)
+    return replace(case, letters=_with(case.letters, e.key, letter))
 
 
 def _letter_failed(case: Case, e: ev.LetterFailed) -> Case:
     letter = replace(case.letters[e.key], failed=e.reason)
+    return replace(case, letters=_with(case.letters, e.key, letter))
+
+
+def _letter_read(case: Case, e: ev.LetterRead) -> Case:
+    letter = replace(case.letters[e.key], read_at=e.at)
     return replace(case, letters=_with(case.letters, e.key, letter))
 
 
@@ -356,7 +373,10 @@ _APPLY: dict[type, Callable[[Case, Any], Case]] = {
     ev.CaseClosed: lambda c, e: replace(c, closed_at=e.at, closure=e.reason, outcome=e.outcome),
     ev.LetterQueued: _letter_queued,
     ev.LetterSent: _letter_sent,
+    ev.LetterInDoubt: _letter_in_doubt,
+    ev.LetterRequeued: _letter_requeued,
     ev.LetterFailed: _letter_failed,
+    ev.LetterRead: _letter_read,
     ev.MessageReceived: _message,
     ev.MessageRead: _message_read,
     ev.RelatedDismissed: lambda c, e: replace(c, related=()),

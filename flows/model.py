@@ -377,6 +377,8 @@ class Letter:
     sent_at: datetime | None = None
     message_id: str = ""
     failed: str = ""  # why it can never be sent, when that is so
+    in_doubt: datetime | None = None  # sending began then, and nobody knows whether it went
+    read_at: datetime | None = None  # when a read receipt for it came back
 
 
 @dataclass(frozen=True)

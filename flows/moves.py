@@ -106,6 +106,10 @@ ALLOWED: dict[type[c.Command], frozenset[Status]] = {
     c.WithdrawComplaint: OPEN_STATUSES,
     c.RecordLetterSent: frozenset(Status),
     c.RecordLetterFailed: frozenset(Status),
+    c.RecordLetterInDoubt: frozenset(Status),  # a letter in doubt is settled whatever the case's state
+    c.ResendLetter: frozenset(Status),
+    c.ConfirmLetterSent: frozenset(Status),
+    c.RecordLetterRead: frozenset(Status),
     c.ReceiveMessage: frozenset(Status),
     c.MarkMessageRead: frozenset(Status),
     c.RecordContributionByEmail: frozenset({S.INVESTIGATING, S.RESPONDED}),  # late, as by chat

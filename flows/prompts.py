@@ -31,6 +31,7 @@ OrgAsk = Callable[[Case, Actor, str, date], list[Prompt]]
 
 COORDINATOR_ASKS: tuple[Ask, ...] = (
     r.overdue,
+    m.letters_in_doubt,
     m.related,
     m.messages,
     i.acknowledge,
@@ -66,13 +67,16 @@ ORG_ASKS: tuple[OrgAsk, ...] = (
 
 
 def next_prompts(case: Case, actor: Actor, now: datetime) -> list[Prompt]:
-    """The questions waiting for `actor` on `case` at `now`, most urgent first."""
-    if case.version == 0 or case.status is Status.CLOSED:
+    """The questions waiting for `actor` on `case` at `now`, most urgent first. A closed case asks
+    only about a letter that may or may not have gone."""
+    if case.version == 0:
         return []
     today = london_date(now)
+    closed = case.status is Status.CLOSED
     if _coordinates(case, actor):
-        return [prompt for ask in COORDINATOR_ASKS for prompt in ask(case, actor, today)]
-    if actor.org_id in case.involved and actor.roles & ORG_ROLES:
+        asks = (m.letters_in_doubt,) if closed else COORDINATOR_ASKS
+        return [prompt for ask in asks for prompt in ask(case, actor, today)]
+    if not closed and actor.org_id in case.involved and actor.roles & ORG_ROLES:
         return [prompt for ask in ORG_ASKS for prompt in ask(case, actor, actor.org_id, today)]
     return []
 

@@ -257,7 +257,9 @@ def record_acknowledgement(case: Case, cmd: c.RecordAcknowledgement, now: dateti
     return Out(case, cmd.actor.id, now).event(ev.Acknowledged, method=cmd.method, on=cmd.on)
 
 
-def letter_sent(case: Case, cmd: c.RecordLetterSent | c.RecordLetterFailed, now: datetime) -> Out:
+def letter_sent(
+    case: Case, cmd: c.RecordLetterSent | c.RecordLetterFailed | c.RecordLetterRead, now: datetime
+) -> Out:
     if Role.SYSTEM not in cmd.actor.roles:
         raise Forbidden("only the assistant records what became of a letter", actor=cmd.actor.id)
     if cmd.key not in case.letters:
@@ -266,6 +268,8 @@ def letter_sent(case: Case, cmd: c.RecordLetterSent | c.RecordLetterFailed, now:
     if isinstance(cmd, c.RecordLetterFailed):
         out.event(ev.LetterFailed, key=cmd.key, reason=cmd.reason)
         return out.notify("letter_failed", letter=case.letters[cmd.key].template.replace("_", " "))
+    if isinstance(cmd, c.RecordLetterRead):
+        return out.event(ev.LetterRead, key=cmd.key)
     return out.event(ev.LetterSent, key=cmd.key, message_id=cmd.message_id)
 
 
@@ -290,4 +294,5 @@ INTAKE_RULES: dict[type[c.Command], Rule] = {
     c.RecordAcknowledgement: record_acknowledgement,
     c.RecordLetterSent: letter_sent,
     c.RecordLetterFailed: letter_sent,
+    c.RecordLetterRead: letter_sent,
 }

@@ -12,6 +12,7 @@ text, so logs say what was being handled without parsing the message::
      |    +-- UnknownTemplateError     no such letter template (template=...)
      |    +-- LetterContextError       the context lacks a value the template needs
      +-- SendError              the mail server did not take a letter (permanent=True for 5xx)
+     |    +-- SendInDoubt       the connection dropped while the server took it: it may have gone
      +-- OutboxError            a message cannot be written out (e.g. it has no Message-ID)
 """
 
@@ -65,6 +66,14 @@ class SendError(MailError):
     def __init__(self, message: str, *, permanent: bool, **context: object) -> None:
         super().__init__(message, **context)
         self.permanent = permanent
+
+
+class SendInDoubt(SendError):
+    """The connection was lost, or timed out, once the letter itself was being handed over: the
+    server may have taken it, so sending it again could double it."""
+
+    def __init__(self, message: str, **context: object) -> None:
+        super().__init__(message, permanent=False, **context)
 
 
 class OutboxError(MailError):

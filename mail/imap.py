@@ -30,6 +30,9 @@ Why it works the way it does:
   sleep). A command the server refuses keeps the connection.
 - **Blocking, one connection, one lock.** Called through `asyncio.to_thread`; `wait` and `pending`
   from two threads take turns.
+- **The sent folder** (`sent_folder`, where a server such as Exchange Online keeps a copy of what
+  was submitted by SMTP) is only searched, by Message-ID, for a letter whose sending was cut off
+  (`holds`, the `mail.ports.SentFolder` port); the mailbox folder is selected again afterwards.
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from imap_tools import BaseMailBox, MailBox, MailBoxStartTls, UnexpectedCommandStatusError
+from imap_tools import AND, BaseMailBox, H, MailBox, MailBoxStartTls, UnexpectedCommandStatusError
 from imap_tools.utils import encode_folder
 
 from mail.errors import MailboxError
@@ -153,6 +156,14 @@ class ImapInbox:
         self._sleep(min(timeout, self.settings.poll_seconds))
         return True
 
+    def holds(self, message_id: str) -> bool:
+        """Is a message with this Message-ID in the sent folder (which must be configured)?"""
+        folder = self.settings.sent_folder
+        if not folder:
+            raise MailboxError("no mailbox.sent_folder is configured to look in")
+        with self._lock:
+            return self._call(f"search {folder}", partial(self._holds, folder=folder, message_id=message_id))
+
     def close(self) -> None:
         with self._lock:
             self._drop(failed=False)
@@ -185,6 +196,13 @@ class ImapInbox:
             elif uid in bodies:  # otherwise expunged by someone meanwhile
                 found.append(RawMail(str(uid), bodies[uid], received_at))
         return found
+
+    def _holds(self, box: BaseMailBox, folder: str, message_id: str) -> bool:
+        box.folder.set(folder, readonly=True)
+        try:
+            return bool(box.uids(AND(header=H("Message-ID", message_id))))
+        finally:
+            self._select(box)  # IDLE and the next listing are about the mailbox folder
 
     def _select(self, box: BaseMailBox) -> int:
         box.folder.set(self.settings.folder)

@@ -2,8 +2,9 @@
 
 Local mode must show exactly what would have been emailed, without an account anywhere. The effect
 runner may repeat a send after a crash, so a letter whose Message-ID is already in the folder is
-not written again: a repeated effect never doubles a letter. `send` is the whole port; the SMTP
-mailer that replaces this class outside local mode has the same signature.
+not written again: a repeated effect never doubles a letter. The folder is also its own sent
+folder (`holds`): a letter cut off by a crash is never in doubt here, since the file is written
+whole or not at all and can be looked for. `send` is the `Mailer` port, as the SMTP mailer's.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
@@ -33,19 +35,26 @@ class FileOutbox:
         make_private_dirs(self.path)
         self._lock = asyncio.Lock()
 
-    async def send(self, message: EmailMessage) -> None:
-        """Write the message out, unless a message with its Message-ID is already there."""
+    async def send(self, message: EmailMessage, accepted: Callable[[], None] | None = None) -> None:
+        """Write the message out, unless a message with its Message-ID is already there; either way
+        it is then `accepted`."""
         message_id = str(message.get("Message-ID") or "").strip()
         if not message_id:
             raise OutboxError("the message has no Message-ID", subject=str(message["Subject"]))
         data = message.as_bytes()
         async with self._lock:  # one check-then-write at a time for this folder
             await asyncio.to_thread(self._write_once, message_id, _timestamp(message), data)
+        if accepted is not None:
+            accepted()
+
+    def holds(self, message_id: str) -> bool:
+        """Was a message with this Message-ID written here? (`mail.ports.SentFolder`)"""
+        return any(self.path.glob(f"*-{_safe_id(message_id)[1]}.eml"))
 
     def _write_once(self, message_id: str, timestamp: str, data: bytes) -> None:
-        slug, digest = _safe_id(message_id)
-        if any(self.path.glob(f"*-{digest}.eml")):
+        if self.holds(message_id):
             return
+        slug, digest = _safe_id(message_id)
         name = f"{timestamp}-{slug}-{digest}.eml" if slug else f"{timestamp}-{digest}.eml"
         atomic_write(self.path / name, data)
 

@@ -1,11 +1,12 @@
-"""The two seams between intake/sending and the rest of the application, as Protocols.
+"""The seams between intake/sending and the rest of the application, as Protocols.
 
-Local mode uses `MaildirInbox` and `FileOutbox`; a later issue adds an IMAP reader and an SMTP
-mailer. The application depends on these shapes only, so the adapters swap without it noticing.
+Local mode uses `MaildirInbox` and `FileOutbox`; otherwise `ImapInbox` and `SmtpMailer`. The
+application depends on these shapes only, so the adapters swap without it noticing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from email.message import EmailMessage
 from typing import Protocol
 
@@ -13,9 +14,18 @@ from mail.maildir import RawMail
 
 
 class Mailer(Protocol):
-    """Sends one message. Sending the same Message-ID again must not double the letter."""
+    """Sends one message. `accepted` is called as soon as the server has taken it (an SMTP reply to
+    DATA), before the session ends, so the caller can record it first. Sending the same
+    Message-ID again may double the letter (SMTP cannot tell; the file outbox can and does not)."""
 
-    async def send(self, message: EmailMessage) -> None: ...
+    async def send(self, message: EmailMessage, accepted: Callable[[], None] | None = None) -> None: ...
+
+
+class SentFolder(Protocol):
+    """Where a copy of what was sent can be looked up by Message-ID (a mailbox's sent folder, the
+    file outbox). Blocking: call it through `asyncio.to_thread`."""
+
+    def holds(self, message_id: str) -> bool: ...
 
 
 class Inbox(Protocol):

@@ -21,15 +21,18 @@ Every failure is a `SendError`; ``permanent`` tells the runner whether retrying 
   refused, timeouts, a refused greeting, STARTTLS required but not offered, a failed TLS handshake
   (e.g. an untrusted certificate), AUTH not offered, and a refused login (535). Those after the
   timeouts are logged at ERROR here: retrying alone will never cure them, so someone must be told.
-- A disconnect or timeout while sending: temporary.
+- A disconnect or timeout while sending: temporary, until the letter itself is being handed over
+  (DATA). From then on the server may have taken it without our hearing its answer, so it is a
+  `SendInDoubt`: sending it again could double it.
 
 The error's context has host, port, the stage, and the server's reply code and text; never the
 body or the subject, which hold personal details.
 
-Idempotence across crashes is the caller's: the runner derives the Message-ID from the effect's
-key (`mail.letters.message_id_for`), so a letter sent again after a crash, or after the connection
-dropped once the server had taken it, carries the same Message-ID and the recipient's mail program
-treats it as a repeat. This class never makes up or changes a Message-ID.
+Exactly once is the caller's to record: `accepted` is called the moment the server answers DATA
+with success, before QUIT or anything else, so the runner records the letter as sent while the
+session is still open (`bot.sending`). An error raised by `accepted` ends the session and reaches
+the caller as it is. The Message-ID derives from the effect's key (`mail.letters.message_id_for`),
+so a letter sent again carries the same one; this class never makes up or changes a Message-ID.
 
 Before connecting, the message is serialised as it will go on the wire and read back: if the server
 would see a header the message does not have (a line break smuggled into a display name or a
@@ -43,16 +46,17 @@ import asyncio
 import contextlib
 import logging
 import ssl
+from collections.abc import Callable
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import getaddresses
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import aiosmtplib
 from aiosmtplib.email import flatten_message
 
-from mail.errors import SendError
+from mail.errors import SendError, SendInDoubt
 
 if TYPE_CHECKING:  # the settings' shape only: mail never imports the application at run time
     from bot.config import SmtpOutbox
@@ -87,7 +91,7 @@ class SmtpMailer:
         self._password = password or ""
         self._tls_context = tls_context
 
-    async def send(self, message: EmailMessage) -> None:
+    async def send(self, message: EmailMessage, accepted: Callable[[], None] | None = None) -> None:
         message_id = str(message.get("Message-ID", ""))
         recipients = _recipients(message, message_id)
         data = _checked_bytes(message, message_id)
@@ -97,7 +101,9 @@ class SmtpMailer:
             try:
                 refused, _ = await smtp.sendmail(self.settings.from_address, recipients, data)
             except (aiosmtplib.SMTPException, OSError, ValueError) as error:
-                raise self._sending_error(error, message_id) from error
+                raise self._sending_error(error, message_id, smtp.data_began) from error
+            if accepted is not None:
+                accepted()
         except Exception:
             await _close(smtp)
             raise
@@ -109,10 +115,10 @@ class SmtpMailer:
             codes = sorted({response.code for response in refused.values()})
             log.warning("letter %s was refused for %d of its recipients %s", message_id, len(refused), codes)
 
-    def _client(self) -> aiosmtplib.SMTP:
+    def _client(self) -> _Client:
         settings = self.settings
         secure = settings.security != "none"
-        return aiosmtplib.SMTP(
+        return _Client(
             hostname=settings.host,
             port=settings.port,
             timeout=self.timeout,
@@ -121,7 +127,7 @@ class SmtpMailer:
             tls_context=self._tls_context if secure else None,
         )
 
-    async def _open(self, smtp: aiosmtplib.SMTP) -> None:
+    async def _open(self, smtp: _Client) -> None:
         """Connect, upgrade with STARTTLS when configured, and log in; or raise a SendError."""
         stage = "connect"
         try:
@@ -162,8 +168,9 @@ class SmtpMailer:
         log.error("cannot send mail: %s", failure)  # retrying alone will not cure these: say so loudly
         return failure
 
-    def _sending_error(self, error: BaseException, message_id: str) -> SendError:
-        """The letter was offered: a 5xx reply is about the letter itself, so permanent."""
+    def _sending_error(self, error: BaseException, message_id: str, data_began: bool) -> SendError:
+        """The letter was offered: a 5xx reply is about the letter itself, so permanent; no reply at
+        all once the letter itself was going leaves it in doubt."""
         if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
             codes = [refusal.code for refusal in error.recipients]
             return self._error(
@@ -185,6 +192,12 @@ class SmtpMailer:
         if isinstance(error, aiosmtplib.SMTPNotSupported | ValueError):  # e.g. a non-ASCII address
             text = "the mail server cannot take this letter"
             return self._error(text, permanent=True, reason=str(error), message_id=message_id)
+        if data_began:
+            text = "the connection to the mail server was lost while it was taking the letter"
+            where = {"host": self.settings.host, "port": self.settings.port, "stage": "send"}
+            return SendInDoubt(
+                text, **where, reason=str(error) or type(error).__name__, message_id=message_id
+            )
         if isinstance(error, TimeoutError):
             return self._error(_TIMED_OUT, message_id=message_id)
         text = "the connection to the mail server was lost"
@@ -197,6 +210,17 @@ class SmtpMailer:
         return SendError(
             text, permanent=permanent, host=settings.host, port=settings.port, stage=stage, **context
         )
+
+
+class _Client(aiosmtplib.SMTP):
+    """Notes when the letter itself began to go (DATA): a connection lost after that leaves it in
+    doubt, since the server may have taken it."""
+
+    data_began = False
+
+    async def data(self, *args: Any, **kwargs: Any) -> aiosmtplib.SMTPResponse:
+        self.data_began = True
+        return await super().data(*args, **kwargs)
 
 
 def _recipients(message: EmailMessage, message_id: str) -> list[str]:

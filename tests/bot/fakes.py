@@ -6,7 +6,7 @@ records what it was asked to do, and can be told to fail first.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
@@ -25,12 +25,14 @@ class RecordingMailer:
     attempts: int = 0
     sent: list[EmailMessage] = field(default_factory=list)
 
-    async def send(self, message: EmailMessage) -> None:
+    async def send(self, message: EmailMessage, accepted: Callable[[], None] | None = None) -> None:
         self.attempts += 1
         if self.failures > 0:
             self.failures -= 1
             raise MailServerDown("connection refused")
         self.sent.append(message)
+        if accepted is not None:
+            accepted()
 
 
 @dataclass(frozen=True)

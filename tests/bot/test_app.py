@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.app import Assistant
 from bot.config import Chat as ChatSettings
-from bot.config import Config, ImapMailbox, SmtpOutbox
+from bot.config import Config, FilesOutbox, ImapMailbox, MaildirMailbox, SmtpOutbox, local_config
 from bot.config import Slack as SlackSettings
 from bot.service import CaseService
 from bot.slack.threads import SlackChat
@@ -19,7 +19,8 @@ from mail.imap import ImapInbox
 from mail.maildir import MaildirInbox
 from mail.smtp import SmtpMailer
 from store.store import Store
-from tests.bot.support import NOW, RECEIVED, Clock, complaint, files
+from tests.bot.support import NOW, RECEIVED, Clock, complaint, deliver_samples, files
+from tests.disk import fill, small_disk
 
 QUESTION = "Which organisations does this complaint involve?"
 
@@ -136,3 +137,45 @@ def test_imap_and_smtp_settings_build_the_real_mailbox_and_mailer(config: Config
 
     assert isinstance(assistant.inbox, ImapInbox) and isinstance(assistant.runner.mailer, SmtpMailer)
     assert assistant.deliver_examples() == 0  # never samples into a real mailbox
+
+
+def data_on(disk: Path, elsewhere: Path) -> Config:
+    """The data folder (store, attachments) on `disk`; the mailbox and the letters elsewhere."""
+    config = local_config(disk / "var")
+    assert isinstance(config.mailbox, MaildirMailbox) and isinstance(config.outbox, FilesOutbox)
+    mailbox = config.mailbox.model_copy(update={"path": elsewhere / "inbox"})
+    outbox = config.outbox.model_copy(update={"path": elsewhere / "outbox"})
+    return config.model_copy(update={"mailbox": mailbox, "outbox": outbox})
+
+
+async def test_on_a_full_disk_mail_waits_the_handlers_are_told_once_and_it_resumes_by_itself(
+    tmp_path: Path,
+) -> None:
+    with small_disk(tmp_path / "disk") as disk:
+        config = data_on(disk, tmp_path)
+        inbox = MaildirInbox(tmp_path / "inbox")
+        deliver_samples(inbox)
+        out, clock = io.StringIO(), Clock(NOW)
+        with Store.open(config.store_dir) as store:
+            assistant = Assistant(config, store, out, clock=clock)
+            filler = fill(disk)
+
+            await assistant.cycle()
+            assert len(inbox.pending()) == 3 and files(tmp_path / "outbox") == []
+            assert assistant.outage is not None and assistant.outage.retry_at == NOW + timedelta(seconds=30)
+            clock.now = NOW + timedelta(seconds=29)
+            await assistant.cycle()  # too soon: not even tried
+            clock.now = NOW + timedelta(seconds=30)
+            await assistant.cycle()  # tried again: still full, so twice as long to wait
+            assert assistant.outage is not None and assistant.outage.attempts == 2
+            assert assistant.outage.retry_at == clock.now + timedelta(seconds=60)
+
+            filler.unlink()
+            clock.now += timedelta(seconds=60)
+            await assistant.cycle()
+
+            assert assistant.outage is None and inbox.pending() == []
+            assert len(case_refs(store)) == 3 and len(files(tmp_path / "outbox")) == 3
+        told = [line for line in out.getvalue().splitlines() if "cannot write to its data folder" in line]
+        assert len(told) == 1 and "[chat (to asha-patel, tom-reed)]" in told[0]  # the handlers
+        assert "No space left on device" in told[0]

@@ -13,11 +13,13 @@ from bot.config import (
     Config,
     ImapMailbox,
     SmtpOutbox,
+    config_warnings,
     load_config,
     local_config,
     missing_secrets,
 )
 from bot.config_errors import ConfigError
+from tests.servers.smtp import TestCert
 
 EXAMPLE = Path(__file__).parents[2] / "config.example.toml"
 
@@ -293,6 +295,31 @@ def test_imap_needs_host_and_username(tmp_path: Path) -> None:
     assert problems(tmp_path, text) == {"mailbox.host": "required", "mailbox.username": "required"}
 
 
+@pytest.mark.parametrize("section", ["mailbox", "outbox"])
+def test_a_ca_file_must_be_readable_and_hold_certificates(
+    tmp_path: Path, smtp_cert: TestCert, section: str
+) -> None:
+    after = {"mailbox": 'password_env = "IMAP_PASSWORD"\n', "outbox": 'password_env = "SMTP_PASSWORD"\n'}
+
+    def with_ca(path: Path) -> str:
+        return edit(after[section], after[section] + f'ca_file = "{path}"\n')
+
+    junk = tmp_path / "junk.pem"
+    junk.write_text("not a certificate\n")
+    missing = tmp_path / "missing.pem"
+
+    assert getattr(load(tmp_path, with_ca(smtp_cert.cert)), section).ca_file == smtp_cert.cert
+    assert problems(tmp_path, with_ca(missing)) == {
+        f"{section}.ca_file": f"cannot be read: {missing}: No such file or directory"
+    }
+    assert problems(tmp_path, with_ca(junk)) == {
+        f"{section}.ca_file": f"holds no certificate in PEM form: {junk}"
+    }
+    assert problems(tmp_path, with_ca(tmp_path)) == {
+        f"{section}.ca_file": f"cannot be read: {tmp_path}: Is a directory"
+    }
+
+
 def test_an_unknown_kind_is_named(tmp_path: Path) -> None:
     found = problems(tmp_path, edit('kind = "imap"', 'kind = "pop3"'))
 
@@ -405,3 +432,23 @@ def test_people_are_found_by_email_and_slack_id(tmp_path: Path) -> None:
     assert config.person_by_slack("") is None
     with pytest.raises(KeyError):
         config.organisation("nowhere")
+
+
+# --- sender authentication ----------------------------------------------------------------------
+
+
+def test_trusted_mail_servers_are_named_by_authserv_id_and_unset_gives_a_warning(tmp_path: Path) -> None:
+    unset = load(tmp_path, MINIMAL)
+    assert unset.mailbox.trusted_authserv_ids == ()
+    [warning] = config_warnings(unset)
+    assert warning.startswith("mailbox.trusted_authserv_ids is not set")
+
+    trusted = 'password_env = "IMAP_PASSWORD"\ntrusted_authserv_ids = ["mx.trust.example", ""]'
+    config = load(tmp_path, edit('password_env = "IMAP_PASSWORD"', trusted))
+    assert config.mailbox.trusted_authserv_ids == ("mx.trust.example", "")
+    assert config_warnings(config) == []
+    assert config_warnings(load_config(EXAMPLE)) == []
+
+    pasted = 'password_env = "IMAP_PASSWORD"\ntrusted_authserv_ids = ["mx.trust.example; spf=pass"]'
+    [(key, message)] = problems(tmp_path, edit('password_env = "IMAP_PASSWORD"', pasted)).items()
+    assert key.startswith("mailbox.trusted_authserv_ids") and "an authserv-id" in message

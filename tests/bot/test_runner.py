@@ -68,7 +68,7 @@ async def test_due_letters_are_written_as_eml_and_recorded_as_sent(
     for ref in refs:
         case = service.load(ref)
         [letter] = case.letters.values()
-        expected = message_id_for(letter.key, config.service.reply_domain)
+        expected = message_id_for(letter.key, config.service.reply_domain, SECRET)
         assert (letter.message_id, letter.sent_at, case.acknowledged_at) == (expected, NOW, NOW)
         assert store.load(ref).events[-1]["type"] == "LetterSent"
         assert store.load(ref).summary["acknowledged_at"] == NOW.isoformat()

@@ -123,7 +123,7 @@ class Office:
 
     def letter_text(self, ref: str, template: str) -> str:
         [letter] = [x for x in self.service.load(ref).letters.values() if x.template == template]
-        assert letter.message_id == message_id_for(letter.key, self.config.service.reply_domain)
+        assert letter.message_id == message_id_for(letter.key, self.config.service.reply_domain, SECRET)
         [message] = [m for m in map(read_eml, files(self.outbox_dir)) if m["Message-ID"] == letter.message_id]
         return plain_text(message)
 

@@ -108,6 +108,7 @@ def odds_and_ends() -> Run:
     run = received()
     key = next(iter(run.case.letters))
     run.do(c.RecordLetterSent(actor=SYSTEM, key=key, message_id="<out@jointly>"))
+    run.do(c.RecordLetterRead(actor=SYSTEM, key=key))
     run.do(c.RecordAcknowledgement(actor=H, method=ConsentMethod.EMAIL, on=TODAY))
     run.do(c.DecideOutOfTime(actor=H, accept=True, reasons="Good reason"))
     run.do(c.IdentifyOrganisations(actor=H, orgs=(TRUST, COUNCIL, ICB)))
@@ -193,6 +194,18 @@ def messages() -> Run:
     return run
 
 
+def letter_in_doubt() -> Run:
+    """The acknowledgement cut off while it went, sent again, cut off again, then recorded as sent."""
+    run = received()
+    [key] = run.case.letters
+    doubt = c.RecordLetterInDoubt(actor=SYSTEM, key=key, message_id="<ack@jointly.example>", since=NOW)
+    run.do(doubt)
+    run.do(c.ResendLetter(actor=H, key=key))
+    run.do(doubt)
+    run.do(c.ConfirmLetterSent(actor=H, key=key))
+    return run
+
+
 def meeting_and_question() -> Run:
     run = investigating()
     run.do(c.RecordSharedUnderstanding(actor=H, understanding="A late discharge", outcomes="An apology"))
@@ -214,6 +227,7 @@ SCENARIOS = [
     oral,
     passed_on,
     messages,
+    letter_in_doubt,
     meeting_and_question,
     reminded,
 ]

@@ -45,7 +45,8 @@ def test_every_command_but_receipt_has_its_allowed_statuses_and_a_rule() -> None
 def test_a_closed_case_only_records_what_became_of_letters_mail_and_the_record_kept() -> None:
     after_closing = {cls for cls, statuses in ALLOWED.items() if Status.CLOSED in statuses}
     assert after_closing == {
-        c.RecordLetterSent, c.RecordLetterFailed, c.ReceiveMessage, c.MarkMessageRead,
+        c.RecordLetterSent, c.RecordLetterFailed, c.RecordLetterRead, c.ReceiveMessage, c.MarkMessageRead,
+        c.RecordLetterInDoubt, c.ResendLetter, c.ConfirmLetterSent,  # a letter in doubt is settled
         c.CodeCase, c.RecordOmbudsmanReferral,  # the coding corrected, an Ombudsman referral later
         c.DestroyRecord,  # at retention review
     }  # fmt: skip

@@ -14,6 +14,7 @@ from mail.errors import MailError, OutboxError
 from mail.letters import build_message, message_id_for, render_letter
 from mail.outbox import FileOutbox
 from mail.parse import parse_message
+from tests.bot.support import SECRET
 from tests.mail.contexts import context_for
 
 SENT = datetime(2026, 11, 24, 10, 15, 30, tzinfo=UTC)
@@ -26,7 +27,7 @@ def letter_message(key: str = "effect-1", template: str = "acknowledgement") -> 
         from_name="Northshire Hospitals NHS Foundation Trust",
         to_address="margaret.ellison@example.org",
         to_name="Margaret Ellison",
-        message_id=message_id_for(key, "northshire-trust.example"),
+        message_id=message_id_for(key, "northshire-trust.example", SECRET),
         sent_at=SENT,
         automatic=True,
     )
@@ -37,7 +38,7 @@ async def test_send_writes_an_eml_that_parses_back(tmp_path: Path) -> None:
     message = letter_message()
     await outbox.send(message)
     (written,) = (tmp_path / "outbox").iterdir()
-    local = message_id_for("effect-1", "northshire-trust.example").strip("<>").split("@")[0]
+    local = message_id_for("effect-1", "northshire-trust.example", SECRET).strip("<>").split("@")[0]
     assert re.fullmatch(rf"20261124T101530Z-{local[:24]}-[0-9a-f]{{16}}\.eml", written.name)
     mail = parse_message(written.read_bytes())
     assert mail.message_id == message["Message-ID"]

@@ -58,7 +58,7 @@ def letter() -> EmailMessage:
         from_name="Northshire Hospitals Complaints Team",
         to_address=TO,
         to_name="Margaret Ellison",
-        message_id=message_id_for("JC-1:acknowledgement", "jointly.invalid"),
+        message_id=message_id_for("JC-1:acknowledgement", "jointly.invalid", SECRET),
         sent_at=NOW,
         automatic=True,
         in_reply_to=COMPLAINT_ID,
@@ -99,7 +99,7 @@ async def test_a_letter_arrives_whole(
     assert (
         message["Message-ID"]
         == sent["Message-ID"]
-        == message_id_for("JC-1:acknowledgement", "jointly.invalid")
+        == message_id_for("JC-1:acknowledgement", "jointly.invalid", SECRET)
     )
     assert message["In-Reply-To"] == message["References"] == COMPLAINT_ID
     assert message["Auto-Submitted"] == "auto-replied"

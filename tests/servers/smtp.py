@@ -16,12 +16,16 @@ conftest, or import them):
 An `SmtpServer` records each message as a `Received` (envelope, raw bytes, login, TLS or not); the
 server thread writes and the test reads, so every access goes through a lock. It can refuse every
 recipient with a chosen reply (`refuse_recipients(550)`, `refuse_recipients(None)` to accept
-again), and be stopped and started again on the same port. aiosmtpd's `Controller` cannot bind
-port 0, so a free port is picked first and the start retried if another process took it meanwhile.
+again), take a letter and then drop the connection without answering (`hang_up(True)`: the client
+cannot know the letter arrived), wait before answering DATA (`answer_after(seconds)`), count the
+sessions ended with QUIT (`quits`), and be stopped and started again on the same port. aiosmtpd's
+`Controller` cannot bind port 0, so a free port is picked first and the start retried if another
+process took it meanwhile.
 """
 
 from __future__ import annotations
 
+import asyncio
 import email
 import socket
 import ssl
@@ -84,6 +88,9 @@ class Recorder:
         self._lock = threading.Lock()
         self._received: list[Received] = []
         self._refusal: str | None = None
+        self.hang_up = False  # after taking a letter, close the connection instead of answering
+        self.quits = 0  # sessions ended politely
+        self.delay = 0.0  # seconds to wait, the letter taken, before answering DATA
 
     @property
     def received(self) -> list[Received]:
@@ -105,6 +112,11 @@ class Recorder:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
+    async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        with self._lock:
+            self.quits += 1
+        return "221 Bye"
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         received = Received(
             mail_from=envelope.mail_from,
@@ -115,6 +127,9 @@ class Recorder:
         )
         with self._lock:
             self._received.append(received)
+        await asyncio.sleep(self.delay)
+        if self.hang_up:
+            server.transport.close()
         return "250 2.0.0 Message accepted for delivery"
 
 
@@ -158,6 +173,16 @@ class SmtpServer:
 
     def refuse_recipients(self, code: int | None, text: str | None = None) -> None:
         self.recorder.refuse_recipients(code, text)
+
+    @property
+    def quits(self) -> int:
+        return self.recorder.quits
+
+    def hang_up(self, on: bool) -> None:
+        self.recorder.hang_up = on
+
+    def answer_after(self, seconds: float) -> None:
+        self.recorder.delay = seconds
 
     @property
     def running(self) -> bool:
