@@ -30,7 +30,7 @@ from typing import Any
 
 from bench.common import peak_rss_mb
 from bot.chronology import write_chronology
-from bot.config import Config, FilesOutbox, Person, local_config
+from bot.config import Config, Person, local_config
 from bot.directory import actor, org_ref, system_actor
 from bot.runner import EffectRunner
 from bot.service import CaseService
@@ -40,6 +40,7 @@ from flows.model import Attachment, Channel, ConsentMethod, LeadCriterion, Remin
 from flows.model import Person as Complainant
 from mail.attachments import AttachmentStore
 from mail.outbox import FileOutbox
+from mail.settings import FilesOutbox
 from store import Store
 
 START = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # a Tuesday

@@ -57,8 +57,9 @@ from typing import Any
 from imap_tools import MailBox
 
 from bot.app import Assistant, freeze_start_up
-from bot.config import Config, ImapMailbox, SmtpOutbox, local_config
+from bot.config import Config, local_config
 from mail.parse import parse_message
+from mail.settings import ImapMailbox, SmtpOutbox
 from store.store import Store
 from tests.servers.dovecot import INSTALL_HINT, Dovecot, dovecot_binary
 from tests.servers.smtp import Recorder, SmtpServer

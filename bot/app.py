@@ -37,7 +37,7 @@ from typing import TextIO
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.config import Config, FilesOutbox, MaildirMailbox
+from bot.config import Config
 from bot.directory import actor, handlers
 from bot.intake import Intake
 from bot.runner import EffectRunner
@@ -47,10 +47,12 @@ from bot.sweep import Sweep
 from bot.terminal import Conversation, TerminalChat, render, waiting
 from bot.wording import notice
 from mail.errors import MailError
-from mail.imap import ImapInbox
+from mail.imap import CursorPort, ImapInbox
 from mail.maildir import MaildirInbox
+from mail.oauth import Tokens, configured_tokens
 from mail.outbox import FileOutbox
 from mail.ports import Inbox, Mailer, SentFolder
+from mail.settings import FilesOutbox, ImapMailbox, MaildirMailbox, SmtpOutbox
 from mail.smtp import SmtpMailer
 from store.errors import StoreDiskError
 from store.store import Store
@@ -110,17 +112,36 @@ def reply_secret(config: Config, store: Store, environ: Mapping[str, str]) -> by
 def mailbox_and_mailer(config: Config, store: Store, environ: Mapping[str, str]) -> tuple[Inbox, Mailer]:
     """The configured mailbox and mailer: local folders, or IMAP and SMTP with their secrets."""
     box, out = config.mailbox, config.outbox
+    tokens = oauth2_tokens(config, environ)
     inbox: Inbox
     if isinstance(box, MaildirMailbox):
         inbox = MaildirInbox(box.path, box.max_message_bytes)
     else:
-        secret_env = box.password_env if box.auth == "password" else box.oauth2_client_secret_env
-        secret = environ.get(secret_env) if secret_env else None
-        inbox = ImapInbox(box, secret, store, ssl_context=_trusting(box.ca_file))
+        inbox = imap_inbox(box, store, environ, tokens)
     if isinstance(out, FilesOutbox):
         return inbox, FileOutbox(out.path)
+    return inbox, smtp_mailer(out, environ, tokens)
+
+
+def oauth2_tokens(config: Config, environ: Mapping[str, str]) -> Tokens | None:
+    """The one token source of the mailbox and the outbox, when either logs in with XOAUTH2."""
+    settings = config.oauth2
+    if not config.oauth2_users or settings is None:
+        return None
+    secret = environ.get(settings.client_secret_env) if settings.client_secret_env else None
+    return configured_tokens(settings, secret)
+
+
+def imap_inbox(
+    box: ImapMailbox, cursors: CursorPort, environ: Mapping[str, str], tokens: Tokens | None
+) -> ImapInbox:
+    password = environ.get(box.password_env) if box.password_env else None
+    return ImapInbox(box, password, cursors, tokens=tokens, ssl_context=_trusting(box.ca_file))
+
+
+def smtp_mailer(out: SmtpOutbox, environ: Mapping[str, str], tokens: Tokens | None) -> SmtpMailer:
     password = environ.get(out.password_env) if out.password_env else None
-    return inbox, SmtpMailer(out, password, tls_context=_trusting(out.ca_file))
+    return SmtpMailer(out, password, tokens=tokens, tls_context=_trusting(out.ca_file))
 
 
 def sent_folder(inbox: Inbox, mailer: Mailer) -> SentFolder | None:

@@ -16,12 +16,14 @@
       destroy REF --by PERSON --reason TEXT
                                 destroy a record due for review, leaving a tombstone
       check-config [FILE]       validate a configuration file and exit
+      check-mail                log in to the mailbox and the outbox, count the folders, send nothing
 
 Exit codes: 0 done; 1 no such case, or the case refuses the command; 2 invalid configuration or
 arguments (a malformed reference, a path that is missing or not a mail source, an unknown option);
 3 store or data folder unavailable (in use by another process, a corrupt file, or a disk that
 refuses writes: full or read-only); 4 a required secret is missing or too short, or a configured
-part is missing. Each failure is one line on stderr naming what is wrong, never a traceback.
+part is missing (for check-mail: cannot be reached, refuses the login, or lacks a folder). Each
+failure is one line on stderr naming what is wrong, never a traceback.
 """
 
 from __future__ import annotations
@@ -40,8 +42,16 @@ from typing import Any, NoReturn
 from rich.console import Console
 
 from bot.app import DISK_REFUSALS, Assistant, NotAvailable, reply_secret, utc_now
+from bot.check_mail import check_mail
 from bot.chronology import write_chronology
-from bot.config import Config, config_warnings, load_config, local_config, missing_secrets
+from bot.config import (
+    Config,
+    config_warnings,
+    load_config,
+    local_config,
+    missing_mail_secrets,
+    missing_secrets,
+)
 from bot.config_errors import ConfigError
 from bot.directory import actor, handlers, system_actor
 from bot.export import export_person
@@ -111,6 +121,7 @@ def parser() -> argparse.ArgumentParser:
     destroy.add_argument("--reason", required=True)
     check = sub.add_parser("check-config", help="validate a configuration file")
     check.add_argument("file", nargs="?", type=Path)
+    sub.add_parser("check-mail", help="log in to the mailbox and the outbox, count the folders, send nothing")
     return p
 
 
@@ -143,6 +154,8 @@ def dispatch(args: argparse.Namespace) -> int:
     if args.command == "check-config":
         return check_config(args.file or args.config or Path("config.toml"))
     config, local = resolve_config(args.config, args.data_dir)
+    if args.command == "check-mail":
+        return check_mail_command(config)
     chatting = local and args.command == "run" and not args.once and sys.stdin.isatty()
     log_file = config.service.data_dir / "jointly.log" if chatting else None
     if log_file:
@@ -191,6 +204,17 @@ def check_config(path: Path) -> int:
         print("  not set in this environment: " + ", ".join(missing))
     for warning in config_warnings(config):
         print("  warning: " + warning)
+    return EXIT_OK
+
+
+def check_mail_command(config: Config) -> int:
+    """Print one line per part; a failure is `NotAvailable` (exit 4), naming the part."""
+    configure(config.service.log_format, "CRITICAL")  # the report or the one error line says it all
+    missing = missing_mail_secrets(config, os.environ)
+    if missing:
+        raise NotAvailable("required secrets are not set: " + ", ".join(missing))
+    for line in check_mail(config, os.environ):
+        print(line)
     return EXIT_OK
 
 

@@ -1,9 +1,10 @@
 """Settings: one TOML file, validated at start-up so a mistake stops us before any mail is read.
 
-`load_config` reads the file with `tomllib` and validates it with the pydantic models below. Every
-problem is reported at its exact key (``mailbox.port``, ``people[2].organisation``) in one
-`bot.config_errors.ConfigError`, the only exception this module raises. Secrets never appear in
-the file: settings ending in ``_env`` name the environment variable that holds them, and
+`load_config` reads the file with `tomllib` and validates it with the pydantic models below, which
+compose mail's own (`mail.settings`: the mailbox, the outbox and the OAuth2 token source they
+share). Every problem is reported at its exact key (``mailbox.port``, ``people[2].organisation``)
+in one `bot.config_errors.ConfigError`, the only exception this module raises. Secrets never
+appear in the file: settings ending in ``_env`` name the environment variable that holds them, and
 `missing_secrets` lists those a configuration needs that the environment lacks. `local_config` is
 the built-in configuration for local mode (no accounts anywhere), with fictional sample
 organisations; `config.example.toml` documents every setting and uses the same organisations and
@@ -13,34 +14,38 @@ people.
 from __future__ import annotations
 
 import re
-import shlex
-import ssl
 import tomllib
 from collections.abc import Iterable, Mapping
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    Strict,
-    ValidationError,
-    model_validator,
-)
+from pydantic import AfterValidator, BeforeValidator, Field, Strict, ValidationError, model_validator
 
-from bot.config_errors import ConfigError, Located, problems_of, raise_if, syntax_problem
+from bot.config_errors import ConfigError, problems_of, syntax_problem
 from flows.due import Policy
-from mail.maildir import MAX_MESSAGE_BYTES
+from mail.settings import (
+    Email,
+    EnvName,
+    Flag,
+    ImapMailbox,
+    Located,
+    Mailbox,
+    OAuth2,
+    Outbox,
+    Port,
+    Positive,
+    Problems,
+    SmtpOutbox,
+    Text,
+    matching,
+    raise_if,
+)
+from mail.settings import Settings as _Model
 
 # --- value types --------------------------------------------------------------------------------
 
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_EMAIL = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+")
 _DOMAIN = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 
 
@@ -50,64 +55,19 @@ def _slug(value: str) -> str:
     return value
 
 
-def _env_name(value: str) -> str:
-    if not _ENV_NAME.fullmatch(value):  # never echo it: it may be a secret pasted by mistake
-        raise ValueError("must be the name of an environment variable, not the secret itself")
-    return value
-
-
-def _matching(pattern: re.Pattern[str], what: str) -> AfterValidator:
-    def check(value: str) -> str:
-        if not pattern.fullmatch(value):
-            raise ValueError(f"must be {what} (got {value!r})")
-        return value
-
-    return AfterValidator(check)
-
-
 def _non_empty(value: tuple[str, ...]) -> tuple[str, ...]:
     if not value:  # checked after the items, so a list of wrong items is not also called empty
         raise ValueError("must list at least one")
     return value
 
 
-def _command(value: str) -> str:
-    try:
-        shlex.split(value)
-    except ValueError as error:
-        raise ValueError(f"cannot be split into a command line: {error}") from None
-    return value
-
-
-def _certificates(path: Path) -> Path:
-    """A file of trusted certificates that can be read now, rather than a failure at the first
-    connection."""
-    try:
-        ssl.create_default_context().load_verify_locations(cafile=path)
-    except ssl.SSLError:
-        raise ValueError(f"holds no certificate in PEM form: {path}") from None
-    except OSError as error:
-        raise ValueError(f"cannot be read: {path}: {error.strerror or error}") from None
-    return path
-
-
-Text = Annotated[str, Field(min_length=1)]
 Slug = Annotated[str, AfterValidator(_slug)]
-EnvName = Annotated[str, AfterValidator(_env_name)]
-Email = Annotated[str, _matching(_EMAIL, "an email address")]
-Domain = Annotated[str, _matching(_DOMAIN, "a domain name")]
-AuthservId = Annotated[  # "" stands for Microsoft 365's header, which has no authserv-id
-    str, _matching(re.compile(r'[^\s;()"\\]*'), 'an authserv-id as the server writes it, or ""')
-]
-Port = Annotated[int, Strict(), Field(ge=1, le=65535)]
-Positive = Annotated[int, Strict(), Field(gt=0)]
+Domain = Annotated[str, matching(_DOMAIN, "a domain name")]
 NonNegative = Annotated[int, Strict(), Field(ge=0)]
-Flag = Annotated[bool, Strict()]
-CertificateFile = Annotated[Path, AfterValidator(_certificates)]
-SlackUserId = Annotated[str, _matching(re.compile(r"[UW][A-Z0-9]+"), "a Slack user id")]
+SlackUserId = Annotated[str, matching(re.compile(r"[UW][A-Z0-9]+"), "a Slack user id")]
 Url = Annotated[  # slack-sdk joins method names onto it, so it must end in a slash
     str,
-    _matching(re.compile(r"https?://\S+"), "an http(s) URL"),
+    matching(re.compile(r"https?://\S+"), "an http(s) URL"),
     AfterValidator(lambda url: url if url.endswith("/") else url + "/"),
 ]
 Sector = Literal["health", "social_care"]
@@ -124,10 +84,7 @@ Role = Literal["handler", "contributor", "manager", "admin"]
 
 
 # --- models -------------------------------------------------------------------------------------
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+# The mailbox, outbox and OAuth2 tables are mail's own (`mail.settings`); composed here.
 
 
 class Service(_Model):
@@ -142,89 +99,6 @@ class Service(_Model):
     reply_domain: Domain = "jointly.invalid"
     reply_token_secret_env: EnvName | None = None
     automatic_letters_per_sender_per_day: Positive = 3
-
-
-class _Mailbox(_Model):
-    trusted_authserv_ids: tuple[AuthservId, ...] = ()  # see mail.auth
-
-
-class MaildirMailbox(_Mailbox):
-    kind: Literal["maildir"]
-    path: Path
-    max_message_bytes: Positive = MAX_MESSAGE_BYTES
-
-
-class ImapMailbox(_Mailbox):
-    kind: Literal["imap"]
-    host: Text
-    port: Port = 993
-    security: Literal["tls", "starttls"] = "tls"
-    ca_file: CertificateFile | None = None
-    username: Text
-    auth: Literal["password", "xoauth2"] = "password"
-    password_env: EnvName | None = None
-    oauth2_token_command: Annotated[Text, AfterValidator(_command)] | None = None
-    oauth2_tenant_id: Text | None = None
-    oauth2_client_id: Text | None = None
-    oauth2_client_secret_env: EnvName | None = None
-    folder: Text = "INBOX"
-    processed_folder: Text = "Processed"
-    quarantine_folder: Text = "Quarantine"
-    sent_folder: Text | None = None  # where the server keeps a copy of what the outbox sends
-    max_message_bytes: Positive = MAX_MESSAGE_BYTES
-    poll_seconds: Positive = 60
-    use_idle: Flag = True
-
-    @property
-    def oauth2_token_argv(self) -> list[str]:
-        return shlex.split(self.oauth2_token_command or "")
-
-    @model_validator(mode="after")
-    def _auth_is_complete(self) -> ImapMailbox:
-        if self.auth == "password":
-            if self.password_env is None:
-                raise Located([(("password_env",), "required when auth is 'password'")])
-            return self
-        trio = ("oauth2_tenant_id", "oauth2_client_id", "oauth2_client_secret_env")
-        given = [name for name in trio if getattr(self, name) is not None]
-        if self.oauth2_token_command is not None and given:
-            raise Located([((given[0],), "give oauth2_token_command or this, not both")])
-        if self.oauth2_token_command is None:
-            missing = [name for name in trio if name not in given]
-            wanted = "required when auth is 'xoauth2' and there is no oauth2_token_command"
-            raise_if([((name,), wanted) for name in missing])
-        return self
-
-
-class FilesOutbox(_Model):
-    kind: Literal["files"]
-    path: Path
-    from_address: Email
-    from_name: Text | None = None
-
-
-class SmtpOutbox(_Model):
-    kind: Literal["smtp"]
-    host: Text
-    port: Port = 587
-    security: Literal["starttls", "tls", "none"] = "starttls"
-    ca_file: CertificateFile | None = None
-    username: Text | None = None
-    password_env: EnvName | None = None
-    from_address: Email
-    from_name: Text | None = None
-
-    @model_validator(mode="after")
-    def _login_is_complete(self) -> SmtpOutbox:
-        if self.username is not None and self.password_env is None:
-            raise Located([(("password_env",), "required when username is set")])
-        if self.password_env is not None and self.username is None:
-            raise Located([(("username",), "required when password_env is set")])
-        return self
-
-
-Mailbox = Annotated[MaildirMailbox | ImapMailbox, Field(discriminator="kind")]
-Outbox = Annotated[FilesOutbox | SmtpOutbox, Field(discriminator="kind")]
 
 
 class Chat(_Model):
@@ -341,6 +215,7 @@ class Config(_Model):
     clocks: Clocks = Field(default_factory=Clocks)
     runner: Runner = Field(default_factory=Runner)
     ombudsmen: Ombudsmen = Field(default_factory=Ombudsmen)
+    oauth2: OAuth2 | None = None
     organisations: tuple[Organisation, ...]
     people: tuple[Person, ...] = ()
 
@@ -349,8 +224,21 @@ class Config(_Model):
         problems = _duplicates(self) + _references(self)
         if self.chat.kind == "slack" and self.slack is None:
             problems.append((("slack",), "a [slack] section is required when chat.kind is 'slack'"))
+        if self.oauth2_users and self.oauth2 is None:
+            users = " and ".join(f"{part}.auth" for part in self.oauth2_users)
+            problems.append((("oauth2",), f"an [oauth2] section is required when {users} is 'xoauth2'"))
         raise_if(problems)
         return self
+
+    @property
+    def oauth2_users(self) -> list[str]:
+        """The parts ("mailbox", "outbox") that log in with a token from [oauth2]."""
+        parts = {"mailbox": self.mailbox, "outbox": self.outbox}
+        return [
+            name
+            for name, part in parts.items()
+            if isinstance(part, ImapMailbox | SmtpOutbox) and part.auth == "xoauth2"
+        ]
 
     @property
     def home(self) -> Organisation:
@@ -386,9 +274,6 @@ class Config(_Model):
         return self.ombudsmen.phso if sector == "health" else self.ombudsmen.lgsco
 
 
-_Problems = list[tuple[tuple[str | int, ...], str]]
-
-
 def _tags(union: Any) -> str:
     members = get_args(get_args(union)[0])
     return ", ".join(get_args(m.model_fields["kind"].annotation)[0] for m in members)
@@ -397,8 +282,8 @@ def _tags(union: Any) -> str:
 _KINDS = {"mailbox": _tags(Mailbox), "outbox": _tags(Outbox)}
 
 
-def _duplicates(config: Config) -> _Problems:
-    problems: _Problems = []
+def _duplicates(config: Config) -> Problems:
+    problems: Problems = []
     checks: list[tuple[str, str, list[str | None]]] = [
         ("organisations", "id", [o.id for o in config.organisations]),
         ("people", "id", [p.id for p in config.people]),
@@ -421,14 +306,14 @@ def _duplicates(config: Config) -> _Problems:
     return problems
 
 
-def _references(config: Config) -> _Problems:
+def _references(config: Config) -> Problems:
     organisations = {o.id for o in config.organisations}
     people = {p.id: p for p in config.people}
 
     def unknown(kind: str, value: str, known: Iterable[str]) -> str:
         return f"unknown {kind} {value!r} (known: {', '.join(sorted(known)) or 'none'})"
 
-    problems: _Problems = []
+    problems: Problems = []
     if (home := config.service.home_organisation) not in organisations:
         message = unknown("organisation", home, organisations)
         problems.append((("service", "home_organisation"), message))
@@ -474,19 +359,32 @@ def load_config(path: Path) -> Config:
 
 def missing_secrets(config: Config, environ: Mapping[str, str]) -> list[str]:
     """Names of the environment variables this configuration needs that are unset or empty."""
-    needed: list[str | None] = [config.service.reply_token_secret_env]
-    mailbox, outbox = config.mailbox, config.outbox
-    if isinstance(mailbox, ImapMailbox):
-        if mailbox.auth == "password":
-            needed.append(mailbox.password_env)
-        elif mailbox.oauth2_token_command is None:
-            needed.append(mailbox.oauth2_client_secret_env)
-    if isinstance(outbox, SmtpOutbox):
-        needed.append(outbox.password_env)
+    needed = [config.service.reply_token_secret_env, *_mail_secrets(config)]
     if config.chat.kind == "slack" and config.slack is not None:
         slack = config.slack
         needed.append(slack.bot_token_env)
         needed.append(slack.app_token_env if slack.mode == "socket" else slack.signing_secret_env)
+    return _unset(needed, environ)
+
+
+def missing_mail_secrets(config: Config, environ: Mapping[str, str]) -> list[str]:
+    """The same, for logging in to the mailbox and the outbox only (`jointly check-mail`)."""
+    return _unset(_mail_secrets(config), environ)
+
+
+def _mail_secrets(config: Config) -> list[str | None]:
+    mailbox, outbox = config.mailbox, config.outbox
+    needed: list[str | None] = []
+    if isinstance(mailbox, ImapMailbox) and mailbox.auth == "password":
+        needed.append(mailbox.password_env)
+    if isinstance(outbox, SmtpOutbox) and outbox.auth == "password":
+        needed.append(outbox.password_env)
+    if config.oauth2_users and config.oauth2 is not None:
+        needed.append(config.oauth2.client_secret_env)
+    return needed
+
+
+def _unset(needed: Iterable[str | None], environ: Mapping[str, str]) -> list[str]:
     names = dict.fromkeys(name for name in needed if name is not None)
     return [name for name in names if not environ.get(name)]
 

@@ -1,4 +1,5 @@
-"""How a configuration's mistakes are told: one `ConfigError`, each problem at its exact key.
+"""How a configuration's mistakes are told: one `ConfigError`, each problem at its exact key
+(a model's own checks raise `mail.settings.Located` to name keys below it).
 
 Pydantic reports locations as tuples and messages in its own words; this module turns them into
 ``mailbox.port: must be a whole number, without quotes (got 'abc')``, never echoing a value that
@@ -14,6 +15,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from pydantic import ValidationError
+
+from mail.settings import Located
 
 # --- errors -------------------------------------------------------------------------------------
 
@@ -39,19 +42,6 @@ class ConfigError(Exception):
 
     def __str__(self) -> str:
         return "\n".join([f"{self.path}: {self.summary}", *(f"  {p}" for p in self.problems)])
-
-
-class Located(ValueError):
-    """Raised by a model validator: problems at keys below the model (pydantic gives it no key)."""
-
-    def __init__(self, problems: Sequence[tuple[tuple[str | int, ...], str]]) -> None:
-        super().__init__("; ".join(f"{_dotted(loc)}: {msg}" for loc, msg in problems))
-        self.problems = tuple(problems)
-
-
-def raise_if(problems: list[tuple[tuple[str | int, ...], str]]) -> None:
-    if problems:
-        raise Located(problems)
 
 
 _SECTIONS = {
@@ -150,7 +140,3 @@ def _show(value: Any) -> str:
 
 def _choices(expected: str) -> str:
     return ", ".join(re.findall(r"'([^']*)'", expected))
-
-
-def _dotted(loc: tuple[str | int, ...]) -> str:
-    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")

@@ -8,6 +8,7 @@ text, so logs say what was being handled without parsing the message::
     MailError                   anything the mail package refuses or cannot do
      +-- MailParseError         nothing usable could be read from the raw bytes (reason=...)
      +-- MailboxError           a Maildir message cannot be found or moved (uid=...)
+     +-- TokenError             no OAuth2 access token could be had (command=..., tenant=...)
      +-- LetterError            a letter cannot be rendered or built
      |    +-- UnknownTemplateError     no such letter template (template=...)
      |    +-- LetterContextError       the context lacks a value the template needs
@@ -46,6 +47,10 @@ class MailParseError(MailError):
 
 class MailboxError(MailError):
     """A message named by uid is not where it should be, or cannot be moved."""
+
+
+class TokenError(MailError):
+    """No XOAUTH2 access token could be had: the token command or the identity platform failed."""
 
 
 class LetterError(MailError):

@@ -30,6 +30,8 @@ Why it works the way it does:
   sleep). A command the server refuses keeps the connection.
 - **Blocking, one connection, one lock.** Called through `asyncio.to_thread`; `wait` and `pending`
   from two threads take turns.
+- **XOAUTH2** tokens come from `mail.oauth.Tokens`, shared with the outbox; a token the server
+  refuses at login is fetched again once, on the same connection.
 - **The sent folder** (`sent_folder`, where a server such as Exchange Online keeps a copy of what
   was submitted by SMTP) is only searched, by Message-ID, for a letter whose sending was cut off
   (`holds`, the `mail.ports.SentFolder` port); the mailbox folder is selected again afterwards.
@@ -48,17 +50,16 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from imap_tools import AND, BaseMailBox, H, MailBox, MailBoxStartTls, UnexpectedCommandStatusError
+from imap_tools.errors import MailboxLoginError
 from imap_tools.utils import encode_folder
 
-from mail.errors import MailboxError
+from mail.errors import MailboxError, TokenError
 from mail.maildir import RawMail
-from mail.oauth import TokenSource, configured_token_source
-
-if TYPE_CHECKING:  # the settings' shape only: mail never imports the application at run time
-    from bot.config import ImapMailbox
+from mail.oauth import Tokens
+from mail.settings import ImapMailbox
 
 log = logging.getLogger("jointly.mail.imap")
 
@@ -85,8 +86,8 @@ class CursorPort(Protocol):
 
 
 class ImapInbox:
-    """`mail.ports.Inbox` on an IMAP folder. `password` is the login password, or for the OAuth2
-    client-credentials flow the client secret; `token_source` replaces the configured token source."""
+    """`mail.ports.Inbox` on an IMAP folder. `password` is the login password (auth "password");
+    `tokens` give the access token (auth "xoauth2"), shared with the outbox."""
 
     def __init__(
         self,
@@ -94,8 +95,8 @@ class ImapInbox:
         password: str | None,
         cursor: CursorPort,
         *,
+        tokens: Tokens | None = None,
         ssl_context: ssl.SSLContext | None = None,
-        token_source: TokenSource | None = None,
         connect_timeout: float = 30,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
@@ -104,10 +105,12 @@ class ImapInbox:
     ) -> None:
         if settings.auth == "password" and password is None:
             raise MailboxError("no password for the IMAP login", username=settings.username)
+        if settings.auth == "xoauth2" and tokens is None:
+            raise MailboxError("no OAuth2 token source for the IMAP login", username=settings.username)
         self.settings = settings
         self.cursor_name = cursor_name(settings)
         self._password = password
-        self._token = token_source or configured_token_source(settings, password)
+        self.tokens = tokens if settings.auth == "xoauth2" else None
         self._cursors = cursor
         self._ssl = ssl_context or ssl.create_default_context()
         self._timeout = connect_timeout
@@ -163,6 +166,15 @@ class ImapInbox:
             raise MailboxError("no mailbox.sent_folder is configured to look in")
         with self._lock:
             return self._call(f"search {folder}", partial(self._holds, folder=folder, message_id=message_id))
+
+    def counts(self) -> dict[str, int | None]:
+        """How many messages each of the mailbox's folders holds (the sent folder too, when set),
+        None for one not created yet; nothing is read or moved (`jointly check-mail`)."""
+        settings = self.settings
+        folders = [settings.folder, settings.processed_folder, settings.quarantine_folder]
+        folders += [settings.sent_folder] if settings.sent_folder else []
+        with self._lock:
+            return self._call("count the messages", partial(_counts, folders=folders))
 
     def close(self) -> None:
         with self._lock:
@@ -275,7 +287,7 @@ class ImapInbox:
                 self._sleep(remaining)
         try:
             self._box = self._open()
-        except (*_LOST, UnexpectedCommandStatusError, MailboxError) as error:
+        except (*_LOST, UnexpectedCommandStatusError, MailboxError, TokenError) as error:
             self._failures, self._failed_at = self._failures + 1, self._clock()
             where = {"host": self.settings.host, "port": self.settings.port, "attempt": self._failures}
             raise MailboxError("cannot connect to the IMAP server", reason=_reason(error), **where) from error
@@ -290,10 +302,7 @@ class ImapInbox:
         else:
             box = MailBoxStartTls(settings.host, settings.port, timeout=self._timeout, ssl_context=self._ssl)
         try:
-            if self._token is None:
-                box.login(settings.username, self._password or "", initial_folder=None)
-            else:
-                box.xoauth2(settings.username, self._token(), initial_folder=None)
+            self._login(box)
             typ, data = box.client.capability()  # again: servers add some (MOVE, UIDPLUS) after login
             self._caps = frozenset(bytes(data[-1]).decode("ascii", "replace").upper().split())
             self._folders = set()
@@ -303,6 +312,22 @@ class ImapInbox:
             raise
         log.info("connected to IMAP %s:%s as %s", settings.host, settings.port, settings.username)
         return box
+
+    def _login(self, box: BaseMailBox) -> None:
+        """Log in; an access token the server refuses is fetched again once (it may have been
+        revoked, or the clock of whoever said when it expires may be wrong)."""
+        username = self.settings.username
+        if self.tokens is None:
+            box.login(username, self._password or "", initial_folder=None)
+            return
+        token = self.tokens.token()
+        try:
+            box.xoauth2(username, token, initial_folder=None)
+        except imaplib.IMAP4.abort:  # the connection is gone, not the token
+            raise
+        except (imaplib.IMAP4.error, MailboxLoginError):
+            log.info("the IMAP server refused the OAuth2 token for %s: fetching a new one", username)
+            box.xoauth2(username, self.tokens.renew(token), initial_folder=None)
 
     def _drop(self, *, failed: bool) -> None:
         box, self._box = self._box, None
@@ -335,6 +360,13 @@ def _listing(box: BaseMailBox, after: int) -> list[tuple[int, int, datetime]]:
         if uid and size and date:  # anything else is an unsolicited flag update
             listed.append((int(uid.group(1)), int(size.group(1)), _internaldate(date)))
     return listed
+
+
+def _counts(box: BaseMailBox, folders: Sequence[str]) -> dict[str, int | None]:
+    return {
+        folder: box.folder.status(folder, ["MESSAGES"])["MESSAGES"] if box.folder.exists(folder) else None
+        for folder in folders
+    }
 
 
 def _idle(box: BaseMailBox, timeout: float) -> bool:

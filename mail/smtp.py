@@ -3,7 +3,9 @@
 Security is what the configuration says, never negotiated down: ``tls`` is implicit TLS (usually
 port 465); ``starttls`` requires the upgrade and fails if the server does not offer it; ``none``
 is plain text, for a relay on the same host and for tests only. The login, when a username is
-configured, comes after TLS. Every step (connect, each command) has the same `timeout`.
+configured, comes after TLS: with a password, or with ``auth = "xoauth2"`` by aiosmtplib's AUTH
+XOAUTH2 and a token from `mail.oauth.Tokens` (shared with the mailbox), fetched again once if the
+server refuses it with 535. Every step (connect, each command) has the same `timeout`.
 
 One connection per letter. Letters are few (a handful per case over weeks), so a kept-open
 connection would save nothing worth its failure modes: servers drop idle sessions between runner
@@ -46,20 +48,19 @@ import asyncio
 import contextlib
 import logging
 import ssl
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import getaddresses
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiosmtplib
 from aiosmtplib.email import flatten_message
 
-from mail.errors import SendError, SendInDoubt
-
-if TYPE_CHECKING:  # the settings' shape only: mail never imports the application at run time
-    from bot.config import SmtpOutbox
+from mail.errors import SendError, SendInDoubt, TokenError
+from mail.oauth import Tokens
+from mail.settings import SmtpOutbox
 
 log = logging.getLogger("jointly.smtp")
 
@@ -72,38 +73,58 @@ _CLOSE_POLLS = 100  # at most about a second
 
 
 class SmtpMailer:
-    """Sends each letter over its own SMTP session. `password` is required when a username is set."""
+    """Sends each letter over its own SMTP session. `password` is required when a username is set
+    (auth "password"); `tokens` give the access token (auth "xoauth2"), shared with the mailbox."""
 
     def __init__(
         self,
         settings: SmtpOutbox,
         password: str | None,
         *,
+        tokens: Tokens | None = None,
         tls_context: ssl.SSLContext | None = None,
         timeout: float = 30,
     ) -> None:
-        if settings.username is not None and not password:
+        if settings.auth == "password" and settings.username is not None and not password:
             raise SendError(
                 "the SMTP login has no password", permanent=False, password_env=settings.password_env
             )
+        if settings.auth == "xoauth2" and tokens is None:
+            raise SendError("the SMTP login has no OAuth2 token source", permanent=False)
         self.settings = settings
         self.timeout = timeout
         self._password = password or ""
+        self.tokens = tokens if settings.auth == "xoauth2" else None
         self._tls_context = tls_context
 
     async def send(self, message: EmailMessage, accepted: Callable[[], None] | None = None) -> None:
         message_id = str(message.get("Message-ID", ""))
         recipients = _recipients(message, message_id)
         data = _checked_bytes(message, message_id)
-        smtp = self._client()
-        try:
-            await self._open(smtp)
+        async with self._session() as smtp:
             try:
                 refused, _ = await smtp.sendmail(self.settings.from_address, recipients, data)
             except (aiosmtplib.SMTPException, OSError, ValueError) as error:
                 raise self._sending_error(error, message_id, smtp.data_began) from error
             if accepted is not None:
                 accepted()
+        if refused:  # some recipients took it: a retry would double it for them, so it counts as sent
+            codes = sorted({response.code for response in refused.values()})
+            log.warning("letter %s was refused for %d of its recipients %s", message_id, len(refused), codes)
+
+    async def check(self) -> None:
+        """Connect, start TLS and log in as for a letter, then QUIT: nothing is sent
+        (`jointly check-mail`). A failure is the `SendError` a letter would meet."""
+        async with self._session():
+            pass
+
+    @contextlib.asynccontextmanager
+    async def _session(self) -> AsyncIterator[_Client]:
+        """A session opened and logged in; ended with QUIT if the body succeeds, closed otherwise."""
+        smtp = self._client()
+        try:
+            await self._open(smtp)
+            yield smtp
         except Exception:
             await _close(smtp)
             raise
@@ -111,9 +132,6 @@ class SmtpMailer:
             smtp.close()
             raise
         await _quit(smtp)
-        if refused:  # some recipients took it: a retry would double it for them, so it counts as sent
-            codes = sorted({response.code for response in refused.values()})
-            log.warning("letter %s was refused for %d of its recipients %s", message_id, len(refused), codes)
 
     def _client(self) -> _Client:
         settings = self.settings
@@ -138,20 +156,45 @@ class SmtpMailer:
                 if not smtp.supports_extension("starttls"):
                     raise self._error(_NO_STARTTLS, stage=stage)
                 await smtp.starttls()
-            if self.settings.username is not None:
+            if self.tokens is not None:
+                stage = "login"
+                await self._xoauth2(smtp, self.tokens)
+            elif self.settings.username is not None:
                 stage = "login"
                 await smtp.login(self.settings.username, self._password)
+        except TokenError as error:
+            failure = self._error("no OAuth2 access token could be had", stage=stage, reason=str(error))
+            log.error("cannot send mail: %s", failure)
+            raise failure from error
         except SendError as error:
             log.error("cannot send mail: %s", error)
             raise
         except (aiosmtplib.SMTPException, OSError) as error:
             raise self._session_error(error, stage) from error
 
+    async def _xoauth2(self, smtp: _Client, tokens: Tokens) -> None:
+        """AUTH XOAUTH2 with the current token; a token refused with 535 is fetched again once
+        (it may have been revoked, or the clock of whoever said when it expires may be wrong)."""
+        if smtp.is_ehlo_or_helo_needed:
+            await smtp.ehlo()
+        if "xoauth2" not in smtp.server_auth_methods:
+            raise aiosmtplib.SMTPException("the server does not offer AUTH XOAUTH2")
+        username = self.settings.username or ""
+        token = await asyncio.to_thread(tokens.token)
+        try:
+            await smtp.auth_xoauth2(username, token)
+        except aiosmtplib.SMTPAuthenticationError as error:
+            if error.code != 535:
+                raise
+            log.info("the mail server refused the OAuth2 token for %s: fetching a new one", username)
+            await smtp.auth_xoauth2(username, await asyncio.to_thread(tokens.renew, token))
+
     def _session_error(self, error: BaseException, stage: str) -> SendError:
         """Nothing about the letter was refused yet, so always temporary."""
         tls = _tls_failure(error)
         if isinstance(error, aiosmtplib.SMTPAuthenticationError):
-            text = f"the mail server refused the login (outbox.username, {self.settings.password_env})"
+            how = "the [oauth2] token" if self.tokens else self.settings.password_env
+            text = f"the mail server refused the login (outbox.username, {how})"
             failure = self._error(text, stage=stage, code=error.code, reply=error.message)
         elif tls is not None:
             failure = self._error(_TLS_FAILED, stage=stage, reason=str(tls))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Config, FilesOutbox, MaildirMailbox, local_config
+from bot.config import Config, local_config
 from bot.directory import actor
 from bot.intake import Intake
 from bot.runner import EffectRunner
@@ -16,6 +16,7 @@ from bot.service import CaseService
 from flows.model import Actor
 from mail.maildir import MaildirInbox
 from mail.outbox import FileOutbox
+from mail.settings import FilesOutbox, MaildirMailbox
 from store.store import Store
 from tests.bot.fakes import RecordingChat, RecordingMailer
 from tests.bot.support import SECRET

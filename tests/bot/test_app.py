@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.app import Assistant
 from bot.config import Chat as ChatSettings
-from bot.config import Config, FilesOutbox, ImapMailbox, MaildirMailbox, SmtpOutbox, local_config
+from bot.config import Config, local_config
 from bot.config import Slack as SlackSettings
 from bot.service import CaseService
 from bot.slack.threads import SlackChat
@@ -17,6 +17,7 @@ from flows import commands as c
 from flows.model import Actor
 from mail.imap import ImapInbox
 from mail.maildir import MaildirInbox
+from mail.settings import FilesOutbox, ImapMailbox, MaildirMailbox, OAuth2, SmtpOutbox
 from mail.smtp import SmtpMailer
 from store.store import Store
 from tests.bot.support import NOW, RECEIVED, Clock, complaint, deliver_samples, files
@@ -137,6 +138,38 @@ def test_imap_and_smtp_settings_build_the_real_mailbox_and_mailer(config: Config
 
     assert isinstance(assistant.inbox, ImapInbox) and isinstance(assistant.runner.mailer, SmtpMailer)
     assert assistant.deliver_examples() == 0  # never samples into a real mailbox
+
+
+def test_one_oauth2_token_source_serves_the_mailbox_and_the_outbox(config: Config, store: Store) -> None:
+    imap = ImapMailbox(kind="imap", host="imap.example", username="c", auth="xoauth2")
+    smtp = SmtpOutbox(
+        kind="smtp", host="smtp.example", auth="xoauth2", username="c", from_address="c@trust.example"
+    )
+    oauth2 = OAuth2(tenant_id="t", client_id="a", client_secret_env="OAUTH2_CLIENT_SECRET")
+    real = config.model_copy(update={"mailbox": imap, "outbox": smtp, "oauth2": oauth2})
+
+    assistant = Assistant(real, store, io.StringIO(), environ={"OAUTH2_CLIENT_SECRET": "x"})
+
+    inbox, mailer = assistant.inbox, assistant.runner.mailer
+    assert isinstance(inbox, ImapInbox) and isinstance(mailer, SmtpMailer)
+    assert inbox.tokens is not None and inbox.tokens is mailer.tokens  # one cache, one token for both
+
+
+def test_an_outbox_with_a_password_logs_in_with_it_beside_an_oauth2_mailbox(
+    config: Config, store: Store
+) -> None:
+    imap = ImapMailbox(kind="imap", host="imap.example", username="c", auth="xoauth2")
+    smtp = SmtpOutbox(
+        kind="smtp", host="smtp.example", username="c", password_env="SMTP_PASSWORD", from_address="c@t.ex"
+    )
+    oauth2 = OAuth2(token_command="get-token")
+    real = config.model_copy(update={"mailbox": imap, "outbox": smtp, "oauth2": oauth2})
+
+    assistant = Assistant(real, store, io.StringIO(), environ={"SMTP_PASSWORD": "x"})
+
+    mailer = assistant.runner.mailer
+    assert isinstance(mailer, SmtpMailer) and mailer.tokens is None
+    assert isinstance(assistant.inbox, ImapInbox) and assistant.inbox.tokens is not None
 
 
 def data_on(disk: Path, elsewhere: Path) -> Config:

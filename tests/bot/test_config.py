@@ -8,17 +8,18 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-import bot.config as config_module
+import bot.config
+import mail.settings
 from bot.config import (
     Config,
-    ImapMailbox,
-    SmtpOutbox,
     config_warnings,
     load_config,
     local_config,
+    missing_mail_secrets,
     missing_secrets,
 )
 from bot.config_errors import ConfigError
+from mail.settings import ImapMailbox, SmtpOutbox
 from tests.servers.smtp import TestCert
 
 EXAMPLE = Path(__file__).parents[2] / "config.example.toml"
@@ -122,18 +123,21 @@ def test_the_example_file_loads() -> None:
     assert config.home.id == "northshire-trust"
 
 
+MODELS = {"bot.config": bot.config, "mail.settings": mail.settings}
+
+
 def _settings(model: type[BaseModel]) -> set[str]:
     names = set(model.model_fields)
     for field in model.model_fields.values():
-        for inner in re.findall(r"bot\.config\.(\w+)", repr(field.annotation)):
-            names |= _settings(getattr(config_module, inner))
+        for module, inner in re.findall(r"(bot\.config|mail\.settings)\.(\w+)", repr(field.annotation)):
+            names |= _settings(getattr(MODELS[module], inner))
     return names
 
 
 def test_the_example_file_shows_every_setting() -> None:
     text = EXAMPLE.read_text(encoding="utf-8")
     shown = set(re.findall(r"^#? ?([a-z0-9_]+)(?:\.[a-z_]+)* =", text, re.MULTILINE))
-    shown |= set(re.findall(r"^\[+([a-z_.]+)\]+$", text, re.MULTILINE))
+    shown |= set(re.findall(r"^\[+([a-z0-9_.]+)\]+$", text, re.MULTILINE))
     shown |= {part for name in list(shown) for part in name.split(".")}
 
     assert _settings(Config) - shown == set()
@@ -280,13 +284,56 @@ def test_imap_password_login_needs_the_password_variable(tmp_path: Path) -> None
     assert found == {"mailbox.password_env": "required when auth is 'password'"}
 
 
-def test_imap_oauth2_needs_a_token_command_or_the_whole_app_registration(tmp_path: Path) -> None:
-    text = edit('password_env = "IMAP_PASSWORD"', 'auth = "xoauth2"\noauth2_tenant_id = "t"')
+def test_oauth2_needs_a_token_command_or_the_whole_app_registration(tmp_path: Path) -> None:
+    text = edit('password_env = "IMAP_PASSWORD"', 'auth = "xoauth2"') + '[oauth2]\ntenant_id = "t"\n'
 
-    assert set(problems(tmp_path, text)) == {
-        "mailbox.oauth2_client_id",
-        "mailbox.oauth2_client_secret_env",
+    assert problems(tmp_path, text) == {
+        "oauth2.client_id": "required when there is no token_command",
+        "oauth2.client_secret_env": "required when there is no token_command",
     }
+
+
+def test_oauth2_takes_a_token_command_or_an_app_registration_not_both(tmp_path: Path) -> None:
+    text = edit('password_env = "IMAP_PASSWORD"', 'auth = "xoauth2"')
+    text += '[oauth2]\ntoken_command = "get-token"\nclient_id = "c"\n'
+
+    assert problems(tmp_path, text) == {"oauth2.client_id": "give token_command or this, not both"}
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key", "message"),
+    [
+        (
+            'password_env = "SMTP_PASSWORD"',
+            'auth = "oauth"',
+            "outbox.auth",
+            "must be one of password, xoauth2 (got 'oauth')",
+        ),
+        (
+            'username = "complaints"\npassword_env = "SMTP_PASSWORD"',
+            'auth = "xoauth2"',
+            "outbox.username",
+            "required when auth is 'xoauth2'",
+        ),
+        (
+            'password_env = "SMTP_PASSWORD"',
+            'auth = "xoauth2"',
+            "oauth2",
+            "an [oauth2] section is required when outbox.auth is 'xoauth2'",
+        ),
+    ],
+)
+def test_the_outbox_login_settings_are_checked_at_their_keys(
+    tmp_path: Path, old: str, new: str, key: str, message: str
+) -> None:
+    assert problems(tmp_path, edit(old, new)) == {key: message}
+
+
+def test_settings_moved_to_oauth2_are_unknown_in_the_mailbox(tmp_path: Path) -> None:
+    text = edit('password_env = "IMAP_PASSWORD"', 'auth = "xoauth2"\noauth2_client_id = "c"')
+    found = problems(tmp_path, text + '[oauth2]\ntoken_command = "get-token"\n')
+
+    assert found["mailbox.oauth2_client_id"].startswith("unknown setting")
 
 
 def test_imap_needs_host_and_username(tmp_path: Path) -> None:
@@ -398,21 +445,47 @@ def test_http_mode_needs_the_signing_secret_not_the_app_token(tmp_path: Path) ->
 def test_a_token_command_needs_no_secret_and_terminal_chat_no_slack_tokens(
     tmp_path: Path,
 ) -> None:
-    text = edit(
-        'password_env = "IMAP_PASSWORD"',
-        'auth = "xoauth2"\noauth2_token_command = "get-token --for \'complaints box\'"',
-    ).replace('kind = "slack"', 'kind = "terminal"')
-    config = load(tmp_path, text)
+    text = edit('password_env = "IMAP_PASSWORD"', 'auth = "xoauth2"')
+    text = text.replace('kind = "slack"', 'kind = "terminal"')
+    config = load(tmp_path, text + "[oauth2]\ntoken_command = \"get-token --for 'complaints box'\"\n")
 
     assert missing_secrets(config, {}) == ["SMTP_PASSWORD"]
-    assert isinstance(config.mailbox, ImapMailbox)
-    assert config.mailbox.oauth2_token_argv == ["get-token", "--for", "complaints box"]
+    assert config.oauth2 is not None
+    assert config.oauth2.token_argv == ["get-token", "--for", "complaints box"]
 
 
-def test_the_example_needs_its_oauth2_smtp_slack_and_reply_signing_secrets() -> None:
-    assert missing_secrets(load_config(EXAMPLE), {"SMTP_PASSWORD": "x"}) == [
+def test_one_app_registration_serves_mailbox_and_outbox_with_one_secret(tmp_path: Path) -> None:
+    text = edit('password_env = "IMAP_PASSWORD"', 'auth = "xoauth2"')
+    text = text.replace('password_env = "SMTP_PASSWORD"', 'auth = "xoauth2"')
+    app = '[oauth2]\ntenant_id = "t"\nclient_id = "c"\nclient_secret_env = "OAUTH2_CLIENT_SECRET"\n'
+    config = load(tmp_path, text + app)
+
+    assert config.oauth2_users == ["mailbox", "outbox"]
+    assert missing_mail_secrets(config, {}) == ["OAUTH2_CLIENT_SECRET"]
+
+
+def test_an_oauth2_section_nobody_uses_needs_no_secret(tmp_path: Path) -> None:
+    app = '[oauth2]\ntenant_id = "t"\nclient_id = "c"\nclient_secret_env = "OAUTH2_CLIENT_SECRET"\n'
+    config = load(tmp_path, MINIMAL + app)
+
+    assert config.oauth2_users == []
+    assert missing_mail_secrets(config, {}) == ["IMAP_PASSWORD", "SMTP_PASSWORD"]
+
+
+def test_a_client_secret_pasted_in_place_of_its_name_is_not_repeated(tmp_path: Path) -> None:
+    text = edit('password_env = "IMAP_PASSWORD"', 'auth = "xoauth2"')
+    app = '[oauth2]\ntenant_id = "t"\nclient_id = "c"\nclient_secret_env = "a~Q8s"\n'
+    found = problems(tmp_path, text + app)
+
+    assert found == {
+        "oauth2.client_secret_env": "must be the name of an environment variable, not the secret itself"
+    }
+
+
+def test_the_example_needs_its_oauth2_slack_and_reply_signing_secrets() -> None:
+    assert missing_secrets(load_config(EXAMPLE), {}) == [
         "JOINTLY_REPLY_SECRET",
-        "IMAP_OAUTH2_CLIENT_SECRET",
+        "OAUTH2_CLIENT_SECRET",
         "SLACK_BOT_TOKEN",
         "SLACK_APP_TOKEN",
     ]

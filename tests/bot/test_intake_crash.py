@@ -15,12 +15,13 @@ import sys
 import time
 from pathlib import Path
 
-from bot.config import MaildirMailbox, local_config
+from bot.config import local_config
 from bot.intake import Intake
 from bot.service import CaseService
 from bot.threads import RECEIVED as RECEIVED_KEY
 from mail.maildir import MaildirInbox
 from mail.parse import parse_message
+from mail.settings import MaildirMailbox
 from store.store import Store
 from tests.bot.support import NOW, RECEIVED, SECRET, complaint, files
 from tests.store.support import ROOT, child_env

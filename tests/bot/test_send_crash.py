@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from bot.config import Config, MaildirMailbox, SmtpOutbox
+from bot.config import Config
 from bot.directory import actor
 from bot.intake import Intake
 from bot.runner import EffectRunner
@@ -38,6 +38,7 @@ from mail.imap import ImapInbox
 from mail.maildir import MaildirInbox
 from mail.outbox import FileOutbox
 from mail.ports import Mailer, SentFolder
+from mail.settings import MaildirMailbox, SmtpOutbox
 from mail.smtp import SmtpMailer
 from store.store import Store
 from tests.bot.fakes import RecordingChat
@@ -59,7 +60,8 @@ CHILD = """
 import asyncio
 import sys
 from pathlib import Path
-from bot.config import SmtpOutbox, local_config
+from bot.config import local_config
+from mail.settings import SmtpOutbox
 from bot.runner import EffectRunner
 from bot.service import CaseService
 from mail.smtp import SmtpMailer

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from bot.config import ImapMailbox
 from mail.errors import MailboxError, SendError, SendInDoubt
 from mail.imap import ImapInbox
 from mail.outbox import FileOutbox
+from mail.settings import ImapMailbox
 from mail.smtp import SmtpMailer
 from store.store import Store
 from tests.mail.test_smtp import letter, outbox

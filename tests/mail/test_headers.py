@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from bot.config import MaildirMailbox, SmtpOutbox, local_config
+from bot.config import local_config
 from bot.intake import Intake
 from bot.runner import EffectRunner
 from bot.service import CaseService
@@ -32,6 +32,7 @@ from flows.effects import SendLetter
 from mail.errors import LetterError, SendError
 from mail.letters import RenderedLetter, build_message
 from mail.maildir import MaildirInbox
+from mail.settings import MaildirMailbox, SmtpOutbox
 from mail.smtp import SmtpMailer
 from store.store import Store
 from tests.bot.fakes import RecordingChat

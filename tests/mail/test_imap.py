@@ -12,10 +12,11 @@ from typing import Any
 
 import pytest
 
-from bot.config import ImapMailbox
 from mail.errors import MailboxError
 from mail.imap import ImapInbox, _bodies, _bodies_by_uid, _fetch_sets
 from mail.maildir import RawMail
+from mail.oauth import Token, Tokens, configured_tokens
+from mail.settings import ImapMailbox, OAuth2
 from store.store import Store
 from tests.servers.dovecot import Dovecot, dovecot_fixture, dovecot_server_fixture, imap_user_fixture  # noqa: F401
 
@@ -44,7 +45,7 @@ def make_inbox(dovecot: Dovecot, imap_user: str, store: Store) -> Iterator[MakeI
     def make(*, password: str | None = Dovecot.password, trust: bool = True, **options: Any) -> ImapInbox:
         extra = {
             key: options.pop(key)
-            for key in ("sleep", "clock", "token_source", "move_set", "fetch_set")
+            for key in ("sleep", "clock", "tokens", "move_set", "fetch_set")
             if key in options
         }
         values = {"kind": "imap", "host": dovecot.host, "port": dovecot.tls_port, "username": imap_user}
@@ -112,9 +113,39 @@ def test_an_untrusted_certificate_or_a_wrong_password_is_refused(make_inbox: Mak
 def test_xoauth2_with_a_token_source(dovecot: Dovecot, imap_user: str, make_inbox: MakeInbox) -> None:
     # Dovecot checks an XOAUTH2 token against the passdb like a password: the static one knows it.
     dovecot.append(imap_user, message(1))
-    inbox = make_inbox(auth="xoauth2", oauth2_token_command="unused", token_source=lambda: Dovecot.password)
+    inbox = make_inbox(auth="xoauth2", tokens=Tokens(lambda: Token(Dovecot.password)), password=None)
     assert [mail.data for mail in inbox.pending()] == [message(1)]
     assert f"user=<{imap_user}>, method=XOAUTH2" in dovecot.log()
+
+
+def test_a_refused_token_is_fetched_again_once_on_the_same_connection(
+    dovecot: Dovecot, imap_user: str, make_inbox: MakeInbox
+) -> None:
+    handed_out = iter(["revoked", Dovecot.password, "never asked for"])
+    fetched: list[str] = []
+
+    def fetch() -> Token:
+        fetched.append(next(handed_out))
+        return Token(fetched[-1], expires_at=4_000_000_000)  # not expired: only the server knows
+
+    dovecot.append(imap_user, message(1))
+    inbox = make_inbox(auth="xoauth2", tokens=Tokens(fetch), password=None)
+
+    assert [mail.data for mail in inbox.pending()] == [message(1)]
+    assert fetched == ["revoked", Dovecot.password]
+
+
+def test_a_token_refused_twice_is_a_mailbox_error(make_inbox: MakeInbox) -> None:
+    fetched: list[str] = []
+
+    def fetch() -> Token:
+        fetched.append(f"wrong-{len(fetched)}")
+        return Token(fetched[-1])
+
+    with pytest.raises(MailboxError, match="AUTHENTICATIONFAILED") as refused:
+        make_inbox(auth="xoauth2", tokens=Tokens(fetch), password=None).pending()
+    assert fetched == ["wrong-0", "wrong-1"]
+    assert "wrong-" not in str(refused.value)
 
 
 def test_the_token_command_runs_without_a_shell(
@@ -127,14 +158,15 @@ def test_the_token_command_runs_without_a_shell(
         "    sys.exit(f'got {sys.argv[1:]}')\n"
         f"print('  {Dovecot.password}  ')\n"
     )
-    command = shlex.join([sys.executable, str(script), "a;b $HOME"])
+    command = OAuth2(token_command=shlex.join([sys.executable, str(script), "a;b $HOME"]))
     dovecot.append(imap_user, message(1))
-    assert len(make_inbox(auth="xoauth2", oauth2_token_command=command, password=None).pending()) == 1
+    inbox = make_inbox(auth="xoauth2", tokens=configured_tokens(command, None), password=None)
+    assert len(inbox.pending()) == 1
     assert f"user=<{imap_user}>, method=XOAUTH2" in dovecot.log()
 
     script.write_text(f"import sys\nsys.stderr.write('{Dovecot.password}')\nsys.exit(3)\n")
     with pytest.raises(MailboxError, match="token command failed") as failed:
-        make_inbox(auth="xoauth2", oauth2_token_command=command, password=None).pending()
+        make_inbox(auth="xoauth2", tokens=configured_tokens(command, None), password=None).pending()
     assert "status=3" in str(failed.value)
     assert Dovecot.password not in str(failed.value)
 

@@ -1,12 +1,15 @@
 """XOAUTH2 token sources end to end: msal's client-credentials flow against a local identity endpoint
-(HTTPS, the test certificate), its token used to log in to the real Dovecot."""
+(HTTPS, the test certificate), its token used to log in to the real Dovecot; and the cache that
+holds a token until shortly before it expires."""
 
 from __future__ import annotations
 
+import base64
 import json
 import ssl
+import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
@@ -14,10 +17,10 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from bot.config import ImapMailbox
-from mail.errors import MailboxError
+from mail.errors import TokenError
 from mail.imap import ImapInbox
-from mail.oauth import OUTLOOK_SCOPE, client_credentials_token_source
+from mail.oauth import OUTLOOK_SCOPE, Token, Tokens, client_credentials_fetch, command_fetch
+from mail.settings import ImapMailbox
 from store.store import Store
 from tests.servers.dovecot import Dovecot, dovecot_fixture, dovecot_server_fixture, imap_user_fixture  # noqa: F401
 
@@ -77,13 +80,12 @@ def identity(dovecot: Dovecot) -> Iterator[str]:
     server.server_close()
 
 
-def token_source(identity: str, dovecot: Dovecot, secret: str) -> Callable[[], str]:
+def token_source(identity: str, dovecot: Dovecot, secret: str) -> Tokens:
     session = requests.Session()
     session.trust_env = False  # REQUESTS_CA_BUNDLE in the environment would override `verify`
     session.verify = str(dovecot.cert_path)
-    return client_credentials_token_source(
-        "tenant-1", "client-1", secret, authority_host=identity, instance_discovery=False, http_client=session
-    )
+    options = {"authority_host": identity, "instance_discovery": False, "http_client": session}
+    return Tokens(client_credentials_fetch("tenant-1", "client-1", secret, **options))
 
 
 def test_client_credentials_token_logs_in(
@@ -96,17 +98,12 @@ def test_client_credentials_token_logs_in(
             "port": dovecot.tls_port,
             "username": imap_user,
             "auth": "xoauth2",
-            "oauth2_tenant_id": "tenant-1",
-            "oauth2_client_id": "client-1",
-            "oauth2_client_secret_env": "IMAP_CLIENT_SECRET",
         }
     )
     tokens = token_source(identity, dovecot, "client-secret")
     dovecot.append(imap_user, b"Subject: one\r\n\r\nText\r\n")
     with Store.open(tmp_path / "store") as store:
-        inbox = ImapInbox(
-            settings, "client-secret", store, ssl_context=dovecot.ssl_context(), token_source=tokens
-        )
+        inbox = ImapInbox(settings, None, store, tokens=tokens, ssl_context=dovecot.ssl_context())
         try:
             assert len(inbox.pending()) == 1
         finally:
@@ -115,13 +112,83 @@ def test_client_credentials_token_logs_in(
     (grant,) = Identity.grants
     assert grant["grant_type"] == ["client_credentials"]
     assert grant["scope"] == [OUTLOOK_SCOPE]
-    assert tokens() == Dovecot.password and len(Identity.grants) == 1  # msal's cache, no second request
+    assert tokens.token() == Dovecot.password and len(Identity.grants) == 1  # held: no second request
+    assert tokens.renew(Dovecot.password) == Dovecot.password and len(Identity.grants) == 2  # not msal's
 
 
 def test_a_refused_client_secret_is_a_mailbox_error_without_the_secret(
     dovecot: Dovecot, identity: str
 ) -> None:
     tokens = token_source(identity, dovecot, "wrong-secret")
-    with pytest.raises(MailboxError, match="invalid_client") as refused:
-        tokens()
+    with pytest.raises(TokenError, match="invalid_client") as refused:
+        tokens.token()
     assert "wrong-secret" not in str(refused.value)
+
+
+# --- the cache ----------------------------------------------------------------------------------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def counting(lifetime: float | None, clock: Clock) -> tuple[Tokens, list[str]]:
+    fetched: list[str] = []
+
+    def fetch() -> Token:
+        fetched.append(f"token-{len(fetched) + 1}")
+        return Token(fetched[-1], None if lifetime is None else clock.now + lifetime)
+
+    return Tokens(fetch, clock=clock, early=300), fetched
+
+
+def test_a_token_is_held_until_shortly_before_it_expires() -> None:
+    clock = Clock()
+    tokens, fetched = counting(3600, clock)
+
+    assert tokens.token() == tokens.token() == "token-1"
+    clock.now += 3600 - 301
+    assert tokens.token() == "token-1"
+    clock.now += 1  # five minutes left: a login could outlive it
+    assert tokens.token() == "token-2"
+    assert fetched == ["token-1", "token-2"]
+
+
+def test_a_token_whose_expiry_is_not_known_is_fetched_for_each_login() -> None:
+    tokens, _ = counting(None, Clock())
+
+    assert [tokens.token(), tokens.token()] == ["token-1", "token-2"]
+
+
+def test_a_refused_token_is_replaced_once_even_when_two_logins_say_so() -> None:
+    tokens, fetched = counting(3600, Clock())
+    refused = tokens.token()
+
+    assert tokens.renew(refused) == "token-2"
+    assert tokens.renew(refused) == "token-2"  # the other login's refusal is about the old one
+    assert fetched == ["token-1", "token-2"]
+
+
+def jwt(claims: str) -> str:
+    encode = base64.urlsafe_b64encode
+    return b".".join([encode(b'{"alg":"none"}'), encode(claims.encode()).rstrip(b"="), b"sig"]).decode()
+
+
+@pytest.mark.parametrize(
+    ("printed", "expires_at"),
+    [
+        (jwt('{"exp": 1800003600, "aud": "https://outlook.office365.com"}'), 1800003600.0),
+        (jwt('{"aud": "no exp"}'), None),
+        (jwt('{"exp": true}'), None),
+        ("ya29.an-opaque-token", None),
+        ("not.base64!.at-all", None),
+    ],
+)
+def test_a_command_token_expires_when_its_jwt_says(printed: str, expires_at: float | None) -> None:
+    fetch = command_fetch([sys.executable, "-c", f"print({printed!r})"])
+
+    assert fetch() == Token(printed, expires_at)

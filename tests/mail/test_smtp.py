@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from bot.config import Config, MaildirMailbox, SmtpOutbox, local_config
+from bot.config import Config, local_config
 from bot.intake import Intake
 from bot.runner import EffectRunner
 from bot.service import CaseService
 from mail.errors import SendError
 from mail.letters import build_message, message_id_for, render_letter
 from mail.maildir import MaildirInbox
+from mail.settings import MaildirMailbox, SmtpOutbox
 from mail.smtp import SmtpMailer
 from store.records import EffectRecord
 from store.store import Store

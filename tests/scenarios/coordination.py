@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import Assistant
-from bot.config import Config, FilesOutbox
+from bot.config import Config
 from bot.directory import actor, org_ref
 from flows.calendar import is_working_day
 from flows.codec import event_from_plain, to_plain
@@ -26,6 +26,7 @@ from flows.conversation import fill
 from flows.events import Event
 from flows.model import Case
 from flows.prompts import next_prompts
+from mail.settings import FilesOutbox
 from store.store import Store
 from tests.bot.support import Clock, complaint
 

@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 
 from bot.app import Assistant
-from bot.config import Config, ImapMailbox, SmtpOutbox, local_config
+from bot.config import Config, local_config
 from bot.service import CaseService
 from flows.model import Sender, Status
 from mail.parse import parse_message
+from mail.settings import ImapMailbox, SmtpOutbox
 from store.store import Store
 from tests.bot.support import Clock, complaint, sample
 from tests.servers.dovecot import Dovecot

@@ -5,10 +5,11 @@ conftest, or import them):
 
 - ``smtp_cert`` (session): a self-signed certificate for 127.0.0.1 made with openssl, with the
   server's context and a client context that trusts it (`TestCert.client_context()`).
-- ``smtp_servers``: a factory, ``smtp_servers(security="none"|"starttls"|"tls", accounts=None)``,
-  starting an `SmtpServer` on a free port; every server it started is stopped after the test.
-  ``starttls`` offers and requires STARTTLS; ``tls`` is implicit TLS; ``accounts`` (user ->
-  password) turns on AUTH (refused with 535 for a wrong password).
+- ``smtp_servers``: a factory, ``smtp_servers(security="none"|"starttls"|"tls", accounts=None,
+  issuer=None)``, starting an `SmtpServer` on a free port; every server it started is stopped
+  after the test. ``starttls`` offers and requires STARTTLS; ``tls`` is implicit TLS; ``accounts``
+  (user -> password) turns on AUTH (refused with 535 for a wrong password), and ``issuer`` (an
+  `Issuer`) AUTH XOAUTH2 with the tokens it issued (refused with 535 once expired or revoked).
 - ``smtp_server``: a plain server (``security="none"``, no AUTH).
 - ``closed_port``: a port with nothing listening (connection refused).
 - ``silent_port``: a port that accepts connections and never says a word (timeouts).
@@ -26,6 +27,7 @@ process took it meanwhile.
 from __future__ import annotations
 
 import asyncio
+import base64
 import email
 import socket
 import ssl
@@ -41,6 +43,8 @@ from typing import Any, Literal
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from mail.oauth import Token
 
 HOST = "127.0.0.1"
 Security = Literal["none", "starttls", "tls"]
@@ -148,6 +152,64 @@ class Passwords:
         return AuthResult(success=True, auth_data=login)
 
 
+class Issuer:
+    """The identity platform's part: issues XOAUTH2 access tokens (`fetch`, a `mail.oauth.Fetch`)
+    and says which ones are good, on a clock the test moves (`clock`, for the mailer's cache)."""
+
+    def __init__(self, lifetime: float = 3600) -> None:
+        self.now = 1_800_000_000.0
+        self.lifetime = lifetime
+        self.refused: list[str] = []  # tokens presented and refused, in order
+        self._lock = threading.Lock()
+        self._expiry: dict[str, float] = {}
+
+    def clock(self) -> float:
+        return self.now
+
+    def fetch(self) -> Token:
+        return self.issue(f"token-{len(self.issued) + 1}")
+
+    def issue(self, token: str) -> Token:
+        """Issue this very token (say, one another test server also takes)."""
+        with self._lock:
+            self._expiry[token] = self.now + self.lifetime
+        return Token(token, self.now + self.lifetime)
+
+    @property
+    def issued(self) -> list[str]:
+        with self._lock:
+            return list(self._expiry)
+
+    def revoke(self) -> None:
+        """Every token issued so far is refused from now on, although none has expired."""
+        with self._lock:
+            self._expiry = dict.fromkeys(self._expiry, float("-inf"))
+
+    def accepts(self, token: str) -> bool:
+        with self._lock:
+            good = self._expiry.get(token, float("-inf")) > self.now
+            if not good:
+                self.refused.append(token)
+            return good
+
+
+class TokenRecorder(Recorder):
+    """A Recorder that also takes AUTH XOAUTH2 (aiosmtpd calls `auth_<MECHANISM>` on the handler)."""
+
+    def __init__(self, issuer: Issuer) -> None:
+        super().__init__()
+        self.issuer = issuer
+
+    async def auth_XOAUTH2(self, server: Any, args: list[str]) -> AuthResult:  # noqa: N802
+        try:  # base64 of "user=<name>\x01auth=Bearer <token>\x01\x01"
+            user, bearer = base64.b64decode(args[1], validate=True).decode().split("\x01")[:2]
+        except (IndexError, ValueError):
+            return AuthResult(success=False, handled=False)
+        if not self.issuer.accepts(bearer.removeprefix("auth=Bearer ")):
+            return AuthResult(success=False, handled=False)  # 535
+        return AuthResult(success=True, auth_data=user.removeprefix("user="))
+
+
 class SmtpServer:
     """One aiosmtpd server on 127.0.0.1 with the chosen security, recording what it receives."""
 
@@ -156,6 +218,7 @@ class SmtpServer:
         security: Security = "none",
         cert: TestCert | None = None,
         accounts: Mapping[str, str] | None = None,
+        issuer: Issuer | None = None,
     ) -> None:
         if security != "none" and cert is None:
             raise ValueError("a TLS server needs a certificate")
@@ -163,8 +226,9 @@ class SmtpServer:
         self.port = 0
         self.security = security
         self.cert = cert
-        self.recorder = Recorder()
+        self.recorder = Recorder() if issuer is None else TokenRecorder(issuer)
         self.accounts = accounts
+        self.issuer = issuer
         self._controller: Controller | None = None
 
     @property
@@ -218,11 +282,11 @@ class SmtpServer:
         elif self.security == "tls":
             assert self.cert is not None
             options["ssl_context"] = self.cert.server_context()
-        if self.accounts is not None:
+        if self.accounts is not None or self.issuer is not None:
             # aiosmtpd counts only STARTTLS as TLS, so AUTH must be allowed "without" it on the
             # implicit-TLS server (and in clear text on the plain one, as a local relay might).
             options["auth_require_tls"] = self.security == "starttls"
-            options["authenticator"] = Passwords(self.accounts)
+            options["authenticator"] = Passwords(self.accounts or {})
         return Controller(self.recorder, hostname=HOST, port=port, **options)
 
 
@@ -256,8 +320,10 @@ def smtp_cert(tmp_path_factory: pytest.TempPathFactory) -> TestCert:
 def smtp_servers(smtp_cert: TestCert) -> Iterator[Callable[..., SmtpServer]]:
     started: list[SmtpServer] = []
 
-    def start(security: Security = "none", accounts: Mapping[str, str] | None = None) -> SmtpServer:
-        server = SmtpServer(security, None if security == "none" else smtp_cert, accounts)
+    def start(
+        security: Security = "none", accounts: Mapping[str, str] | None = None, issuer: Issuer | None = None
+    ) -> SmtpServer:
+        server = SmtpServer(security, None if security == "none" else smtp_cert, accounts, issuer)
         server.start()
         started.append(server)
         return server

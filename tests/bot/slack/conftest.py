@@ -22,11 +22,12 @@ import pytest
 
 import bot.slack
 from bot.app import Assistant
-from bot.config import Chat, Config, MaildirMailbox, Slack, local_config
+from bot.config import Chat, Config, Slack, local_config
 from bot.slack.blocks import ButtonRef
 from flows.codec import event_from_plain
 from flows.events import Event
 from mail.maildir import MaildirInbox
+from mail.settings import MaildirMailbox
 from store.store import Store
 from tests.bot.support import RECEIVED, Clock, complaint
 from tests.servers.slack import (
