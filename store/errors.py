@@ -4,6 +4,7 @@ Every error text is built here, so the wording stays in one place::
 
     StoreError               anything the store refuses or cannot do
      ├── StoreLocked         another process holds DIR/store.lock
+     ├── StoreReadOnly       a write through a store opened read-only
      ├── StoreCorrupt        a file does not parse, or parses to the wrong shape
      ├── StoreDiskError      the operating system refused a write: disk full, read-only, ...
      ├── VersionConflict     append(expected_version=...) did not match the stream
@@ -39,6 +40,16 @@ class StoreLocked(StoreError):
             shown = "unknown" if pid is None else str(pid)
             holder = f"another jointly process (pid {shown}); stop it first"
         super().__init__(f"the store at {path} is in use by {holder}")
+
+
+class StoreReadOnly(StoreError):
+    """A write was asked of a store opened with ``readonly=True``, a reader beside the writer."""
+
+    def __init__(self, *, path: Path) -> None:
+        self.path = path
+        super().__init__(
+            f"the store at {path} was opened read-only, to read beside its writer: it takes no writes"
+        )
 
 
 class StoreCorrupt(StoreError):

@@ -92,23 +92,28 @@ class Index:
         self._journal: int | None = None
 
     @classmethod
-    def load(cls, root: Path, streams: Path) -> Index:
-        """Snapshot, then journal, then re-read whatever stream files they do not match.
+    def load(cls, root: Path, streams: Path, *, readonly: bool = False) -> Index:
+        """Snapshot, then journal, then re-read whatever stream files they do not match; with
+        ``readonly``, change no file (nothing to list if the store was never made).
 
         Raises ``StoreCorrupt`` if a stream file that must be re-read is
         corrupt, or if a stream the index knows has lost its file.
         """
+        if readonly and not streams.is_dir():
+            return cls(root, {})
         entries: dict[str, Entry] = {}
         collecting = gc.isenabled()
         gc.disable()  # tens of thousands of small objects that all live on: collecting them is waste
         try:
             _, snapshot_defects = _replay(root / SNAPSHOT, entries)
-            journal_lines, journal_defects = _replay(root / JOURNAL, entries)
+            journal_lines, journal_defects = _replay(root / JOURNAL, entries, torn_ok=readonly)
         finally:
             if collecting:
                 gc.enable()
         reread = _reconcile(streams, entries)
         index = cls(root, entries)
+        if readonly:
+            return index
         grown = journal_lines > max(COMPACT_AFTER, len(entries))
         if snapshot_defects or journal_defects or reread or grown:
             index._compact()
@@ -180,13 +185,17 @@ class Index:
         atomic_write(self._root / JOURNAL, b"")
 
 
-def _replay(path: Path, entries: dict[str, Entry]) -> tuple[int, int]:
-    """Apply each line of an index file, later lines winning; return (lines, defects)."""
+def _replay(path: Path, entries: dict[str, Entry], *, torn_ok: bool = False) -> tuple[int, int]:
+    """Apply each line of an index file, later lines winning; return (lines, defects). With
+    ``torn_ok`` a last line without its newline is one being written: no defect, no warning."""
     lines = defects = 0
     try:
         with path.open("rb") as file:
             for lines, raw in enumerate(file, 1):
-                parsed = _parse_line(raw) if raw.endswith(b"\n") else None
+                whole = raw.endswith(b"\n")
+                if torn_ok and not whole:
+                    break  # the writer is appending it now: the stream file is read instead
+                parsed = _parse_line(raw) if whole else None
                 if parsed is None:
                     defects += 1
                     log.warning(

@@ -37,6 +37,19 @@ Where corruption is reported: a stream file is checked whenever it is read, so
 ``load`` and every write raise ``StoreCorrupt`` for a bad file. ``open`` reads,
 and so checks, only the stream files its index does not match (new, edited, or
 written after the index's last good line) and raises for those.
+
+Readers alongside the writer: ``Store.open(path, readonly=True)`` takes no
+lock, creates, sweeps and compacts nothing, and refuses every write with
+``StoreReadOnly``. It is what the commands that only read use, so they work
+while ``jointly run`` holds the store. What such a reader sees: the cases the
+index and the stream files held when it opened (the journal is read up to its
+last whole line, then any file that does not match is read itself), and each
+case whole, as it was when ``load`` read it: a stream file is only ever
+replaced by a rename, so a reader finds the old file or the new one, never
+part of one. A batch in progress is invisible to it until the batch's end
+puts its files in place, so a reader sees each case before the batch or after
+it. Cases are not read at one instant: one loaded later may be newer than its
+summary in the listing, and cases created after the open are not listed.
 """
 
 from __future__ import annotations
@@ -59,6 +72,7 @@ from .errors import (
     DuplicateKey,
     StoreCorrupt,
     StoreDiskError,
+    StoreReadOnly,
     UnknownEffect,
     UnknownStream,
     VersionConflict,
@@ -87,10 +101,11 @@ STAGE_LIMIT = 64_000_000  # bytes of staged files a batch keeps in memory before
 
 
 class Store:
-    """The only writer of one store directory; get one with ``Store.open``."""
+    """The only writer of one store directory, or a reader beside it; get one with ``Store.open``."""
 
-    def __init__(self, root: Path, lock: StoreLock, index: Index) -> None:
+    def __init__(self, root: Path, lock: StoreLock | None, index: Index) -> None:
         self.root = root
+        self.readonly = lock is None
         self._streams = root / STREAMS
         self._cursors = root / CURSORS
         self._lock = lock
@@ -105,9 +120,13 @@ class Store:
         self._staged_bytes = 0
 
     @classmethod
-    def open(cls, path: Path) -> Store:
-        """Create the directory if missing, take the lock, load the index."""
+    def open(cls, path: Path, *, readonly: bool = False) -> Store:
+        """Create the directory if missing, take the lock, load the index; or with ``readonly``,
+        load the index without the lock, changing nothing on disk (see the module docstring)."""
         root = Path(path)
+        if readonly:
+            with disk_errors(root):
+                return cls(root, None, Index.load(root, root / STREAMS, readonly=True))
         with disk_errors(root):
             root.mkdir(mode=0o700, parents=True, exist_ok=True)
             lock = StoreLock.acquire(root)
@@ -133,7 +152,8 @@ class Store:
                 finally:
                     self._closed = True
                     self._index.close()
-                    self._lock.release()
+                    if self._lock is not None:
+                        self._lock.release()
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -190,6 +210,7 @@ class Store:
         new_keys = list(dict.fromkeys(check_key(key) for key in keys))
         new_summary = check_summary(summary)
         with self._mutex:
+            self._check_writable()
             entry = self._entry_or_none(stream)
             actual = 0 if entry is None else entry.version
             if actual != expected_version:
@@ -205,6 +226,8 @@ class Store:
             entry = self._entry(stream)
             path = stream_file(self._streams, stream)
             state = read_stream(path, stream, self._staged.get(stream))
+            if self.readonly and state is not None:  # the writer may have moved it on since the open
+                return state.record()
             _check_matches(path, None if state is None else state.version, entry)
             assert state is not None  # _check_matches refused a missing file
             return state.record()
@@ -323,6 +346,7 @@ class Store:
         [event] = check_events([tombstone])
         new_summary = check_summary(summary)
         with self._mutex:
+            self._check_writable()
             self._flush()  # the index files are rewritten below: every stream file must be in place
             entry = self._entry(stream)
             write = self._begin(stream, entry, may_stage=False)
@@ -343,6 +367,7 @@ class Store:
     def set_cursor(self, name: str, value: Mapping[str, Any]) -> None:
         with self._mutex, disk_errors(self._cursors):
             self._check_open()
+            self._check_writable()
             write_cursor(self._cursors, name, value)
 
     def _add(
@@ -369,6 +394,10 @@ class Store:
         if self._closed:
             raise closed_store(self.root)
 
+    def _check_writable(self) -> None:
+        if self.readonly:
+            raise StoreReadOnly(path=self.root)
+
     def _entry_or_none(self, stream: str) -> Entry | None:
         self._check_open()
         return self._index.get(stream)
@@ -381,6 +410,7 @@ class Store:
 
     def _begin(self, stream: str, entry: Entry | None, *, may_stage: bool = True) -> StreamWrite:
         """Read a stream for a write, staged if this thread owns the batch (and it ``may_stage``)."""
+        self._check_writable()
         path = stream_file(self._streams, stream)
         stage = may_stage and self._batch_owner == threading.get_ident()
         write = StreamWrite(path, stream, source=self._staged.get(stream), stage=stage)
