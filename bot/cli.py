@@ -3,7 +3,9 @@
     jointly [--config FILE] [--data-dir DIR] COMMAND
       run [--once]              run the assistant (local mode when there is no config.toml)
       cases [--open] [--json]   list cases: reference, status, organisations, lead, next deadline
-      show REF [--json]         a case's timeline: every event with actor and time, letters, deadlines
+      show REF [--brief] [--json]
+                                a case in full: the complaint, messages, letters, organisations, plan,
+                                what waits (wrapped to the terminal); --brief: the timeline in short
       import PATH... [--json]   take in .eml files, mbox files or Maildir folders
       report [--from DATE] [--to DATE] [--org ID] [--format table|csv|json]
                                 figures for a period (default: the year to 31 March containing today)
@@ -24,6 +26,10 @@ arguments (a malformed reference, a path that is missing or not a mail source, a
 refuses writes: full or read-only); 4 a required secret is missing or too short, or a configured
 part is missing (for check-mail: cannot be reached, refuses the login, or lacks a folder). Each
 failure is one line on stderr naming what is wrong, never a traceback.
+
+The commands that only read (cases, show, report, chronology, export-person, retention) work while
+`jointly run` holds the store; those that change records (import, referral, destroy) are then
+refused with exit 3, saying to stop the service first.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -42,6 +49,7 @@ from typing import Any, NoReturn
 from rich.console import Console
 
 from bot.app import DISK_REFUSALS, Assistant, NotAvailable, reply_secret, utc_now
+from bot.case_text import case_text
 from bot.check_mail import check_mail
 from bot.chronology import write_chronology
 from bot.config import (
@@ -68,7 +76,7 @@ from flows.commands import RecordOmbudsmanReferral
 from flows.errors import DomainError, UnknownCase
 from flows.model import Ombudsman
 from flows.summary import deadlines
-from store.errors import StoreError
+from store.errors import StoreError, StoreLocked
 from store.records import check_id
 from store.store import Store
 
@@ -90,8 +98,9 @@ def parser() -> argparse.ArgumentParser:
     cases = sub.add_parser("cases", help="list cases")
     cases.add_argument("--open", action="store_true", help="open cases only")
     cases.add_argument("--json", action="store_true", help="JSON output (stable; see README)")
-    show = sub.add_parser("show", help="a case's timeline")
+    show = sub.add_parser("show", help="a case in full, every text whole")
     show.add_argument("ref", type=_reference)
+    show.add_argument("--brief", action="store_true", help="the timeline in short, one line per event")
     show.add_argument("--json", action="store_true")
     take = sub.add_parser("import", help="take in .eml files, mbox files or Maildir folders")
     take.add_argument("paths", nargs="+", type=_source)
@@ -161,7 +170,7 @@ def dispatch(args: argparse.Namespace) -> int:
     if log_file:
         log_file.parent.mkdir(parents=True, exist_ok=True)
     configure(config.service.log_format, config.service.log_level, log_file)
-    with Store.open(config.store_dir) as store:
+    with open_store(config, args.command) as store:
         if args.command == "run":
             return run(config, store, args.once, local)
         if args.command == "cases":
@@ -179,7 +188,29 @@ def dispatch(args: argparse.Namespace) -> int:
             return list_retention(store, args.json)
         if args.command == "destroy":
             return destroy_record(config, store, args.ref, args.by, args.reason)
-        return show_case(store, args.ref, args.json)
+        return show_case(store, args.ref, args.json, args.brief)
+
+
+READERS = frozenset({"cases", "show", "report", "chronology", "export-person", "retention"})
+
+
+def open_store(config: Config, command: str) -> Store:
+    """Commands that only read open the store read-only, beside a running service (each case is
+    read whole; see `store.store`); the others take the writer's lock, and are refused with how
+    to go about it when the service holds it: never a wait, never two writers."""
+    if command in READERS:
+        return Store.open(config.store_dir, readonly=True)
+    try:
+        return Store.open(config.store_dir)
+    except StoreLocked as error:
+        if command == "run":
+            raise
+        holder = f" (pid {error.pid})" if error.pid is not None else ""
+        raise StoreError(
+            f"`jointly {command}` changes records, and the store at {error.path} is held by a "
+            f"running jointly{holder}: stop the service, run `jointly {command}` again, then "
+            "start the service again"
+        ) from None
 
 
 def resolve_config(path: Path | None, data_dir: Path | None) -> tuple[Config, bool]:
@@ -419,7 +450,7 @@ def destroy_record(config: Config, store: Store, ref: str, person: str, reason: 
     return EXIT_OK
 
 
-def show_case(store: Store, ref: str, as_json: bool) -> int:
+def show_case(store: Store, ref: str, as_json: bool, brief: bool = False) -> int:
     if ref.startswith("Q-") and store.exists(ref):
         return show_set_aside(store, ref, as_json)
     service = CaseService(store)
@@ -434,6 +465,10 @@ def show_case(store: Store, ref: str, as_json: bool) -> int:
     }
     if as_json:
         print(json.dumps(timeline, indent=2))
+        return EXIT_OK
+    if not brief:
+        width = shutil.get_terminal_size().columns - 1
+        print("\n".join(case_text(case, london_date(utc_now()), width)))
         return EXIT_OK
     print(f"{ref}  {case.status.value}")
     for event in events:

@@ -8,10 +8,12 @@ never hangs.
 from __future__ import annotations
 
 import asyncio
+import shutil
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime
 from typing import Any, TextIO
 
+from bot.case_text import case_text
 from bot.config import Config, Person
 from bot.directory import org_ref
 from bot.service import CaseService
@@ -64,30 +66,44 @@ def render(ref: str, prompt: Prompt) -> str:
 class Conversation:
     """One handler answering prompts at the keyboard."""
 
-    def __init__(self, config: Config, service: CaseService, actor: Actor, read: Read, out: TextIO):
+    def __init__(
+        self,
+        config: Config,
+        service: CaseService,
+        actor: Actor,
+        read: Read,
+        out: TextIO,
+        screen: tuple[int, int] | None = None,
+    ):
         self.config = config
         self.service = service
         self.actor = actor
         self.read = read
         self.out = out
+        self.screen = screen  # (columns, lines) for reading a case; else the terminal's own size
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
 
     async def answer_one(self, ref: str, prompt: Prompt, now: datetime, menu: bool = True) -> str:
         """Ask one prompt; returns "quit", "skip" or "answered". With `menu`, "m" opens the case's
-        menu (`flows.prompts.case_menu`): what the handler may do on it at any time."""
+        menu (`flows.prompts.case_menu`): what the handler may do on it at any time. "r" shows the
+        case in full, then asks the same question again."""
         self.say(
             "\n"
             + render(ref, prompt)
             + "\n    s) skip   q) quit"
             + ("   m) more on this case" if menu else "")
+            + "   r) read the case"
         )
         reply = (await self.read("> ")).strip().lower()
         if reply in ("q", "quit"):
             return "quit"
         if reply in ("s", "skip"):
             return "skip"
+        if reply in ("r", "read"):
+            await self.read_case(ref, now)
+            return await self.answer_one(ref, prompt, now, menu)
         if menu and reply in ("m", "more"):
             return await self._more(ref, now)
         if not reply.isdigit() or not 1 <= int(reply) <= len(prompt.choices):
@@ -102,6 +118,20 @@ class Conversation:
             return "answered"
         self.say(f"Recorded ({len(decision.events)} change(s)).")
         return "answered"
+
+    async def read_case(self, ref: str, now: datetime) -> None:
+        """The case in full, a screenful at a time: Enter for the next, q to stop."""
+        size = shutil.get_terminal_size()
+        columns, rows = self.screen or (size.columns, size.lines)
+        case = await asyncio.to_thread(self.service.load, ref)
+        lines = case_text(case, now.astimezone(LONDON).date(), columns - 1)
+        step = max(rows - 2, 5)  # room for the "more" line
+        for start in range(0, len(lines), step):
+            self.say("\n".join(lines[start : start + step]))
+            if start + step < len(lines):
+                more = f"-- {start + step} of {len(lines)} lines: Enter for more, q to stop -- "
+                if (await self.read(more)).strip().lower() in ("q", "quit"):
+                    return
 
     async def _more(self, ref: str, now: datetime) -> str:
         case = await asyncio.to_thread(self.service.load, ref)

@@ -11,6 +11,7 @@ import sys
 import time
 import tomllib
 from datetime import datetime
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,10 @@ import pytest
 from bot.app import EXAMPLES
 from bot.config import SAMPLE_DIRECTORY
 from flows.calendar import acknowledgement_due
+from flows.model import REFERENCE
 from mail.maildir import MaildirInbox
 from store.store import Store
-from tests.bot.support import SAMPLE_ADDRESSES, SAMPLE_NAMES, files
+from tests.bot.support import SAMPLE_ADDRESSES, SAMPLE_NAMES, files, read_eml
 
 JOINTLY = Path(sys.executable).with_name("jointly")
 EXAMPLE_CONFIG = Path(__file__).parents[2] / "config.example.toml"
@@ -221,10 +223,10 @@ def test_bad_usage_exits_2_as_the_module_docstring_says(tmp_path: Path) -> None:
 
 def test_a_store_held_by_another_process_is_refused_with_exit_3(tmp_path: Path) -> None:
     with Store.open(tmp_path / "var" / "store"):
-        result = jointly(tmp_path, "cases")
+        result = jointly(tmp_path, "referral", "JC-2026-0001", "--org", "x", "--ombudsman", "phso")
 
     assert result.returncode == 3
-    assert "in use" in result.stderr
+    assert "held by a running jointly" in result.stderr
     assert f"pid {os.getpid()}" in result.stderr
 
 
@@ -340,3 +342,49 @@ def test_retention_lists_nothing_young_and_destroy_refuses_before_review(
     assert refused.returncode == 1 and "Traceback" not in refused.stderr  # the case is still open
     assert stranger.returncode == 2 and "no person 'nobody'" in stranger.stderr
     assert listing(where)[0]["ref"] == ref  # nothing was destroyed
+
+
+def reply_to_first_acknowledgement(where: Path, text: str) -> str:
+    """The person answers their acknowledgement letter by email; the case's reference."""
+    [acknowledgement, *_] = [read_eml(p) for p in files(where / "var" / "outbox")]
+    reply = EmailMessage()
+    reply["From"] = str(acknowledgement["To"])
+    reply["To"] = str(acknowledgement["From"])
+    reply["Subject"] = "Re: " + str(acknowledgement["Subject"])
+    reply["Message-ID"] = "<reply-1@mail.example.org>"
+    reply["In-Reply-To"] = str(acknowledgement["Message-ID"])
+    reply.set_content(text)
+    (where / "var" / "inbox" / "new" / "reply-1.eml").write_bytes(reply.as_bytes())
+    [ref] = REFERENCE.findall(str(acknowledgement["Subject"]))
+    return ref
+
+
+def test_show_prints_the_complaint_and_each_message_whole_in_the_terminal_width(tmp_path: Path) -> None:
+    assert jointly(tmp_path, "run", "--once").returncode == 0
+    said = " ".join(["I have more to add about the discharge and the missed visits."] * 6)
+    ref = reply_to_first_acknowledgement(tmp_path, said)
+    assert jointly(tmp_path, "run", "--once").returncode == 0
+    complaint = json.loads(jointly(tmp_path, "show", ref, "--json").stdout)["events"][0]["text"]
+
+    full = jointly(tmp_path, "show", ref, COLUMNS="60")
+
+    assert full.returncode == 0, full.stderr
+    flowing = " ".join(full.stdout.split())
+    assert " ".join(complaint.split()) in flowing
+    assert said in flowing
+    assert "Messages received (1)" in full.stdout
+    assert max(len(line) for line in full.stdout.splitlines()) <= 59
+
+
+def test_show_brief_gives_the_timeline_in_short(tmp_path: Path) -> None:
+    assert jointly(tmp_path, "run", "--once").returncode == 0
+    ref = listing(tmp_path)[0]["ref"]
+
+    brief = jointly(tmp_path, "show", ref, "--brief")
+
+    assert brief.returncode == 0, brief.stderr
+    lines = brief.stdout.splitlines()
+    assert lines[0].split() == [ref, "received"]
+    assert [line.split()[3] for line in lines[1:4]] == ["ComplaintReceived", "LetterQueued", "LetterSent"]
+    assert "text=" in lines[1] and "..." in lines[1]  # each text cut short
+    assert lines[-1].strip().startswith("due ")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.case_text import case_text
 from bot.config import Config
 from bot.directory import actor, org_ref
 from bot.intake import Intake
@@ -22,6 +23,7 @@ from mail.maildir import MaildirInbox
 from tests.bot.support import NOW, RECEIVED, files, opened, plain_text, read_eml, sample
 
 TRUST, COUNCIL, MEADOWBANK = "northshire-trust", "northshire-council", "meadowbank"
+ORGANISATIONS = "Which organisations does this complaint involve?"
 
 
 @dataclass
@@ -290,3 +292,38 @@ def test_dates_are_read_in_three_ways(written: str) -> None:
 def test_an_unreadable_date_says_how_to_write_one() -> None:
     with pytest.raises(ValueError, match="write the date as"):
         parse_day("next Tuesday")
+
+
+async def test_read_shows_the_whole_complaint_a_screenful_at_a_time_then_asks_again(
+    desk: Desk, config: Config
+) -> None:
+    talk = Conversation(config, desk.service, desk.handler, desk.script, desk.out, screen=(50, 12))
+    desk = replace(desk, talk=talk)
+    case = desk.service.load(desk.ref)
+    lines = case_text(case, NOW.date(), 49)
+    enters = [""] * ((len(lines) - 1) // 10)  # a screen of 12 lines shows 10 of the case
+
+    assert await desk.answer("organisations", "r", *enters, "s") == "skip"
+
+    assert len(enters) >= 2
+    assert [q for q in desk.script.asked if q.startswith("-- ")][-1].startswith(f"-- {10 * len(enters)} of")
+    assert desk.script.asked[-1] == "> "  # the same question, asked again after reading
+    assert desk.said.count(ORGANISATIONS) == 2
+    assert " ".join(case.text.split()) in " ".join(desk.said.split())
+    assert all(len(line) <= 49 for line in lines)
+    assert all(line in desk.said for line in lines)
+    assert desk.status() is Status.RECEIVED
+
+
+async def test_q_stops_reading_and_the_question_comes_back(desk: Desk, config: Config) -> None:
+    talk = Conversation(config, desk.service, desk.handler, desk.script, desk.out, screen=(60, 10))
+    desk = replace(desk, talk=talk)
+
+    assert await desk.answer("organisations", "r", "q", "s") == "skip"
+
+    [first, more, again] = desk.script.asked
+    assert (first, again) == ("> ", "> ")
+    assert more.startswith("-- 8 of ") and more.endswith("Enter for more, q to stop -- ")
+    assert "Waiting" not in desk.said
+    assert desk.said.count(ORGANISATIONS) == 2
+    assert "r) read the case" in desk.said
