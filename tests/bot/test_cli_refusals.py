@@ -16,24 +16,14 @@ from bot.config import SAMPLE_DIRECTORY
 from mail.maildir import MaildirInbox
 from store.store import Store
 from tests.bot.support import files
-from tests.bot.test_cli import JOINTLY, environment, jointly
+from tests.bot.test_cli import JOINTLY, SERVICE_CONFIG, environment, jointly
 from tests.disk import fill, read_only, small_disk
 
 SAMPLES = [str(p) for p in sorted(EXAMPLES.glob("*.eml"))]
-SECRET_CONFIG = """
-[service]
-home_organisation = "northshire-trust"
-reply_token_secret_env = "JOINTLY_TEST_REPLY_SECRET"
-
-[mailbox]
-kind = "maildir"
-path = "var/inbox"
-
-[outbox]
-kind = "files"
-path = "var/outbox"
-from_address = "complaints@northshire-trust.example"
-"""
+SECRET_CONFIG = SERVICE_CONFIG.replace(
+    'home_organisation = "northshire-trust"\n',
+    'home_organisation = "northshire-trust"\nreply_token_secret_env = "JOINTLY_TEST_REPLY_SECRET"\n',
+)
 SERVICE_ON_A_SMALL_DISK = """
 [service]
 home_organisation = "northshire-trust"
