@@ -248,24 +248,14 @@ def _letter_sent(case: Case, e: ev.LetterSent) -> Case:
     return case
 
 
-def _letter_in_doubt(case: Case, e: ev.LetterInDoubt) -> Case:
-    letter = replace(case.letters[e.key], in_doubt=e.since, message_id=e.message_id)
-    return replace(case, letters=_with(case.letters, e.key, letter))
+def _letter_changed(**changes: Callable[[Any], Any]) -> Callable[[Case, Any], Case]:
+    """An event that changes one letter (`e.key`): each field set from the event."""
 
+    def apply(case: Case, e: Any) -> Case:
+        letter = replace(case.letters[e.key], **{name: get(e) for name, get in changes.items()})
+        return replace(case, letters=_with(case.letters, e.key, letter))
 
-def _letter_requeued(case: Case, e: ev.LetterRequeued) -> Case:
-    letter = replace(case.letters[e.key], in_doubt=None)
-    return replace(case, letters=_with(case.letters, e.key, letter))
-
-
-def _letter_failed(case: Case, e: ev.LetterFailed) -> Case:
-    letter = replace(case.letters[e.key], failed=e.reason)
-    return replace(case, letters=_with(case.letters, e.key, letter))
-
-
-def _letter_read(case: Case, e: ev.LetterRead) -> Case:
-    letter = replace(case.letters[e.key], read_at=e.at)
-    return replace(case, letters=_with(case.letters, e.key, letter))
+    return apply
 
 
 def _message(case: Case, e: ev.MessageReceived) -> Case:
@@ -373,10 +363,10 @@ _APPLY: dict[type, Callable[[Case, Any], Case]] = {
     ev.CaseClosed: lambda c, e: replace(c, closed_at=e.at, closure=e.reason, outcome=e.outcome),
     ev.LetterQueued: _letter_queued,
     ev.LetterSent: _letter_sent,
-    ev.LetterInDoubt: _letter_in_doubt,
-    ev.LetterRequeued: _letter_requeued,
-    ev.LetterFailed: _letter_failed,
-    ev.LetterRead: _letter_read,
+    ev.LetterInDoubt: _letter_changed(in_doubt=lambda e: e.since, message_id=lambda e: e.message_id),
+    ev.LetterRequeued: _letter_changed(in_doubt=lambda e: None),
+    ev.LetterFailed: _letter_changed(failed=lambda e: e.reason),
+    ev.LetterRead: _letter_changed(read_at=lambda e: e.at),
     ev.MessageReceived: _message,
     ev.MessageRead: _message_read,
     ev.RelatedDismissed: lambda c, e: replace(c, related=()),
