@@ -237,10 +237,8 @@ class SmtpMailer:
             return self._error(text, permanent=True, reason=str(error), message_id=message_id)
         if data_began:
             text = "the connection to the mail server was lost while it was taking the letter"
-            where = {"host": self.settings.host, "port": self.settings.port, "stage": "send"}
-            return SendInDoubt(
-                text, **where, reason=str(error) or type(error).__name__, message_id=message_id
-            )
+            reason = str(error) or type(error).__name__
+            return SendInDoubt(text, **self._where(), reason=reason, message_id=message_id)
         if isinstance(error, TimeoutError):
             return self._error(_TIMED_OUT, message_id=message_id)
         text = "the connection to the mail server was lost"
@@ -249,10 +247,11 @@ class SmtpMailer:
     def _error(
         self, text: str, *, permanent: bool = False, stage: str = "send", **context: object
     ) -> SendError:
-        settings = self.settings
-        return SendError(
-            text, permanent=permanent, host=settings.host, port=settings.port, stage=stage, **context
-        )
+        return SendError(text, permanent=permanent, **self._where(stage), **context)
+
+    def _where(self, stage: str = "send") -> dict[str, object]:
+        """The context every SendError carries: which server, and at what stage."""
+        return {"host": self.settings.host, "port": self.settings.port, "stage": stage}
 
 
 class _Client(aiosmtplib.SMTP):
