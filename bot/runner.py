@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from bot.config import Config, Person
 from bot.directory import system_actor
-from bot.sending import Mark, Sending, Unsettled
+from bot.sending import Mark, Sending, Unsettled, effect_record
 from bot.service import CaseService
 from bot.wording import notice
 from flows.codec import effect_from_plain
@@ -150,7 +150,8 @@ class EffectRunner:
 
     def _original(self, stream: str, key: str) -> SendLetter:
         """The letter a `SendLetterAgain` sends again, from its case's outbox."""
-        [record] = [r for r in self.service.store.load(stream).effects if r.key == key]
+        record = effect_record(self.service, stream, key)
+        assert record is not None, key
         letter = effect_from_plain(record.effect)
         assert isinstance(letter, SendLetter), key
         return letter

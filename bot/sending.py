@@ -33,10 +33,16 @@ from bot.threads import SENT
 from flows.commands import RecordLetterInDoubt, RecordLetterSent
 from mail.errors import MailError
 from mail.ports import SentFolder
+from store.records import EffectRecord
 
 log = logging.getLogger("jointly.runner")
 SENDING = "outbox-sending"  # the cursor marking the letter whose sending began last
 SENT_COPY_WAIT = timedelta(minutes=2)  # a server may file its copy a moment after taking the letter
+
+
+def effect_record(service: CaseService, stream: str, key: str) -> EffectRecord | None:
+    """The outbox record `key` of case `stream`, read from its file."""
+    return next((r for r in service.store.load(stream).effects if r.key == key), None)
 
 
 class Unsettled(Exception):
@@ -97,7 +103,7 @@ class Sending:
         if not saved:
             return None
         mark = Mark(**saved)
-        record = next((r for r in self.service.store.load(mark.stream).effects if r.key == mark.effect), None)
+        record = effect_record(self.service, mark.stream, mark.effect)
         pending = record is not None and record.status == "pending" and record.attempts == mark.attempts
         return mark if pending else None
 
