@@ -167,10 +167,11 @@ def test_a_full_disk_exits_3_and_keeps_nothing_of_the_import(tmp_path: Path) -> 
 
 def test_the_service_waits_out_a_full_disk_and_carries_on_by_itself(tmp_path: Path) -> None:
     (tmp_path / "config.toml").write_text(SERVICE_ON_A_SMALL_DISK + SAMPLE_DIRECTORY.read_text())
-    with small_disk(tmp_path / "disk") as disk, (tmp_path / "out.txt").open("w+") as out:
+    out, log = tmp_path / "out.txt", tmp_path / "err.txt"
+    with small_disk(tmp_path / "disk") as disk, out.open("w") as stdout, log.open("w") as stderr:
         process = subprocess.Popen(
             [str(JOINTLY), "run"], cwd=tmp_path, env=environment(tmp_path),
-            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.PIPE, text=True,
+            stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr, text=True,
         )  # fmt: skip
         try:
             until(lambda: (disk / "var" / "store" / "cursors" / "reply-secret.json").exists())
@@ -178,8 +179,8 @@ def test_the_service_waits_out_a_full_disk_and_carries_on_by_itself(tmp_path: Pa
             inbox = MaildirInbox(tmp_path / "inbox")
             for sample in SAMPLES:
                 inbox.deliver(Path(sample).read_bytes())
-            until(lambda: "cannot write to its data folder" in Path(out.name).read_text())
-            time.sleep(1.5)  # a retry or two, still full
+            until(lambda: "cannot write to its data folder" in out.read_text())
+            until(lambda: log.read_text().count("trying again") >= 2)  # a retry, still full
             assert process.poll() is None and len(inbox.pending()) == 3
             assert files(tmp_path / "outbox") == []
 
@@ -187,15 +188,16 @@ def test_the_service_waits_out_a_full_disk_and_carries_on_by_itself(tmp_path: Pa
             until(lambda: len(files(tmp_path / "outbox")) == 3)
             assert inbox.pending() == []
             process.send_signal(signal.SIGTERM)
-            _, err = process.communicate(timeout=10)
+            process.wait(timeout=10)
         finally:
             if process.poll() is None:
                 process.kill()
-                process.communicate()
+                process.wait()
 
+    err = log.read_text()
     assert process.returncode == 0 and "Traceback" not in err, err
     assert "No space left on device" in err
-    assert Path(out.name).read_text().count("cannot write to its data folder") == 1
+    assert out.read_text().count("cannot write to its data folder") == 1
 
 
 def until(condition: Callable[[], bool], seconds: float = 15) -> None:
