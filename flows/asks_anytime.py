@@ -61,7 +61,7 @@ def _withdraw(case: Case, actor: Actor) -> list[Choice]:
         return []
     fields = (
         Field("org_ids", "Withdrawn for", FieldKind.MULTI_CHOICE, options=_options(case, given), default=()),
-        Field("note", "What the person said", FieldKind.TEXT, required=False, default=""),
+        Field("note", "What the person said", FieldKind.TEXT, long=True, required=False, default=""),
     )
     return [
         Choice(

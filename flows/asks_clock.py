@@ -36,7 +36,7 @@ def update(case: Case, actor: Actor, today: date) -> list[Prompt]:
         return []
     if today < due or case.status in (Status.RESPONDED, Status.CLOSED):
         return []
-    text = Field("text", "How the work is going", FieldKind.TEXT, default=_progress(case))
+    text = Field("text", "How the work is going", FieldKind.TEXT, long=True, default=_progress(case))
     cmd = c.SendProgressUpdate(actor=actor, text="")
     return [
         Prompt(

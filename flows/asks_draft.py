@@ -28,7 +28,7 @@ def complete_draft(case: Case, actor: Actor) -> Prompt:
     """A draft with parts still to write goes to no one; what will be put right is filled in once known."""
     assert case.draft is not None
     text = case.draft.text.replace(NO_ACTIONS, what_will_be_done(case))
-    field = Field("text", "Draft joint response", FieldKind.TEXT, default=text)
+    field = Field("text", "Draft joint response", FieldKind.TEXT, long=True, default=text)
     return Prompt(
         "complete_draft",
         f"The draft still has parts marked '{TO_COMPLETE} ...]': write them before it goes to anyone.",
@@ -51,7 +51,7 @@ def on_behalf(case: Case, actor: Actor, org_id: str) -> list[Prompt]:
     """Comments and sign-off recorded for an organisation that sent them by email or phone."""
     assert case.draft is not None
     name = case.orgs[org_id].name
-    comment = Field("comment", "Their comment", FieldKind.TEXT)
+    comment = Field("comment", "Their comment", FieldKind.TEXT, long=True)
     prompts = [
         Prompt(
             f"signoff:{org_id}",
@@ -70,7 +70,7 @@ def revise(case: Case, actor: Actor) -> Prompt:
     draft = case.draft
     assert draft is not None
     names = ", ".join(case.orgs[o].name for o in draft.comments)
-    text = Field("text", "Revised draft joint response", FieldKind.TEXT, default=draft.text)
+    text = Field("text", "Revised draft joint response", FieldKind.TEXT, long=True, default=draft.text)
     return Prompt(
         "revise_draft",
         f"The comments on {the_draft(draft)} are in (from {names}): revise it, or keep it as it is?",
@@ -86,7 +86,7 @@ def revise(case: Case, actor: Actor) -> Prompt:
 def final_response(case: Case, actor: Actor, waiting: list[str]) -> Prompt:
     assert case.draft is not None
     fields = (
-        Field("body", "Final response", FieldKind.TEXT, default=case.draft.text),
+        Field("body", "Final response", FieldKind.TEXT, long=True, default=case.draft.text),
         Field("signed_by", "Signed by (responsible person)", FieldKind.TEXT),
         Field("signed_role", "Their role", FieldKind.TEXT, default="Chief Executive"),
     )
@@ -109,7 +109,7 @@ def late_response(case: Case, actor: Actor) -> list[Prompt]:
     waiting = [s for s in case.strands.values() if s.contribution is None]
     if waiting:
         return [_late_contribution(case, actor, s.id) for s in waiting]
-    text = Field("text", "Draft joint response", FieldKind.TEXT, default=assemble_draft(case))
+    text = Field("text", "Draft joint response", FieldKind.TEXT, long=True, default=assemble_draft(case))
     return [
         Prompt(
             "full_response",
@@ -122,7 +122,7 @@ def late_response(case: Case, actor: Actor) -> list[Prompt]:
 
 def _late_contribution(case: Case, actor: Actor, strand_id: str) -> Prompt:
     strand = case.strands[strand_id]
-    summary = Field("summary", "What they found", FieldKind.TEXT)
+    summary = Field("summary", "What they found", FieldKind.TEXT, long=True)
     record = c.RecordContribution(actor=actor, strand_id=strand_id, summary="")
     return Prompt(
         f"late_contribution:{strand_id}",

@@ -99,7 +99,7 @@ def _record(case: Case, actor: Actor, meeting_id: str) -> Prompt:
             FieldKind.LINES,
             default=(actor.name,) if actor.name else (),
         ),
-        Field("notes", "Notes: what was agreed", FieldKind.TEXT),
+        Field("notes", "Notes: what was agreed", FieldKind.TEXT, long=True),
     )
     cmd = c.RecordMeeting(actor=actor, meeting_id=meeting.id, represented=(), attendees=(), notes="")
     return Prompt(
@@ -122,7 +122,7 @@ def _question(case: Case, actor: Actor) -> list[Prompt]:
         return []
     fields = (
         Field("strand_id", "About strand", FieldKind.CHOICE, options=strands),
-        Field("question", "The question (emailed to the organisation)", FieldKind.TEXT),
+        Field("question", "The question (emailed to the organisation)", FieldKind.TEXT, long=True),
     )
     cmd = c.AskContributor(actor=actor, strand_id=strands[0][0], question="")
     return [

@@ -132,7 +132,7 @@ def _strand_choices(case: Case, actor: Actor, message: Message, strand: Strand, 
     )
     choices = []
     if case.status is Status.INVESTIGATING or after_partial_response(case):
-        summary = Field("summary", "Their response", FieldKind.TEXT, default=message.text)
+        summary = Field("summary", "Their response", FieldKind.TEXT, long=True, default=message.text)
         kept = tuple(a.name for a in message.attachments)  # the files come with the response
         record = c.RecordContributionByEmail(
             actor=actor, strand_id=s, summary=message.text, attachments=kept, message_id=by

@@ -60,7 +60,7 @@ def strands_for(case: Case, actor: Actor, org_id: str, today: date) -> list[Prom
     for s in case.strands.values():
         if s.org_id != org_id or s.contribution is not None:
             continue
-        summary = Field("summary", "What you found", FieldKind.TEXT)
+        summary = Field("summary", "What you found", FieldKind.TEXT, long=True)
         send = Choice(
             "Send our response", c.RecordContribution(actor=actor, strand_id=s.id, summary=""), (summary,)
         )
@@ -141,8 +141,13 @@ def discussion(case: Case, actor: Actor, today: date) -> list[Prompt]:
     prompts = []
     if not case.shared_understanding:
         fields = (
-            Field("understanding", "The complaint, as you and the person understand it", FieldKind.TEXT),
-            Field("outcomes", "The outcomes the person wants", FieldKind.TEXT),
+            Field(
+                "understanding",
+                "The complaint, as you and the person understand it",
+                FieldKind.TEXT,
+                long=True,
+            ),
+            Field("outcomes", "The outcomes the person wants", FieldKind.TEXT, long=True),
         )
         cmd = c.RecordSharedUnderstanding(actor=actor, understanding="", outcomes="")
         prompts.append(
@@ -168,7 +173,7 @@ def discussion(case: Case, actor: Actor, today: date) -> list[Prompt]:
 def progress(case: Case, actor: Actor, today: date) -> list[Prompt]:
     if case.status is not Status.INVESTIGATING:
         return []
-    summary = Field("summary", "What they found", FieldKind.TEXT)
+    summary = Field("summary", "What they found", FieldKind.TEXT, long=True)
     waiting = [s for s in case.strands.values() if s.contribution is None]
     if waiting:
         return [
@@ -183,7 +188,7 @@ def progress(case: Case, actor: Actor, today: date) -> list[Prompt]:
             )
             for s in waiting
         ]
-    text = Field("text", "Draft joint response", FieldKind.TEXT, default=assemble_draft(case))
+    text = Field("text", "Draft joint response", FieldKind.TEXT, long=True, default=assemble_draft(case))
     return [
         Prompt(
             "draft",

@@ -109,7 +109,9 @@ def _no_action(case: Case, actor: Actor) -> Choice:
 
 
 def _learning(actor: Actor) -> Prompt:
-    text = Field("text", "The learning (shared between the organisations: no names)", FieldKind.TEXT)
+    text = Field(
+        "text", "The learning (shared between the organisations: no names)", FieldKind.TEXT, long=True
+    )
     return Prompt(
         "learning",
         "What have the organisations learned from this complaint?",
@@ -134,7 +136,7 @@ def comments_for(case: Case, actor: Actor, org_id: str, today: date) -> list[Pro
         return []
     if org_id not in contributors(case) or org_id in draft.signed_off or not case.consent_active(org_id):
         return []
-    comment = Field("comment", "Your comments", FieldKind.TEXT)
+    comment = Field("comment", "Your comments", FieldKind.TEXT, long=True)
     detail = "The draft was emailed to your complaints inbox."
     if org_id in draft.comments:
         detail += " Your comments are with the lead: approve the draft once they are reflected."
@@ -203,6 +205,9 @@ def drafting(case: Case, actor: Actor, today: date) -> list[Prompt]:
     elif (not waiting or sign_off_waived(case, today)) and (case.actions or case.no_action_reason):
         prompts.append(asks_draft.final_response(case, actor, waiting))  # what is put right: `actions`
     return prompts
+
+
+IMPASSE_STEPS = frozenset({"impasse_answer", "resolve_impasse", "partial_response", "ombudsman"})  # ids
 
 
 def impasse(case: Case, actor: Actor, today: date) -> list[Prompt]:
@@ -286,7 +291,7 @@ def _partial_response(case: Case, actor: Actor, impasse: Impasse) -> Prompt:
         "why_no_agreement": "Why agreement was not reached",
     }
     fields = tuple(
-        Field(name, label, FieldKind.TEXT, default=drafted[name]) for name, label in labels.items()
+        Field(name, label, FieldKind.TEXT, default=drafted[name], long=True) for name, label in labels.items()
     )
     cmd = c.SendPartialResponse(actor=actor, answered="", not_possible="", why_no_agreement="")
     return Prompt(
@@ -319,19 +324,13 @@ def closing(case: Case, actor: Actor, today: date) -> list[Prompt]:
         ]
     if case.coding is None:  # asked first, by `flows.asks_records.coding`
         return []
-    overall = overall_outcome(case.outcomes[o] for o in case.involved)
-    outcome = Field(
-        "outcome",
-        "Outcome",
-        FieldKind.CHOICE,
-        options=tuple((v.value, OUTCOME_WORDS[v].lower()) for v in Outcome),
-        default=overall,
-    )
+    overall = overall_outcome(case.outcomes[o] for o in case.involved)  # the record answers it
     return [
         Prompt(
             "close",
-            "The response is sent, every action is done and each outcome recorded: close the case.",
-            (Choice("Close", c.CloseCase(actor=actor, outcome=overall), (outcome,)),),
+            "The response is sent, every action is done and each outcome recorded "
+            f"({OUTCOME_WORDS[overall].lower()} overall): close the case.",
+            (Choice("Close", c.CloseCase(actor=actor, outcome=overall)),),
         )
     ]
 
@@ -357,7 +356,7 @@ def overdue(case: Case, actor: Actor, today: date) -> list[Prompt]:
     if today <= due:
         return []
     fields = (
-        Field("reasons", "Why it is late", FieldKind.TEXT, default=delay_reasons(case)),
+        Field("reasons", "Why it is late", FieldKind.TEXT, default=delay_reasons(case), long=True),
         Field("expected_by", "Expected by", FieldKind.DATE, default=add_working_days(today, 20)),
     )
     cmd = c.SendDelayLetter(actor=actor, reasons="", expected_by=today)

@@ -20,7 +20,7 @@ from flows.codec import decode
 
 class FieldKind(StrEnum):
     TEXT = "text"
-    LINES = "lines"  # several short answers, one per line (a list)
+    LINES = "lines"  # several short answers, one per line (a list); written like a long TEXT
     DATE = "date"
     DATETIME = "datetime"  # a day and a time; typed answers are London time
     BOOL = "bool"
@@ -38,6 +38,7 @@ class Field:
     options: tuple[tuple[str, str], ...] = ()  # (value, label)
     default: Any = None
     required: bool = True
+    long: bool = False  # TEXT that may run to several lines: a letter, a draft, notes, findings
 
 
 @dataclass(frozen=True)

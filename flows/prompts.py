@@ -32,6 +32,7 @@ OrgAsk = Callable[[Case, Actor, str, date], list[Prompt]]
 COORDINATOR_ASKS: tuple[Ask, ...] = (
     r.overdue,
     m.letters_in_doubt,
+    r.impasse,
     m.related,
     m.messages,
     i.acknowledge,
@@ -49,7 +50,6 @@ COORDINATOR_ASKS: tuple[Ask, ...] = (
     g.meetings,
     p.progress,
     r.drafting,
-    r.impasse,
     r.actions,
     d.coding,
     r.closing,

@@ -22,9 +22,9 @@ from bot.config import Config
 from bot.directory import actor, org_ref
 from flows.calendar import is_working_day
 from flows.codec import event_from_plain, to_plain
-from flows.conversation import fill
+from flows.conversation import Prompt, fill
 from flows.events import Event
-from flows.model import Case
+from flows.model import Case, ConsentState
 from flows.prompts import next_prompts
 from mail.settings import FilesOutbox
 from store.store import Store
@@ -70,6 +70,19 @@ class Day:
             day += timedelta(days=1)
         self.clock.now = datetime(day.year, day.month, day.day, 10, tzinfo=UTC)
         await self.assistant.cycle()
+        self.nothing_asked_is_recorded()
+
+    def nothing_asked_is_recorded(self) -> None:
+        """No question put to anyone on any case is one the record already answers (checked
+        after every day and every answer, so over every prompt of each scenario's cases)."""
+        config = self.assistant.config
+        people = [actor(p) for p in config.people]
+        for summary in self.assistant.service.store.summaries():
+            case = self.case(summary.stream)
+            for person in people:
+                for prompt in next_prompts(case, person, self.clock.now):
+                    reason = answered_by_record(case, prompt)
+                    assert not reason, f"{case.ref}: {person.id} is asked {prompt.id!r}, but {reason}"
 
     async def until(self, day: date) -> None:
         while self.today < day:
@@ -94,6 +107,7 @@ class Day:
                 [to_plain(org_ref(self.assistant.config, o)) for o in value] if name == "orgs" else value
             )
         self.assistant.service.execute(ref, fill(picked, answers), self.clock.now)
+        self.nothing_asked_is_recorded()
 
     def events(self, ref: str) -> list[Event]:
         return [event_from_plain(e) for e in self.assistant.service.store.load(ref).events]
@@ -118,3 +132,36 @@ class Day:
 
     def sent_to(self, address: str) -> list[str]:
         return [str(m["Subject"]) for m in self.letters() if address in str(m["To"])]
+
+
+DECIDED = frozenset({ConsentState.GIVEN, ConsentState.REFUSED})
+
+
+def answered_by_record(case: Case, prompt: Prompt) -> str:
+    """Why the record already answers `prompt`, or "" when it does not."""
+    kind, _, about = prompt.id.partition(":")
+    impasse = case.impasse
+    recorded = {
+        "organisations": case.orgs_identified,
+        "acknowledge": case.acknowledged_at is not None,
+        "consent": all(o in case.consents and case.consents[o].state in DECIDED for o in case.others),
+        "complainant_view": bool(case.complainant_lead_view),
+        "propose_lead": case.lead is not None,
+        "lead_answer": case.proposal is not None and about in case.proposal.responses,
+        "named_contact": case.named_contact is not None,
+        "update_every": case.update_every is not None,
+        "response_period": case.response_period is not None,
+        "outcome": about in case.outcomes,
+        "impasse_answer": impasse is not None and about in impasse.answers,
+        "resolve_impasse": impasse is not None and impasse.resolved_at is not None,
+        "ombudsman": bool(case.ombudsmen_signposted),
+        "coding": case.coding is not None,
+        "shared_understanding": bool(case.shared_understanding),
+    }
+    if recorded.get(kind):
+        return f"the record holds its answer ({kind})"
+    if kind == "propose_lead" and len(prompt.choices) < 2:
+        return "only one organisation is left to lead"
+    if kind == "close" and any(f.name == "outcome" for ch in prompt.choices for f in ch.fields):
+        return "each organisation's outcome gives the overall outcome"
+    return ""

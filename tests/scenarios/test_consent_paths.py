@@ -84,3 +84,16 @@ async def test_yes_for_the_council_no_for_the_gp_with_a_lasting_power_of_attorne
     assert "Riverside Medical Practice" in body  # how to reach the practice directly
     disclosed = {e.org_id for e in day.events(ref) if type(e).__name__ == "DisclosureMade"}  # type: ignore[attr-defined]
     assert GP not in disclosed and COUNCIL in disclosed
+
+
+async def test_no_for_the_only_other_organisation_leaves_no_lead_to_agree(day: Day) -> None:
+    ref = await day.email()
+    asha = "asha-patel"
+    day.answer(ref, asha, "organisations", "Choose the organisations", orgs=[TRUST, GP])
+    day.answer(ref, asha, "consent", "Consent refused")
+    day.answer(ref, asha, "signpost", "Send the signposting letter")
+
+    case = day.case(ref)
+    assert case.involved == (TRUST,) and case.lead == TRUST and case.status is Status.NAMING_CONTACT
+    assert not {"propose_lead", "complainant_view"} & set(day.asked(ref, asha))  # the record answers both
+    assert to_gp(day) == []
