@@ -24,6 +24,7 @@ import errno
 import gc
 import logging
 import os
+import queue
 import secrets
 import signal
 import ssl
@@ -44,7 +45,7 @@ from bot.runner import EffectRunner
 from bot.service import CaseService
 from bot.slack.front import SlackFront
 from bot.sweep import Sweep
-from bot.terminal import Conversation, TerminalChat, render, waiting
+from bot.terminal import Conversation, TerminalChat, editor_command, render, waiting
 from bot.wording import notice
 from mail.errors import MailError
 from mail.imap import CursorPort, ImapInbox
@@ -171,6 +172,7 @@ class Assistant:
     ) -> None:
         self.config = config
         self.local = local
+        self.editor = editor_command(environ)  # for long answers at the terminal
         self.clock = clock
         self.out = out
         self.service = CaseService(store)
@@ -182,7 +184,7 @@ class Assistant:
         people = handlers(config, config.service.home_organisation)
         self.handler = actor(people[0]) if people else None
         at_keyboard = self.handler.id if self.handler else ""
-        chat = self.slack.chat if self.slack else TerminalChat(out, at_keyboard)
+        chat = self.slack.chat if self.slack else TerminalChat(self.service, out, at_keyboard)
         self.runner = EffectRunner(
             config, self.service, mailer, chat, secret, sent_folder(self.inbox, mailer)
         )
@@ -322,7 +324,7 @@ class Assistant:
                 await self.slack.start()
             waits = [self._listen(stop), stop.wait()]
             if interactive and self.handler is not None and self.slack is None:
-                waits.append(self._converse(stop))
+                waits.append(self._converse())
             await _first(*waits)
         finally:
             scheduler.pause()  # no new cycle; one it has just handed to the loop gets to start
@@ -346,32 +348,17 @@ class Assistant:
             if changed or isinstance(self.inbox, MaildirInbox):
                 await self.cycle()
 
-    async def _converse(self, stop: asyncio.Event) -> None:
+    async def _converse(self) -> None:
         assert self.handler is not None
-        read = _stdin_reader()
-        talk = Conversation(self.config, self.service, self.handler, read, self.out)
+        talk = Conversation(
+            self.config, self.service, self.handler, _stdin_reader(), self.out, editor=self.editor
+        )
         letters = getattr(self.config.outbox, "path", "the SMTP server")
         print(
             f"Local mode: you are {self.handler.name}. Letters are written to {letters}.",
             file=self.out,
         )
-        skipped: set[tuple[str, str]] = set()
-        while not stop.is_set():
-            await self.cycle()
-            prompts = waiting(self.service, self.handler, self.clock())
-            ahead = [(ref, p) for ref, p in prompts if (ref, p.id) not in skipped]
-            if not ahead:
-                skipped.clear()
-                print("\nNothing else is waiting. Press Enter to look again, q to quit.", file=self.out)
-                if (await read("> ")).strip().lower() in ("q", "quit"):
-                    return
-                continue
-            ref, prompt = ahead[0]
-            answer = await talk.answer_one(ref, prompt, self.clock())
-            if answer == "quit":
-                return
-            if answer == "skip":
-                skipped.add((ref, prompt.id))
+        await talk.session(self.cycle, self.clock)
 
 
 def freeze_start_up() -> None:
@@ -392,19 +379,28 @@ async def _first(*aws: Awaitable[object]) -> None:
 
 
 def _stdin_reader() -> Callable[[str], asyncio.Future[str]]:
-    """Reads lines on a daemon thread so a pending input() never holds up shutdown."""
+    """Reads one line per question on a daemon thread, so a pending input() never holds up shutdown
+    and no line is read while nothing is asked (an editor the handler opens has the terminal to
+    itself). At the end of input every question is answered "q"."""
     loop = asyncio.get_running_loop()
-    lines: asyncio.Queue[str] = asyncio.Queue()
+    asked: queue.SimpleQueue[asyncio.Future[str]] = queue.SimpleQueue()
+
+    def answer(future: asyncio.Future[str], line: str) -> None:
+        if not future.done():  # not given up on at shutdown
+            future.set_result(line)
 
     def pump() -> None:
-        for line in sys.stdin:
-            loop.call_soon_threadsafe(lines.put_nowait, line)
-        loop.call_soon_threadsafe(lines.put_nowait, "q")
+        while True:
+            future = asked.get()
+            line = sys.stdin.readline()
+            loop.call_soon_threadsafe(answer, future, line or "q")
 
     threading.Thread(target=pump, daemon=True, name="stdin").start()
 
     def read(prompt: str) -> asyncio.Future[str]:
         print(prompt, end="", flush=True)
-        return asyncio.ensure_future(lines.get())
+        future = loop.create_future()
+        asked.put(future)
+        return future
 
     return read

@@ -38,17 +38,25 @@ def _complaint(case: Case, width: int) -> list[str]:
 def _messages(case: Case, width: int) -> list[str]:
     lines: list[str] = []
     for n, message in enumerate(case.messages, 1):
-        if n > 1:
-            lines.append("")
-        heading = f"{n}. {_when(message.received_at)}  from {_sender(case, message)}"
-        lines.extend(_wrap([heading], width, "  "))
-        if message.subject:
-            lines.extend(_wrap([f"Subject: {message.subject}"], width, "     "))
-        names = ", ".join(a.filename or a.name for a in message.attachments)
-        if names:
-            lines.extend(_wrap([f"Attached: {names}"], width, "     "))
-        lines.extend(_body(message.text, width, "     "))
+        lines.extend([*([""] if n > 1 else []), *message_text(case, message, width, heading=f"{n}. ")])
     return _section(f"Messages received ({len(case.messages)})", width, lines or ["  None yet."])
+
+
+def message_text(
+    case: Case, message: Message, width: int = 80, *, heading: str = "", most: int | None = None
+) -> list[str]:
+    """One email received: when and from whom (after `heading`), then its subject, attachments and
+    text indented under it; with `most`, only the first `most` lines of its text."""
+    lines = _wrap([f"{heading}{_when(message.received_at)}  from {_sender(case, message)}"], width, "  ")
+    if message.subject:
+        lines.extend(_wrap([f"Subject: {message.subject}"], width, "     "))
+    names = ", ".join(a.filename or a.name for a in message.attachments)
+    if names:
+        lines.extend(_wrap([f"Attached: {names}"], width, "     "))
+    body = _body(message.text, width, "     ")
+    if most is not None and len(body) > most:
+        body = [*body[:most], "     [...]"]
+    return lines + body
 
 
 def _letters(case: Case, width: int) -> list[str]:

@@ -37,9 +37,11 @@ LETTERS = frozenset({SendLetter.__name__, SendLetterAgain.__name__})
 
 
 class Chat(Protocol):
-    """Says something to people in chat: `to` is person ids, or 'handlers'."""
+    """Says something to people in chat: `to` is person ids, or 'handlers'. `read` is the id of an
+    email on the case the notice is about, for the handlers to open from it (never its content in
+    the notice itself)."""
 
-    async def say(self, ref: str, text: str, to: Sequence[str]) -> None: ...
+    async def say(self, ref: str, text: str, to: Sequence[str], read: str = "") -> None: ...
 
     def reaches(self, person: Person) -> bool:
         """Can this person be told in chat? Those who cannot are emailed instead."""
@@ -162,7 +164,7 @@ class EffectRunner:
         text = notice(effect.message, effect.context)
         people = self._audience(effect)
         if people is None:
-            await self.chat.say(effect.ref, text, ["handlers"])
+            await self.chat.say(effect.ref, text, ["handlers"], str(effect.context.get("message_id") or ""))
             return
         in_chat = [p.id for p in people if self.chat.reaches(p)]
         if in_chat:

@@ -8,51 +8,66 @@ never hangs.
 from __future__ import annotations
 
 import asyncio
+import shlex
 import shutil
-from collections.abc import Awaitable, Callable, Sequence
+import tempfile
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, TextIO
 
-from bot.case_text import case_text
+from bot.case_text import case_text, message_text
 from bot.config import Config, Person
 from bot.directory import org_ref
 from bot.service import CaseService
 from flows.calendar import LONDON
 from flows.codec import to_plain
 from flows.errors import DomainError
-from flows.model import Actor
-from flows.prompts import Choice, Field, FieldKind, Prompt, case_menu, fill, next_prompts
+from flows.model import REFERENCE, Actor
+from flows.prompts import Choice, Field, FieldKind, Prompt, case_menu, fill
+from flows.urgency import Waiting, most_urgent_first
 
 Read = Callable[[str], Awaitable[str]]
 YES = frozenset({"y", "yes", "true", "1"})
 NO = frozenset({"n", "no", "false", "0"})
+PREVIEW_LINES = 4  # of a new email's text, shown with its notice
 
 
 class TerminalChat:
     """The chat port in local mode: notices are printed for the one person at the keyboard; anyone
     else is not in this chat (the runner emails them, into the local outbox)."""
 
-    def __init__(self, out: TextIO, at_keyboard: str = "") -> None:
+    def __init__(self, service: CaseService, out: TextIO, at_keyboard: str = "") -> None:
+        self.service = service
         self.out = out
         self.at_keyboard = at_keyboard
 
     def reaches(self, person: Person) -> bool:
         return person.id == self.at_keyboard
 
-    async def say(self, ref: str, text: str, to: Sequence[str]) -> None:
+    async def say(self, ref: str, text: str, to: Sequence[str], read: str = "") -> None:
+        """The notice; for a new email, its first lines too (the terminal is the handler's own)."""
         who = "" if list(to) == ["handlers"] else f" (to {', '.join(to)})"
-        print(f"  [chat{who}] {text}", file=self.out, flush=True)
+        lines = [f"  [chat{who}] {text}"]
+        case = await asyncio.to_thread(self.service.load, ref) if read else None
+        message = next((m for m in case.messages if m.message_id == read), None) if case else None
+        if case is not None and message is not None:
+            width = shutil.get_terminal_size().columns - 1
+            lines += message_text(case, message, width, most=PREVIEW_LINES)
+            lines.append(f"  (r on any question of {ref} reads it whole)")
+        print("\n".join(lines), file=self.out, flush=True)
 
 
 def waiting(service: CaseService, actor: Actor, now: datetime) -> list[tuple[str, Prompt]]:
-    """Every prompt for `actor` across open cases, oldest case first."""
-    found: list[tuple[str, Prompt]] = []
-    by_age = sorted(service.store.summaries(), key=lambda s: (s.summary.get("received_at") or "", s.stream))
-    for summary in by_age:
-        if summary.summary.get("open") and summary.stream.startswith("JC-"):
-            case = service.load(summary.stream)
-            found.extend((summary.stream, p) for p in next_prompts(case, actor, now))
-    return found
+    """Every question for `actor` on the open cases, most urgent first (`flows.urgency`)."""
+    return [(item.ref, item.prompt) for item in ranked(service, actor, now)]
+
+
+def ranked(service: CaseService, actor: Actor, now: datetime) -> list[Waiting]:
+    """`waiting`, with what makes each question urgent."""
+    summaries = service.store.summaries()
+    refs = [s.stream for s in summaries if s.summary.get("open") and s.stream.startswith("JC-")]
+    return most_urgent_first((service.load(ref) for ref in refs), actor, now)
 
 
 def render(ref: str, prompt: Prompt) -> str:
@@ -74,6 +89,7 @@ class Conversation:
         read: Read,
         out: TextIO,
         screen: tuple[int, int] | None = None,
+        editor: Sequence[str] = (),
     ):
         self.config = config
         self.service = service
@@ -81,22 +97,59 @@ class Conversation:
         self.read = read
         self.out = out
         self.screen = screen  # (columns, lines) for reading a case; else the terminal's own size
+        self.editor = list(editor)  # the handler's $VISUAL or $EDITOR, for long answers
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
 
+    async def session(self, cycle: Callable[[], Awaitable[None]], clock: Callable[[], datetime]) -> None:
+        """Ask what waits, most urgent first, until the handler quits: a skipped question waits in
+        the list (`l`) and comes back once nothing else is left; `g REF` stays on one case until
+        nothing more waits on it."""
+        skipped: set[tuple[str, str]] = set()
+        focus, first = "", ("", "")  # the case gone to; the question picked from the list
+        while True:
+            await cycle()
+            now = clock()
+            items = await asyncio.to_thread(ranked, self.service, self.actor, now)
+            ahead = [
+                w for w in items if (w.ref, w.prompt.id) not in skipped and (not focus or w.ref == focus)
+            ]
+            ahead.sort(key=lambda w: (w.ref, w.prompt.id) != first)
+            first = ("", "")
+            if ahead:
+                move = await self.answer_one(ahead[0].ref, ahead[0].prompt, now)
+            elif focus:
+                move = await self._at_case(focus, now)
+                focus = ""
+            else:
+                move = await self._idle(len(skipped))
+                if move == "again":
+                    skipped.clear()
+            if move == "quit":
+                return
+            if move == "skip":
+                skipped.add((ahead[0].ref, ahead[0].prompt.id))
+            elif move == "list" and (picked := await self._list(items, skipped)):
+                first, focus = picked, ""
+                skipped.discard(picked)
+            elif move.startswith("go "):
+                focus = await self._go(move[3:]) or focus
+                skipped = {s for s in skipped if s[0] != focus}
+
     async def answer_one(self, ref: str, prompt: Prompt, now: datetime, menu: bool = True) -> str:
-        """Ask one prompt; returns "quit", "skip" or "answered". With `menu`, "m" opens the case's
-        menu (`flows.prompts.case_menu`): what the handler may do on it at any time. "r" shows the
-        case in full, then asks the same question again."""
+        """Ask one prompt; returns "quit", "skip", "answered", "list" or "go REF". With `menu`, "m"
+        opens the case's menu (`flows.prompts.case_menu`): what the handler may do on it at any
+        time. "r" shows the case in full, then asks the same question again."""
         self.say(
             "\n"
             + render(ref, prompt)
-            + "\n    s) skip   q) quit"
+            + "\n    s) skip   r) read the case"
             + ("   m) more on this case" if menu else "")
-            + "   r) read the case"
+            + "   l) list what waits   g REF) go to a case   q) quit"
         )
-        reply = (await self.read("> ")).strip().lower()
+        raw = (await self.read("> ")).strip()
+        reply = raw.lower()
         if reply in ("q", "quit"):
             return "quit"
         if reply in ("s", "skip"):
@@ -106,6 +159,8 @@ class Conversation:
             return await self.answer_one(ref, prompt, now, menu)
         if menu and reply in ("m", "more"):
             return await self._more(ref, now)
+        if navigation := _navigation(raw):
+            return navigation
         if not reply.isdigit() or not 1 <= int(reply) <= len(prompt.choices):
             self.say("Please type one of the numbers shown, s to skip or q to quit.")
             return "answered"
@@ -121,8 +176,7 @@ class Conversation:
 
     async def read_case(self, ref: str, now: datetime) -> None:
         """The case in full, a screenful at a time: Enter for the next, q to stop."""
-        size = shutil.get_terminal_size()
-        columns, rows = self.screen or (size.columns, size.lines)
+        columns, rows = self._screen()
         case = await asyncio.to_thread(self.service.load, ref)
         lines = case_text(case, now.astimezone(LONDON).date(), columns - 1)
         step = max(rows - 2, 5)  # room for the "more" line
@@ -132,6 +186,62 @@ class Conversation:
                 more = f"-- {start + step} of {len(lines)} lines: Enter for more, q to stop -- "
                 if (await self.read(more)).strip().lower() in ("q", "quit"):
                     return
+
+    def _screen(self) -> tuple[int, int]:
+        size = shutil.get_terminal_size()
+        return self.screen or (size.columns, size.lines)
+
+    async def _idle(self, skipped: int) -> str:
+        """Nothing left to ask: "again" (look again, the skipped questions too), or a move."""
+        note = f" ({skipped} skipped: l lists them)" if skipped else ""
+        self.say(
+            f"\nNothing else is waiting{note}. Press Enter to look again, l to list what waits, "
+            "g and a reference to go to a case, q to quit."
+        )
+        raw = (await self.read("> ")).strip()
+        if raw.lower() in ("q", "quit"):
+            return "quit"
+        return _navigation(raw) or "again"
+
+    async def _list(self, items: Sequence[Waiting], skipped: set[tuple[str, str]]) -> tuple[str, str] | None:
+        """What waits, numbered, most urgent first; returns the (case, question) picked, if any."""
+        if not items:
+            self.say("Nothing is waiting for you.")
+            return None
+        columns, _ = self._screen()
+        self.say("\nWhat waits for you, most urgent first:")
+        for n, item in enumerate(items, 1):
+            mark = "  (skipped)" if (item.ref, item.prompt.id) in skipped else ""
+            line = f"{n:>4}) {item.ref}  {_urgency(item)}: {item.prompt.question}"
+            room = max(columns - 1 - len(mark), 40)
+            self.say((line if len(line) <= room else line[: room - 4] + " ...") + mark)
+        reply = (await self.read("Type a number to take it up, or Enter to go on: ")).strip()
+        if not reply.isdigit() or not 1 <= int(reply) <= len(items):
+            return None
+        picked = items[int(reply) - 1]
+        return picked.ref, picked.prompt.id
+
+    async def _go(self, ref: str) -> str:
+        """The case to stay on, or "" when there is none by that reference."""
+        try:
+            await asyncio.to_thread(self.service.load, ref)
+        except DomainError:
+            self.say(f"There is no case {ref}.")
+            return ""
+        return ref
+
+    async def _at_case(self, ref: str, now: datetime) -> str:
+        """A case gone to with nothing (more) waiting on it: read it, or its menu."""
+        self.say(
+            f"\nNothing waits for you on {ref} now.\n"
+            "    r) read the case   m) more on this case   Enter) back to what waits"
+        )
+        reply = (await self.read("> ")).strip().lower()
+        if reply in ("r", "read"):
+            await self.read_case(ref, now)
+        elif reply in ("m", "more"):
+            return await self._more(ref, now)
+        return "quit" if reply in ("q", "quit") else "answered"
 
     async def _more(self, ref: str, now: datetime) -> str:
         case = await asyncio.to_thread(self.service.load, ref)
@@ -146,6 +256,8 @@ class Conversation:
         return {f.name: await self._ask(f, now) for f in choice.fields}
 
     async def _ask(self, field: Field, now: datetime) -> Any:
+        if field.long or field.kind is FieldKind.LINES:
+            return await self._write(field)
         options = field.options
         if field.kind is FieldKind.ORGANISATIONS:
             options = tuple((o.id, o.name) for o in self.config.organisations)
@@ -159,6 +271,56 @@ class Conversation:
             except ValueError as error:
                 self.say(f"    {error}")
 
+    async def _write(self, field: Field) -> Any:
+        """A long answer or a list: in the handler's editor, opened on the text so far, when one is
+        set; otherwise typed, line after line, up to a line holding only ".". A list takes one
+        item per line."""
+        default = field.default or ()
+        current = "\n".join(map(str, default)) if field.kind is FieldKind.LINES else str(field.default or "")
+        while True:
+            text = await self._edit(field, current) if self.editor else None
+            if text is None:
+                text = await self._type(field, current)
+            lines = [line.rstrip() for line in text.strip("\n").splitlines()]
+            if any(line.strip() for line in lines):
+                if field.kind is FieldKind.LINES:
+                    return [line.strip() for line in lines if line.strip()]
+                return "\n".join(lines).strip()
+            if not field.required:
+                return [] if field.kind is FieldKind.LINES else ""
+            self.say("    an answer is needed")
+
+    async def _type(self, field: Field, current: str) -> str:
+        """Typed lines up to "."; an empty first line keeps `current`."""
+        what = "one per line" if field.kind is FieldKind.LINES else "as many lines as you need"
+        keeps = "; Enter on the first line keeps the text below" if current else ""
+        self.say(f'    {field.label}\n      ({what}, then a line with only "." to finish{keeps})')
+        if current:
+            self.say("\n".join(f"      | {line}" for line in current.splitlines()))
+        typed: list[str] = []
+        while (line := (await self.read("    > ")).rstrip("\r\n")) != ".":
+            if not typed and not line.strip():
+                return current
+            typed.append(line)
+        return "\n".join(typed)
+
+    async def _edit(self, field: Field, current: str) -> str | None:
+        """The text as the handler left it in their editor; None if the editor could not run."""
+        with tempfile.TemporaryDirectory(prefix="jointly-") as folder:
+            path = Path(folder) / f"{field.name}.txt"  # in a folder only this user can read
+            path.write_text(current + "\n" if current else "", encoding="utf-8")
+            self.say(f"    {field.label}: opening {self.editor[0]}; save and close it to go on.")
+            try:
+                process = await asyncio.create_subprocess_exec(*self.editor, str(path))
+                failed = f"it ended with status {code}" if (code := await process.wait()) else ""
+            except OSError as error:
+                failed = str(error)
+            if failed:
+                self.say(f"    The editor ({shlex.join(self.editor)}) did not run: {failed}. Type it here.")
+                self.editor = []
+                return None
+            return path.read_text(encoding="utf-8")
+
     def _parse(self, field: Field, options: tuple[tuple[str, str], ...], raw: str) -> Any:
         if not raw:
             if field.default is None and field.required:
@@ -167,8 +329,6 @@ class Conversation:
         kind = field.kind
         if kind is FieldKind.TEXT:
             return raw
-        if kind is FieldKind.LINES:
-            return [part.strip() for part in raw.split(";") if part.strip()]
         if kind is FieldKind.INT:
             if not raw.isdigit():
                 raise ValueError("write a whole number, like 20")
@@ -192,6 +352,31 @@ class Conversation:
         if field.kind is FieldKind.ORGANISATIONS:
             return [to_plain(org_ref(self.config, o)) for o in field.default or ()]
         return to_plain(field.default)
+
+
+def editor_command(environ: Mapping[str, str]) -> list[str]:
+    """The handler's editor for long answers: $VISUAL, else $EDITOR (with its arguments), else none."""
+    return shlex.split(environ.get("VISUAL") or environ.get("EDITOR") or "")
+
+
+def _navigation(raw: str) -> str:
+    """ "list", "go REF" for `g REF`, `go REF` or a bare reference, or "" for anything else."""
+    if raw.lower() in ("l", "list"):
+        return "list"
+    words = raw.split()
+    if len(words) == 2 and words[0].lower() in ("g", "go"):
+        return f"go {words[1].upper()}"
+    if len(words) == 1 and REFERENCE.fullmatch(raw.upper()):
+        return f"go {raw.upper()}"
+    return ""
+
+
+def _urgency(item: Waiting) -> str:
+    if item.due is not None and item.overdue:
+        return f"overdue since {item.due.on:%a %d %b %Y}"
+    if item.impasse:
+        return "impasse"
+    return f"by {item.due.on:%a %d %b %Y}" if item.due else "no date"
 
 
 def parse_day(raw: str) -> date:

@@ -50,7 +50,7 @@ NOTICES = {
     "managers to help (before the response, by raising an impasse).",
     "reminder_impasse_due": "{ref}: senior managers did not resolve the impasse by {due}: "
     "the partial response is next.",
-    "message_received": "{ref}: a new email from {who} is on the case{strand_note}.",
+    "message_received": "{ref}: a new email from {who}{strand_note}: read it.",
     "letter_failed": "{ref}: the {letter} letter could not be sent. The case shows what to do instead.",
     "letter_in_doubt": "{ref}: the {letter} letter to {to} may or may not have gone at {at}, when "
     "sending it was cut off. The case asks whether to resend it or record it as sent.",

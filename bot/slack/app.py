@@ -26,6 +26,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.case_text import case_text, message_text
 from bot.config import Config
 from bot.directory import org_ref
 from bot.service import CaseService
@@ -33,9 +34,11 @@ from bot.slack.blocks import (
     CHOICE_ACTION,
     ActionId,
     ButtonRef,
+    ReadRef,
     choice_modal,
     confirm_blocks,
     form_values,
+    full_pages,
     help_blocks,
     notice_modal,
     prompt_blocks,
@@ -52,12 +55,13 @@ from flows.calendar import london_date
 from flows.codec import to_plain
 from flows.conversation import Choice, Field, FieldKind, Prompt, fill
 from flows.errors import DomainError, UnknownCase
-from flows.model import Actor, Case, Role
+from flows.model import Actor, Case, Message, Role
 from flows.prompts import answerable, case_menu, next_prompts
 from flows.sentences import OrgName
 from store.errors import DuplicateKey
 
 log = logging.getLogger("jointly.slack")
+WIDE = 1_000_000  # the width `bot.case_text` wraps to in Slack: never, so Slack wraps to the screen
 
 
 def build_app(client: AsyncWebClient, signing_secret: str | None) -> AsyncApp:
@@ -76,6 +80,7 @@ def register(app: AsyncApp, handlers: Handlers, commands: Commands) -> None:
     app.action(ActionId.CONFIRM.value)(handlers.confirm)
     app.action(ActionId.DISMISS.value)(handlers.dismiss)
     app.action(ActionId.DETAILS.value)(handlers.details)
+    app.action(ActionId.READ.value)(handlers.read)
     app.action(ActionId.MENU.value)(handlers.menu)
     app.action(ActionId.OPEN_THREAD.value)(handlers.opened)
     app.view(ActionId.FORM.value)(handlers.form)
@@ -174,32 +179,38 @@ class Handlers:
         await ack()
 
     async def details(self, ack: Any, body: dict[str, Any]) -> None:
-        """The complainant's details, to a handler of the organisation that holds them, for their eyes."""
+        """The case in full (`jointly show`'s text), to a handler of the organisation holding it,
+        for their eyes only."""
         await ack()
-        who = self._actor(body["user"]["id"])
         ref = str(body["actions"][0].get("value", ""))
-        if (
-            who is None
-            or who.org_id != self.config.service.home_organisation
-            or not (who.roles & {Role.HANDLER, Role.ADMIN})
-        ):
-            await self._tell(
-                body, "Only a complaint handler of the organisation holding the case can see its details."
-            )
+        who = await self._holder(body)
+        case = await self._load(body, ref) if who else None
+        if who is None or case is None:
             return
-        case = await self._load(body, ref)
-        if case is None:
-            return
-        person = case.complainant
         log.info("%s details shown to %s", ref, who.id, extra={"ref": ref})
-        lines = [f"*{ref}*, {case.channel.value.replace('_', ' ')} complaint", f"From: {person.name}"]
-        lines += [
-            f"{label}: {value}"
-            for label, value in (("Email", person.email), ("Phone", person.phone))
-            if value
-        ]
-        lines += [f"Subject: {case.subject}" if case.subject else "", case.text[:1500]]
-        await self._tell(body, "\n".join(line for line in lines if line))
+        await self._show(body, f"{ref}: the case in full", case_text(case, london_date(self.clock()), WIDE))
+
+    async def read(self, ack: Any, body: dict[str, Any]) -> None:
+        """One email on the case in full, from "Read it" under the notice of its arrival: to the same
+        people as `details`, for their eyes only."""
+        await ack()
+        try:
+            button = ReadRef.decode(body["actions"][0].get("value", ""))
+        except ValueError:
+            await self._tell(body, "That button was not understood.")
+            return
+        who = await self._holder(body)
+        case = await self._load(body, button.ref) if who else None
+        if who is None or case is None:
+            return
+        found = _email(case, button.message)
+        if found is None:
+            await self._tell(body, f"That email is not on {case.ref}, so there is nothing to show.")
+            return
+        n, message = found
+        log.info("%s email %s shown to %s", case.ref, n, who.id, extra={"ref": case.ref})
+        title = f"{case.ref}: email {n} of {len(case.messages)}"
+        await self._show(body, title, [title, "-" * len(title), *message_text(case, message, WIDE)])
 
     async def menu(self, ack: Any, body: dict[str, Any]) -> None:
         """The case's menu (consent for one organisation, a withdrawal, a representative, an
@@ -296,6 +307,25 @@ class Handlers:
 
     def _actor(self, user_id: str) -> Actor | None:
         return slack_actor(self.config, user_id)
+
+    async def _holder(self, body: dict[str, Any]) -> Actor | None:
+        """Who pressed, if they may read what a case holds: a handler or administrator of the
+        organisation holding it. Anyone else is told so and shown nothing of it."""
+        who = self._actor(body["user"]["id"])
+        if (
+            who is not None
+            and who.org_id == self.config.service.home_organisation
+            and who.roles & {Role.HANDLER, Role.ADMIN}
+        ):
+            return who
+        await self._tell(body, "Only a complaint handler of the organisation holding the case can see it.")
+        return None
+
+    async def _show(self, body: dict[str, Any], text: str, lines: list[str]) -> None:
+        """Lines of a case's text, whole, in as many messages as Slack's limits need, for this person."""
+        pages = full_pages(lines)
+        for n, blocks in enumerate(pages, 1):
+            await self._tell(body, f"{text} ({n} of {len(pages)})" if len(pages) > 1 else text, blocks)
 
     async def _load(self, body: dict[str, Any], ref: str) -> Case | None:
         try:
@@ -398,6 +428,14 @@ def _why_not(case: Case, prompt_id: str, now: datetime) -> str:
         f"This question on {case.ref} has been answered already or the case has moved on "
         f"(it is now {status_words(case.status)}). Nothing was recorded."
     )
+
+
+def _email(case: Case, key: str) -> tuple[int, Message] | None:
+    """The email a "Read it" button names (by Message-ID, else as "#n") with its number on the case."""
+    numbered = list(enumerate(case.messages, 1))
+    by_id = (found for found in numbered if found[1].message_id == key)
+    by_number = (found for found in numbered if key == f"#{found[0]}")
+    return next(by_id, None) or next(by_number, None)
 
 
 def _pack(case: Case, suggestion: Suggestion) -> str:

@@ -6,14 +6,16 @@ terminal keeps when Enter is pressed is what the form shows already filled in. N
 Slack, so every shape can be tested as data.
 
 Privacy (DOMAIN.md section 4): chat shows the case reference, status, organisations, lead, dates and
-the task. Callers pass nothing else and nothing here asks for more. Slack's size limits (Block Kit
-reference on docs.slack.dev) are applied here, once: text that could grow is cut and ends in "…".
+the task. Callers pass nothing else and nothing here asks for more; the one exception is the case (or
+one email on it) in full, which the app sends only to a handler of the organisation holding it, for
+their eyes (`full_pages`). Slack's size limits (Block Kit reference on docs.slack.dev) are applied
+here, once: text that could grow is cut and ends in "…", except in `full_pages`, which cuts nothing.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -30,7 +32,8 @@ class ActionId(StrEnum):
     """Every id the Slack app listens for."""
 
     CHOICE = "jointly:choice"  # a prompt's button: f"jointly:choice:{index}" (`CHOICE_ACTION`)
-    DETAILS = "jointly:details"
+    DETAILS = "jointly:details"  # the card's "Show details": the case in full
+    READ = "jointly:read_message"  # "Read it" under a notice of a new email: that email in full
     MENU = "jointly:menu"  # the card's "More actions": the case's menu, for its coordinating handler
     CONFIRM = "jointly:confirm"
     DISMISS = "jointly:dismiss"
@@ -45,6 +48,7 @@ CHOICE_ACTION = re.compile(r"^jointly:choice:\d+$")
 TEXT, FIELD_TEXT, HEADER, LABEL, INPUT = 3000, 2000, 150, 2000, 3000
 BUTTON_TEXT, BUTTON_VALUE, URL, OPTION_TEXT, OPTION_VALUE, VIEW_TEXT = 75, 2000, 3000, 75, 150, 24
 ACTIONS_PER_BLOCK, OPTIONS, MODAL_BLOCKS, HOME_BLOCKS = 25, 100, 100, 100
+PAGE_BLOCKS = 4  # sections in one message of `full_pages`: about 12,000 characters, well within limits
 DEADLINES_SHOWN, HELP_PROMPTS, HOME_ITEMS = 8, 40, 90
 
 STATUS_WORDS = {
@@ -113,6 +117,35 @@ class ButtonRef:
 
 
 _NUMBER = re.compile(r"0|[1-9][0-9]{0,8}")
+
+
+@dataclass(frozen=True)
+class ReadRef:
+    """What a "Read it" button carries: the case and the email, by its Message-ID, or as "#n" (its
+    number on the case, from 1) when the Message-ID is too long for a button value.
+
+    Slack hands it back untrusted: `decode` refuses anything malformed, and the app finds the email
+    on the case itself, after checking who pressed.
+    """
+
+    ref: str
+    message: str
+
+    @property
+    def fits(self) -> bool:
+        return len(self.encode()) <= BUTTON_VALUE
+
+    def encode(self) -> str:
+        return f"{self.ref}|{self.message}"
+
+    @classmethod
+    def decode(cls, value: str) -> ReadRef:
+        if not isinstance(value, str) or len(value) > BUTTON_VALUE or not value.isprintable():
+            raise ValueError("not a jointly button value")
+        ref, _, message = value.partition("|")
+        if not ref or not message:
+            raise ValueError(f"not a case and an email: {value[:80]!r}")
+        return cls(ref, message)
 
 
 @dataclass(frozen=True)
@@ -216,6 +249,66 @@ def help_blocks(ref: str, prompts: Sequence[Prompt]) -> list[Block]:
     where = "*You can also write, in the case thread or a direct message to me:*"
     blocks.append({"type": "section", "text": _mrkdwn(f"{where}\n{said}")})
     return blocks
+
+
+def notice_blocks(text: str, read: ReadRef) -> list[Block]:
+    """A notice of a new email in a case thread, with "Read it": the notice never holds the email,
+    and the button shows it only to those who may see it."""
+    return [
+        {"type": "section", "text": _mrkdwn(_esc(text))},
+        {"type": "actions", "elements": [_button("Read it", ActionId.READ, value=read.encode())]},
+    ]
+
+
+def full_pages(lines: Sequence[str]) -> list[list[Block]]:
+    """Lines of `bot.case_text` as messages of section blocks, every character of every text kept:
+    split between lines, or between words for a line too long for a block. A line underlined with
+    dashes is a title, shown in bold."""
+    texts = (chunk.strip("\n") for chunk in _chunks(_titled(lines), TEXT))
+    sections = [{"type": "section", "text": _mrkdwn(text)} for text in texts if text.strip()]
+    return [sections[n : n + PAGE_BLOCKS] for n in range(0, len(sections), PAGE_BLOCKS)]
+
+
+def _titled(lines: Sequence[str]) -> Iterator[str]:
+    """The lines escaped for mrkdwn, each title bold in place of its underline."""
+    skip = False
+    for n, line in enumerate(lines):
+        if skip:
+            skip = False
+            continue
+        underline = lines[n + 1] if n + 1 < len(lines) else ""
+        skip = bool(line.strip()) and underline == "-" * len(line)
+        yield f"*{_esc(line)}*" if skip else _esc(line)
+
+
+def _chunks(lines: Iterable[str], limit: int) -> Iterator[str]:
+    """The lines joined into texts of at most `limit` characters, as few as can be."""
+    chunk: list[str] = []
+    size = -1
+    for piece in (piece for line in lines for piece in _pieces(line, limit)):
+        if chunk and size + 1 + len(piece) > limit:
+            yield "\n".join(chunk)
+            chunk, size = [], -1
+        chunk.append(piece)
+        size += 1 + len(piece)
+    if chunk:
+        yield "\n".join(chunk)
+
+
+def _pieces(line: str, limit: int) -> Iterator[str]:
+    """A line in pieces of at most `limit` characters: broken at a space (which the break replaces),
+    or, in a word longer than that, anywhere but inside an escape like "&amp;"."""
+    while len(line) > limit:
+        space = line.rfind(" ", 1, limit + 1)
+        if space > 0:
+            yield line[:space]
+            line = line[space + 1 :]
+            continue
+        amp = line.rfind("&", limit - 4, limit)
+        cut = amp if amp > 0 and ";" not in line[amp:limit] else limit
+        yield line[:cut]
+        line = line[cut:]
+    yield line
 
 
 # --- forms -----------------------------------------------------------------------------------------
@@ -406,20 +499,19 @@ def _unshown(field: Field) -> bool:
 
 
 def home_view(items: Sequence[HomeItem], *, today: date) -> Block:
-    """The App Home tab: what waits for this person, by date, overdue first."""
+    """The App Home tab: what waits for this person, in the order given (most urgent first)."""
     if not items:
         nothing = {
             "type": "section",
             "text": _mrkdwn("Nothing waiting for you. New questions will appear here."),
         }
         return {"type": "home", "blocks": [{"type": "header", "text": _plain("My cases", HEADER)}, nothing]}
-    ordered = sorted(items, key=lambda item: (item.due is None, item.due or today, item.ref))
     overdue = sum(1 for item in items if item.due and item.due < today)
-    count = f"Due items, by date: {len(items)}" + (f" · *{overdue} overdue*" if overdue else "")
+    count = f"Waiting, most urgent first: {len(items)}" + (f" · *{overdue} overdue*" if overdue else "")
     blocks: list[Block] = [
         {"type": "header", "text": _plain("My cases", HEADER)},
         {"type": "context", "elements": [_mrkdwn(count)]},
-        *(_home_item(item, today) for item in ordered[:HOME_ITEMS]),
+        *(_home_item(item, today) for item in items[:HOME_ITEMS]),
     ]
     if len(items) > HOME_ITEMS:
         more = f"…and {len(items) - HOME_ITEMS} more, not shown here: see each case's thread."

@@ -24,7 +24,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Config, Person
 from bot.service import CaseService
-from bot.slack.blocks import card_text, case_card, done_blocks, prompt_blocks, text_of
+from bot.slack.blocks import (
+    ReadRef,
+    card_text,
+    case_card,
+    done_blocks,
+    notice_blocks,
+    prompt_blocks,
+    text_of,
+)
 from flows.calendar import london_date
 from flows.conversation import Prompt
 from flows.model import Actor, Case, Role
@@ -130,10 +138,12 @@ class CaseThreads:
             (await self._versions())[ref] = case.version
             return thread
 
-    async def say(self, ref: str, text: str) -> None:
+    async def say(self, ref: str, text: str, blocks: Sequence[dict[str, Any]] = ()) -> None:
         """A notice in the case's thread (the thread is opened first if need be)."""
         thread = self.thread(ref) or await self.sync(ref)
-        await self.client.chat_postMessage(channel=thread.channel, thread_ts=thread.ts, text=text)
+        await self.client.chat_postMessage(
+            channel=thread.channel, thread_ts=thread.ts, text=text, blocks=list(blocks) or None
+        )
 
     async def direct(self, person: Person, text: str, blocks: Sequence[dict[str, Any]] = ()) -> str | None:
         """A direct message; returns where it went, or None for a person without Slack."""
@@ -229,7 +239,8 @@ class CaseThreads:
 
 
 class SlackChat:
-    """The runner's chat port in Slack: case notices in the case thread, people by direct message."""
+    """The runner's chat port in Slack: case notices in the case thread, people by direct message.
+    A notice of a new email gets a "Read it" button in the thread, never the email itself."""
 
     def __init__(self, config: Config, threads: CaseThreads) -> None:
         self.config = config
@@ -238,10 +249,21 @@ class SlackChat:
     def reaches(self, person: Person) -> bool:
         return bool(person.slack_user_id)
 
-    async def say(self, ref: str, text: str, to: Sequence[str]) -> None:
+    async def say(self, ref: str, text: str, to: Sequence[str], read: str = "") -> None:
         if list(to) == ["handlers"]:
-            await self.threads.say(ref, text)
+            blocks = notice_blocks(text, await self._read(ref, read)) if read else ()
+            await self.threads.say(ref, text, blocks)
             return
         for person_id in to:
             if await self.threads.direct(self.config.person(person_id), text) is None:
                 log.info("%s: %s is not in Slack; the notice was not posted", ref, person_id)
+
+    async def _read(self, ref: str, message_id: str) -> ReadRef:
+        """The "Read it" button's value for an email: its Message-ID, or its number on the case when
+        the Message-ID is too long for a button."""
+        button = ReadRef(ref, message_id)
+        if button.fits:
+            return button
+        case = await asyncio.to_thread(self.threads.service.load, ref)
+        found = (n for n, m in enumerate(case.messages, 1) if m.message_id == message_id)
+        return ReadRef(ref, f"#{next(found, 0)}")

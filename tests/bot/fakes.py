@@ -54,7 +54,7 @@ class RecordingChat:
         """Everyone is in this chat unless named in `outside`."""
         return person.id not in self.outside
 
-    async def say(self, ref: str, text: str, to: Sequence[str]) -> None:
+    async def say(self, ref: str, text: str, to: Sequence[str], read: str = "") -> None:
         if self.failures > 0:
             self.failures -= 1
             raise ConnectionError("chat unavailable")

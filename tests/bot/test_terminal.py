@@ -7,18 +7,20 @@ import io
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.case_text import case_text
 from bot.config import Config
-from bot.directory import actor, org_ref
+from bot.directory import actor, org_ref, system_actor
 from bot.intake import Intake
 from bot.runner import EffectRunner
 from bot.service import CaseService
 from bot.terminal import Conversation, TerminalChat, parse_day, waiting
 from flows import commands as c
-from flows.model import Actor, ConsentMethod, ConsentState, LeadCriterion, Status
+from flows.conversation import Choice, Field, FieldKind
+from flows.model import Actor, ConsentMethod, ConsentState, LeadCriterion, Sender, Status
 from mail.maildir import MaildirInbox
 from tests.bot.support import NOW, RECEIVED, files, opened, plain_text, read_eml, sample
 
@@ -251,7 +253,7 @@ def test_waiting_lists_the_prompts_of_each_open_case_for_the_handler(
     ]
 
 
-def test_waiting_puts_the_oldest_case_first_as_its_docstring_says(
+def test_waiting_puts_the_oldest_of_cases_due_the_same_day_first(
     service: CaseService, inbox: MaildirInbox, intake: Intake, handler: Actor
 ) -> None:
     for number in (1, 2, 3):  # received in this order, on the same day
@@ -274,14 +276,36 @@ async def test_waiting_asks_involved_organisations_only(desk: Desk, config: Conf
     assert prompts("ruth-moss") == [f"lead_answer:{MEADOWBANK}"]
 
 
-async def test_terminal_chat_prints_notices_and_names_people_it_is_meant_for() -> None:
+async def test_terminal_chat_prints_notices_and_names_people_it_is_meant_for(service: CaseService) -> None:
     out = io.StringIO()
-    chat = TerminalChat(out)
+    chat = TerminalChat(service, out)
 
     await chat.say("JC-1", "JC-1: something", ["handlers"])
     await chat.say("JC-1", "JC-1: help", ["tom-reed", "david-hughes"])
 
     assert out.getvalue() == "  [chat] JC-1: something\n  [chat (to tom-reed, david-hughes)] JC-1: help\n"
+
+
+async def test_a_new_email_notice_names_the_case_and_shows_its_first_lines(
+    desk: Desk, config: Config
+) -> None:
+    paragraphs = [f"Paragraph {n}: more about what happened on the ward." for n in range(1, 8)]
+    reply = c.ReceiveMessage(
+        actor=system_actor(config), message_id="<reply-1@example.org>", sender=Sender.COMPLAINANT,
+        from_address="d.okafor@example.com", received_at=NOW, subject="Re: my father's discharge",
+        text="\n\n".join(paragraphs),
+    )  # fmt: skip
+    desk.service.execute(desk.ref, reply, NOW)
+    chat = TerminalChat(desk.service, desk.out)
+
+    notice = f"{desk.ref}: a new email from the person: read it."
+    await chat.say(desk.ref, notice, ["handlers"], reply.message_id)
+
+    said = desk.said
+    assert f"[chat] {desk.ref}: a new email from the person: read it." in said
+    assert "Subject: Re: my father's discharge" in said and "d.okafor@example.com" in said
+    assert "Paragraph 1:" in said and "Paragraph 2:" in said and "Paragraph 7:" not in said
+    assert "[...]" in said and f"r on any question of {desk.ref} reads it whole" in said
 
 
 @pytest.mark.parametrize("written", ["2026-12-01", "1/12/2026", "1 Dec 2026"])
@@ -327,3 +351,124 @@ async def test_q_stops_reading_and_the_question_comes_back(desk: Desk, config: C
     assert "Waiting" not in desk.said
     assert desk.said.count(ORGANISATIONS) == 2
     assert "r) read the case" in desk.said
+
+
+DRAFT = "Dear Mr Okafor,\n\n[To complete: what the council found]\n\nYours sincerely,"
+
+
+def written(
+    config: Config, service: CaseService, handler: Actor, typed: list[str], editor: list[str]
+) -> Conversation:
+    return Conversation(config, service, handler, Script(list(typed)), io.StringIO(), editor=editor)
+
+
+async def long_answer(talk: Conversation, field: Field) -> Any:
+    """What the terminal makes of a long field, as `answer_one` asks it (`Conversation._fields`)."""
+    placeholder = c.WithdrawComplaint(actor=talk.actor)  # never run
+    return (await talk._fields(Choice("Save", placeholder, (field,)), NOW))[field.name]
+
+
+def said(talk: Conversation) -> str:
+    assert isinstance(talk.out, io.StringIO)
+    return talk.out.getvalue()
+
+
+def script(tmp_path: Path, body: str) -> list[str]:
+    editor = tmp_path / "editor.sh"
+    editor.write_text("#!/bin/sh\n" + body + "\n")
+    editor.chmod(0o755)
+    return [str(editor)]
+
+
+async def test_the_editor_opens_on_the_current_draft_and_what_it_saves_is_the_answer(
+    tmp_path: Path, config: Config, service: CaseService, handler: Actor
+) -> None:
+    editor = script(
+        tmp_path, "sed -i 's/\\[To complete: what the council found\\]/The council found no record./' \"$1\""
+    )
+    talk = written(config, service, handler, [], editor)
+    field = Field("text", "Draft joint response", FieldKind.TEXT, default=DRAFT, long=True)
+
+    answer = await long_answer(talk, field)
+
+    assert answer == DRAFT.replace("[To complete: what the council found]", "The council found no record.")
+    assert f"opening {editor[0]}" in said(talk)
+
+
+async def test_an_editor_that_fails_gives_way_to_typed_lines(
+    tmp_path: Path, config: Config, service: CaseService, handler: Actor
+) -> None:
+    talk = written(config, service, handler, ["First line.", "Second line.", "."], script(tmp_path, "exit 3"))
+    field = Field("notes", "Notes: what was agreed", FieldKind.TEXT, long=True)
+
+    assert await long_answer(talk, field) == "First line.\nSecond line."
+    assert "did not run: it ended with status 3" in said(talk)
+    assert talk.editor == []  # not tried again on every question
+
+
+@pytest.mark.parametrize(
+    ("typed", "answer"),
+    [
+        ([""], DRAFT),  # Enter keeps the draft shown
+        (["Dear Mr Okafor,", "", "We are sorry.", "."], "Dear Mr Okafor,\n\nWe are sorry."),
+        (["  One line, indented.  ", "."], "One line, indented."),
+    ],
+)
+async def test_a_long_answer_is_typed_up_to_a_dot_or_kept(
+    config: Config, service: CaseService, handler: Actor, typed: list[str], answer: str
+) -> None:
+    talk = written(config, service, handler, typed, [])
+    field = Field("text", "Draft joint response", FieldKind.TEXT, default=DRAFT, long=True)
+
+    assert await long_answer(talk, field) == answer
+    assert "      | [To complete: what the council found]" in said(talk)
+
+
+async def test_a_list_takes_one_item_per_line_and_semicolons_stay_in_an_item(
+    config: Config, service: CaseService, handler: Actor
+) -> None:
+    talk = written(config, service, handler, ["Ward visit; with the family", "", "Records checked", "."], [])
+    field = Field("milestones", "Milestones", FieldKind.LINES, required=False)
+
+    assert await long_answer(talk, field) == ["Ward visit; with the family", "Records checked"]
+
+
+async def test_a_required_long_answer_left_empty_is_asked_again(
+    config: Config, service: CaseService, handler: Actor
+) -> None:
+    talk = written(config, service, handler, [".", "At last.", "."], [])
+
+    assert (
+        await long_answer(talk, Field("summary", "What they found", FieldKind.TEXT, long=True)) == "At last."
+    )
+    assert "an answer is needed" in said(talk)
+
+
+async def session(desk: Desk, *typed: str) -> str:
+    """The handler's session at the terminal, typing `typed` (and nothing more: the last must quit)."""
+    desk.script.answers = list(typed)
+
+    async def cycle() -> None:
+        return None
+
+    await desk.talk.session(cycle, lambda: NOW)
+    assert desk.script.answers == []
+    return desk.said
+
+
+async def test_g_to_no_such_case_says_so_and_asks_on(desk: Desk) -> None:
+    said = await session(desk, "g JC-000000-NONE", "q")
+
+    assert "There is no case JC-000000-NONE." in said
+    assert said.count(f"{desk.ref}: {ORGANISATIONS}") == 2
+
+
+async def test_g_to_a_case_with_nothing_waiting_offers_to_read_it(desk: Desk, handler: Actor) -> None:
+    desk.service.execute(desk.ref, c.WithdrawComplaint(actor=handler, note="resolved by phone"), NOW)
+
+    desk.talk.screen = (80, 24)
+    said = await session(desk, desk.ref.lower(), "r", "q", "q")  # the bare reference goes there too
+
+    assert f"Nothing waits for you on {desk.ref} now." in said
+    assert "The complaint" in said and "Received " in said  # read in full from there
+    assert "Nothing else is waiting. Press Enter to look again" in said

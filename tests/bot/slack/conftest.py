@@ -197,6 +197,14 @@ def buttons_of(params: dict[str, Any]) -> dict[str, tuple[str, str]]:
     }
 
 
+def sections_of(params: dict[str, Any]) -> list[str]:
+    """The texts of a message's section blocks, as posted."""
+    blocks = params.get("blocks") or []
+    if isinstance(blocks, str):
+        blocks = json.loads(blocks)
+    return [str(b["text"]["text"]) for b in blocks if b.get("type") == "section"]
+
+
 def _buttons(call: Call, prompt_id: str) -> Seen | None:
     buttons = buttons_of(call.params)
     for _, value in buttons.values():

@@ -325,7 +325,7 @@ def answers_for(field: Field, edited: bool) -> tuple[Any, str]:
     last = str(len(field.options))
     typed: dict[FieldKind, tuple[Any, str]] = {
         FieldKind.TEXT: ("Edited." if edited else "Because.",) * 2,
-        FieldKind.LINES: ("Ward visit\nNotes", "Ward visit; Notes") if edited else ("Ward visit",) * 2,
+        FieldKind.LINES: ("Ward visit\nNotes",) * 2 if edited else ("Ward visit",) * 2,
         FieldKind.DATE: ((TODAY + timedelta(days=12 if edited else 10)).isoformat(),) * 2,
         # 3 December 2026, 14:00 in London (GMT): picked in Slack, typed at the terminal
         FieldKind.DATETIME: (1796306400, "2026-12-03 14:00") if edited else (1796223600, "2026-12-02 15:00"),
@@ -341,7 +341,7 @@ def answers_for(field: Field, edited: bool) -> tuple[Any, str]:
 
 
 async def by_terminal(config: Config, service: CaseService, choice: Choice, keys: list[str]) -> c.Command:
-    """The terminal's own reading of `keys`, one line per field (`Conversation._fields`)."""
+    """The terminal's own reading of `keys`, the lines typed (`Conversation._fields`)."""
 
     async def read(question: str) -> str:
         return keys.pop(0)
@@ -388,7 +388,8 @@ async def test_a_form_records_what_the_terminal_records_for_the_same_answers(
                 keys.append("")
             else:
                 in_slack[field.name], typed = answers_for(field, edited)
-                keys.append(typed)
+                several = field.long or field.kind is FieldKind.LINES  # typed up to a "." line
+                keys.extend([*typed.splitlines(), "."] if several else [typed])
             kinds.add(field.kind)
         assert by_slack(config, choice, view, in_slack) == await by_terminal(config, service, choice, keys)
     assert kinds == set(FieldKind)
@@ -661,13 +662,13 @@ def test_help_lists_the_questions_waiting_with_their_choices_and_the_sentences_u
 # --- App Home --------------------------------------------------------------------------------------
 
 
-def test_the_home_tab_lists_what_is_due_by_date_overdue_first_with_a_link_to_each_thread() -> None:
+def test_the_home_tab_lists_what_waits_in_the_order_given_with_a_link_to_each_thread() -> None:
     url = "https://example.slack.com/archives/C1/p1700000000000100"
-    items = [
-        HomeItem("JC-B", "Agree the plan", TODAY + timedelta(days=3), "planning", url),
-        HomeItem("JC-C", "Name the contact", None, "naming_contact", url),
+    items = [  # most urgent first, as `flows.urgency` ranks them
         HomeItem("JC-A", "Acknowledge", TODAY - timedelta(days=2), "received", None),
         HomeItem("JC-D", "Comments", TODAY, "drafting", url),
+        HomeItem("JC-B", "Agree the plan", TODAY + timedelta(days=3), "planning", url),
+        HomeItem("JC-C", "Name the contact", None, "naming_contact", url),
     ]
     view = home_view(items, today=TODAY)
     assert view["type"] == "home"
@@ -675,7 +676,7 @@ def test_the_home_tab_lists_what_is_due_by_date_overdue_first_with_a_link_to_eac
     header, count, *shown = view["blocks"]
     assert (header["text"]["text"], count["elements"][0]["text"]) == (
         "My cases",
-        "Due items, by date: 4 · *1 overdue*",
+        "Waiting, most urgent first: 4 · *1 overdue*",
     )
     assert [b["text"]["text"] for b in shown] == [
         "*JC-A* · received\n:warning: *OVERDUE* Sun 22 Nov 2026: Acknowledge",

@@ -4,7 +4,13 @@ threads start with the workspace's own address (auth.test's url), not slack.com'
 from __future__ import annotations
 
 import json
+import re
 
+from bot.directory import actor, org_ref
+from bot.terminal import waiting
+from flows import commands as c
+from flows.calendar import add_working_days
+from flows.model import ConsentMethod
 from tests.bot.slack.conftest import ASHA, KOFI, LENA, InSlack
 from tests.servers.slack import BOT_ID, BOT_USER_ID, CHANNEL, TEAM_ID, WORKSPACE_URL
 
@@ -50,3 +56,30 @@ async def test_links_to_a_thread_use_the_workspaces_own_address(slack: InSlack) 
     slack.fake.set_answer("auth.test", answer)  # no url: Slack's own address is the fallback
     await slack.assistant.slack.threads.find_workspace()
     assert f"<https://slack.com/archives/{CHANNEL}/p" in await complaint(slack, f"find {ref}")
+
+
+async def test_mine_the_home_tab_and_the_terminal_list_what_waits_in_one_order(slack: InSlack) -> None:
+    """Most urgent first everywhere: a case's impasse steps come before another case's routine
+    question although both cases have the same next date."""
+    first, second = await slack.email(), await slack.email(message_id="<slack-2@mail.example.org>")
+    later = max(first, second)  # by reference it would come last; its impasse puts it first
+    config, service, now = slack.assistant.config, slack.assistant.service, slack.clock.now
+    asha = actor(config.person("asha-patel"))
+    orgs = tuple(org_ref(config, o) for o in ("northshire-trust", "northshire-council"))
+    service.execute(later, c.IdentifyOrganisations(actor=asha, orgs=orgs), now)
+    consent = c.RecordConsent(actor=asha, org_ids=("northshire-council",), method=ConsentMethod.PHONE,
+                              given_on=now.date(), capacity_confirmed=True)  # fmt: skip
+    service.execute(later, consent, now)
+    service.execute(later, c.RaiseImpasse(actor=asha, matter="who leads", reason="Each says the other",
+                                          resolve_by=add_working_days(now.date(), 20)), now)  # fmt: skip
+
+    in_terminal = [ref for ref, _ in waiting(service, asha, now)]
+    mine = re.findall(r"\|(JC-[^>]+)>", await complaint(slack, "mine"))
+    await slack.send.event({"type": "app_home_opened", "user": ASHA, "tab": "home"}, "EvOrder")
+    home = (await slack.next_call("views.publish")).params["view"]["blocks"]
+    on_home = [
+        m for b in home if b["type"] == "section" for m in re.findall(r"^\*(JC-[^*]+)\*", b["text"]["text"])
+    ]
+
+    assert in_terminal[0] == later and in_terminal[-1] == min(first, second)
+    assert mine == in_terminal == on_home
