@@ -3,6 +3,7 @@
 import json
 
 from bench import (
+    bench_alongside,
     bench_chronology,
     bench_intake,
     bench_parse,
@@ -19,6 +20,7 @@ if __name__ == "__main__":
         "slack": bench_slack.main([]),
         "sweep": bench_sweep.main([]),
         "report": bench_report.main([]),
+        "report_alongside": bench_alongside.main([]),
         "chronology": bench_chronology.main([]),
         "parse": bench_parse.main([]),
     }
