@@ -152,8 +152,7 @@ def _wrap(paragraphs: Iterable[str], width: int, indent: str) -> list[str]:
 
 
 def _sender(case: Case, message: Message) -> str:
-    org = case.orgs.get(message.org_id)
-    who = org.name if org else message.sender.value
+    who = case.sent_by(message.org_id, message.sender)
     return f"{who} <{message.from_address}>" if message.from_address else who
 
 

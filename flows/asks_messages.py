@@ -16,7 +16,7 @@ from datetime import date
 from typing import NamedTuple
 
 from flows import commands as c
-from flows.calendar import add_working_days
+from flows.calendar import LONDON, add_working_days
 from flows.conversation import Choice, Field, FieldKind, Prompt
 from flows.drafting import after_partial_response
 from flows.model import Actor, Case, Message, Status, Strand
@@ -68,7 +68,8 @@ def messages(case: Case, actor: Actor, today: date) -> list[Prompt]:
 
 
 def _message(case: Case, actor: Actor, message: Message, today: date) -> Prompt:
-    who = case.orgs[message.org_id].name if message.org_id in case.orgs else message.sender.value
+    who = case.sent_by(message.org_id, message.sender)
+    received = message.received_at.astimezone(LONDON)
     choices = [
         *_lead_answers(case, actor, message),
         *(ch for s in _strands(case, message) for ch in _strand_choices(case, actor, message, s, today)),
@@ -76,7 +77,7 @@ def _message(case: Case, actor: Actor, message: Message, today: date) -> Prompt:
     ]
     prompt = Prompt(
         f"message:{message.message_id}",
-        f"New email from {who}, received {message.received_at:%d %b %Y %H:%M}: read it in the case record.",
+        f"New email from {who}, received {received:%d %b %Y %H:%M}: read it (the case in full shows it).",
         tuple(choices),
     )
     reading = _reading(case, message, today)

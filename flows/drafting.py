@@ -111,7 +111,7 @@ def _understanding(case: Case) -> list[str]:
     return [
         "Your complaint as we agreed it with you",
         case.shared_understanding,
-        f"You told us you would like: {case.outcomes_wanted}",
+        f"You told us you would like:\n{case.outcomes_wanted}",
     ]
 
 

@@ -101,6 +101,13 @@ class Sender(StrEnum):
     OTHER = "other"
 
 
+SENDER_WORDS = {
+    Sender.COMPLAINANT: "the person",
+    Sender.CONTRIBUTOR: "a contributor",
+    Sender.OTHER: "someone",
+}
+
+
 class ClosureReason(StrEnum):
     MERGED = "merged"
     RESPONDED = "responded"
@@ -526,6 +533,10 @@ class Case:
     @property
     def others(self) -> tuple[str, ...]:
         return tuple(o for o in self.involved if o != self.home_org)
+
+    def sent_by(self, org_id: str, sender: Sender) -> str:
+        """Who an email came from, in words: its organisation's name, or "the person"."""
+        return self.orgs[org_id].name if org_id in self.orgs else SENDER_WORDS[sender]
 
     def consent_active(self, org_id: str) -> bool:
         """May identifiable details go to `org_id`? Our own organisation needs no consent."""

@@ -48,11 +48,9 @@ def receive_message(case: Case, cmd: c.ReceiveMessage, now: datetime) -> Out:
         strand_id=cmd.strand_id,
         attachments=cmd.attachments,
     )
-    who = case.orgs[cmd.org_id].name if cmd.org_id in case.orgs else _WHO[sender]
+    who = case.sent_by(cmd.org_id, sender)
     return out.notify("message_received", who=who, strand=cmd.strand_id, message_id=cmd.message_id)
 
-
-_WHO = {Sender.COMPLAINANT: "the person", Sender.CONTRIBUTOR: "a contributor", Sender.OTHER: "someone"}
 
 
 def mark_read(case: Case, cmd: c.MarkMessageRead, now: datetime) -> Out:

@@ -78,15 +78,15 @@ def test_the_shared_understanding_is_asked_after_the_discussion_and_carried_into
         c.AddStrand(actor=H, org_id=COUNCIL.id, matters="Care package arrangements", target=target)
     )
     text = render_letter("contributor_request", only(letters(decision, "contributor_request")).context).text
-    assert f"The complaint as we have agreed it with the complainant: {UNDERSTANDING}" in text
-    assert f"What the complainant wants from their complaint: {OUTCOMES}" in text
+    assert f"The complaint as we have agreed it with the complainant:\n{UNDERSTANDING}\n" in text
+    assert f"What the complainant wants from their complaint:\n{OUTCOMES}\n" in text
 
 
 def test_the_draft_joint_response_opens_with_the_complaint_and_the_outcomes_as_agreed() -> None:
     run = investigating()
     run.do(c.RecordSharedUnderstanding(actor=H, understanding=UNDERSTANDING, outcomes=OUTCOMES))
     draft = assemble_draft(run.case)
-    assert UNDERSTANDING in draft and f"You told us you would like: {OUTCOMES}" in draft
+    assert UNDERSTANDING in draft and f"You told us you would like:\n{OUTCOMES}" in draft
     assert draft.index(UNDERSTANDING) < draft.index("How we looked into your complaint")
 
 
