@@ -41,6 +41,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.config import Config
 from bot.directory import actor, handlers
 from bot.intake import Intake
+from bot.practice import PracticeClock, shown, travel
 from bot.runner import EffectRunner
 from bot.service import CaseService
 from bot.slack.front import SlackFront
@@ -174,6 +175,7 @@ class Assistant:
         self.local = local
         self.editor = editor_command(environ)  # for long answers at the terminal
         self.clock = clock
+        self.practice = clock if isinstance(clock, PracticeClock) else None  # time may be moved
         self.out = out
         self.service = CaseService(store)
         self.inbox, mailer = mailbox_and_mailer(config, store, environ)
@@ -316,7 +318,7 @@ class Assistant:
             seconds=self.config.runner.sweep_seconds,
             coalesce=True,
             max_instances=1,
-            next_run_time=self.clock(),
+            next_run_time=datetime.now(UTC),  # the scheduler keeps real time, even in practice
         )
         scheduler.start()
         try:
@@ -350,12 +352,15 @@ class Assistant:
 
     async def _converse(self) -> None:
         assert self.handler is not None
+        practice = self.practice
         talk = Conversation(
-            self.config, self.service, self.handler, _stdin_reader(), self.out, editor=self.editor
-        )
+            self.config, self.service, self.handler, _stdin_reader(), self.out, editor=self.editor,
+            travel=(lambda when: travel(practice, when, self.cycle)) if practice else None,
+        )  # fmt: skip
         letters = getattr(self.config.outbox, "path", "the SMTP server")
+        when = f" Practice time: {shown(self.clock())} (London)." if practice and practice.moved else ""
         print(
-            f"Local mode: you are {self.handler.name}. Letters are written to {letters}.",
+            f"Local mode: you are {self.handler.name}. Letters are written to {letters}.{when}",
             file=self.out,
         )
         await talk.session(self.cycle, self.clock)

@@ -1,6 +1,6 @@
 """The `jointly` command line.
 
-    jointly [--config FILE] [--data-dir DIR] COMMAND
+    jointly [--config FILE] [--data-dir DIR] [--practice-clock WHEN] COMMAND
       run [--once]              run the assistant (local mode when there is no config.toml)
       cases [--open] [--json]   list cases: reference, status, organisations, lead, next deadline
       show REF [--brief] [--json]
@@ -27,6 +27,10 @@ refuses writes: full or read-only); 4 a required secret is missing or too short,
 part is missing (for check-mail: cannot be reached, refuses the login, or lacks a folder). Each
 failure is one line on stderr naming what is wrong, never a traceback.
 
+In local mode, `--practice-clock WHEN` (+3d, +2h, +1w, or a London date and time) moves time
+forward for training before `run`, running each day's cycle on the way (see `bot.practice`); the
+store is then a practice store, refused with a real configuration.
+
 The commands that only read (cases, show, report, chronology, export-person, retention) work while
 `jointly run` holds the store; those that change records (import, referral, destroy) are then
 refused with exit 3, saying to stop the service first.
@@ -41,8 +45,8 @@ import os
 import shutil
 import sys
 from collections import Counter
-from collections.abc import Sequence
-from datetime import date
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -66,6 +70,7 @@ from bot.export import export_person
 from bot.importer import ImportInbox
 from bot.intake import Intake, Outcome
 from bot.logs import configure
+from bot.practice import PracticeClock, TimeNotMoved, not_local, parse_when, real_parts, refusal, travel
 from bot.report import Scope, compute, load_facts
 from bot.report_render import print_tables, to_csv
 from bot.retention import destroy, due_for_review
@@ -92,6 +97,12 @@ def parser() -> argparse.ArgumentParser:
     p = _Parser(prog="jointly", description="Coordinates multi-organisation complaints.")
     p.add_argument("--config", type=Path, help="configuration file (default: ./config.toml if present)")
     p.add_argument("--data-dir", type=_folder, help="where the store, inbox and outbox live (default: var)")
+    p.add_argument(
+        "--practice-clock",
+        metavar="WHEN",
+        type=_when,
+        help="local mode, with run: move time forward (+3d, +2h, +1w, or a London date and time) first",
+    )
     sub = p.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run the assistant")
     run.add_argument("--once", action="store_true", help="one cycle, print what waits, exit")
@@ -160,9 +171,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def dispatch(args: argparse.Namespace) -> int:
+    if args.practice_clock is not None and args.command != "run":
+        print(
+            "jointly: --practice-clock goes with `run` (jointly --practice-clock WHEN run)", file=sys.stderr
+        )
+        return EXIT_INVALID
     if args.command == "check-config":
         return check_config(args.file or args.config or Path("config.toml"))
     config, local = resolve_config(args.config, args.data_dir)
+    if args.practice_clock is not None and real_parts(config):
+        print(f"jointly: {not_local(config, '--practice-clock')}", file=sys.stderr)
+        return EXIT_INVALID
     if args.command == "check-mail":
         return check_mail_command(config)
     chatting = local and args.command == "run" and not args.once and sys.stdin.isatty()
@@ -171,24 +190,29 @@ def dispatch(args: argparse.Namespace) -> int:
         log_file.parent.mkdir(parents=True, exist_ok=True)
     configure(config.service.log_format, config.service.log_level, log_file)
     with open_store(config, args.command) as store:
+        if why := refusal(config, store):
+            print(f"jointly: {why}", file=sys.stderr)
+            return EXIT_STORE
+        clock = utc_now if real_parts(config) else PracticeClock(store)  # a practice store's time
         if args.command == "run":
-            return run(config, store, args.once, local)
+            return run(config, store, args.once, local, clock, args.practice_clock)
+        now = clock()
         if args.command == "cases":
             return list_cases(store, args.open, args.json)
         if args.command == "import":
-            return import_mail(config, store, args.paths, args.json)
+            return import_mail(config, store, args.paths, args.json, now)
         if args.command == "report":
-            return report(config, store, args.start, args.end, args.org, args.format)
+            return report(config, store, args.start, args.end, args.org, args.format, now)
         if args.command == "referral":
-            return referral(config, store, args.ref, args.org, Ombudsman(args.ombudsman))
+            return referral(config, store, args.ref, args.org, Ombudsman(args.ombudsman), now)
         if args.command in ("chronology", "export-person"):
             what = args.ref if args.command == "chronology" else args.email
-            return bundle(config, store, args.command, what, args.out)
+            return bundle(config, store, args.command, what, args.out, now)
         if args.command == "retention":
-            return list_retention(store, args.json)
+            return list_retention(store, args.json, now)
         if args.command == "destroy":
-            return destroy_record(config, store, args.ref, args.by, args.reason)
-        return show_case(store, args.ref, args.json, args.brief)
+            return destroy_record(config, store, args.ref, args.by, args.reason, now)
+        return show_case(store, args.ref, args.json, args.brief, now)
 
 
 READERS = frozenset({"cases", "show", "report", "chronology", "export-person", "retention"})
@@ -249,22 +273,37 @@ def check_mail_command(config: Config) -> int:
     return EXIT_OK
 
 
-def run(config: Config, store: Store, once: bool, local: bool) -> int:
+def run(
+    config: Config,
+    store: Store,
+    once: bool,
+    local: bool,
+    clock: Callable[[], datetime] = utc_now,
+    when: str | None = None,
+) -> int:
     """Run the assistant. In local mode without a terminal nobody can answer and nothing outside
-    can arrive, so it runs one cycle and exits; with a configuration it runs as a service."""
+    can arrive, so it runs one cycle and exits; with a configuration it runs as a service. With
+    `when`, the practice clock first moves there, running each day's cycle on the way."""
     missing = missing_secrets(config, os.environ)
     if missing:
         print("jointly: required secrets are not set: " + ", ".join(missing), file=sys.stderr)
         return EXIT_MISSING
-    assistant = Assistant(config, store, sys.stdout, local=local)
+    assistant = Assistant(config, store, sys.stdout, clock=clock, local=local)
     interactive = sys.stdin.isatty()
     if local and not interactive and not once:
         print("Local mode with no terminal to answer from: one cycle, then exit.")
         once = True
-    if once:
-        asyncio.run(assistant.run_once())
-    else:
-        asyncio.run(assistant.run_forever(interactive))
+
+    async def session() -> None:
+        if when is not None and isinstance(clock, PracticeClock):
+            print(await travel(clock, when, assistant.cycle), flush=True)
+        await (assistant.run_once() if once else assistant.run_forever(interactive))
+
+    try:
+        asyncio.run(session())
+    except TimeNotMoved as error:
+        print(f"jointly: --practice-clock: {error}", file=sys.stderr)
+        return EXIT_INVALID
     return EXIT_OK
 
 
@@ -284,10 +323,10 @@ def _by_urgency(row: dict[str, Any]) -> tuple[bool, str, str]:
     return (not row["open"], due["on"] if due else "9999", row["ref"])
 
 
-def import_mail(config: Config, store: Store, paths: list[Path], as_json: bool) -> int:
+def import_mail(config: Config, store: Store, paths: list[Path], as_json: bool, now: datetime) -> int:
     inbox = ImportInbox(paths, config.mailbox.max_message_bytes)
     service = CaseService(store)
-    outcomes = Intake(config, service, inbox, reply_secret(config, store, os.environ)).poll(utc_now())
+    outcomes = Intake(config, service, inbox, reply_secret(config, store, os.environ)).poll(now)
     messages = [_imported(inbox.sources[o.uid], o) for o in outcomes]
     totals = dict(Counter(m["outcome"] for m in messages))
     if as_json:
@@ -324,6 +363,16 @@ def list_cases(store: Store, open_only: bool, as_json: bool) -> int:
         )
         print(f"{'':18} {', '.join(row['organisations'] or [])}")
     return EXIT_OK
+
+
+def _when(text: str) -> str:
+    """A time to move the practice clock to; checked here for its form, placed once the store's
+    practice time is known."""
+    try:
+        parse_when(text, utc_now())
+    except TimeNotMoved as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
 
 
 def _day(text: str) -> date:
@@ -366,14 +415,20 @@ def _source(text: str) -> Path:
 
 
 def report(
-    config: Config, store: Store, start: date | None, end: date | None, org: str | None, form: str
+    config: Config,
+    store: Store,
+    start: date | None,
+    end: date | None,
+    org: str | None,
+    form: str,
+    now: datetime,
 ) -> int:
     """The figures for cases received from `start` to `end`; a missing end is the end of the
     reporting year (to 31 March) of the other one, and with neither, of today."""
     if org is not None and org not in {o.id for o in config.organisations}:
         print(f"jointly: no organisation {org!r} in the configuration", file=sys.stderr)
         return EXIT_INVALID
-    today = london_date(utc_now())
+    today = london_date(now)
     home = config.service.home_organisation
     year = Scope.reporting_year(start or end or today, home, org)
     scope = Scope(
@@ -392,7 +447,7 @@ def report(
     return EXIT_OK
 
 
-def referral(config: Config, store: Store, ref: str, org: str, ombudsman: Ombudsman) -> int:
+def referral(config: Config, store: Store, ref: str, org: str, ombudsman: Ombudsman, now: datetime) -> int:
     """Record the referral as the running organisation's first handler (the assistant, if none)."""
     people = handlers(config, config.service.home_organisation)
     who = actor(people[0]) if people else system_actor(config)
@@ -400,7 +455,7 @@ def referral(config: Config, store: Store, ref: str, org: str, ombudsman: Ombuds
     service = CaseService(store)
     try:
         service.load(ref)  # a reference that cannot exist is "no such case", not a new one
-        service.execute(ref, command, utc_now())
+        service.execute(ref, command, now)
     except DomainError as error:
         print(f"jointly: {error.message}", file=sys.stderr)
         return EXIT_CASE
@@ -410,14 +465,14 @@ def referral(config: Config, store: Store, ref: str, org: str, ombudsman: Ombuds
     return EXIT_OK
 
 
-def bundle(config: Config, store: Store, command: str, what: str, out: Path) -> int:
+def bundle(config: Config, store: Store, command: str, what: str, out: Path, now: datetime) -> int:
     """Write the Ombudsman chronology of case `what`, or the subject access export for email `what`."""
     service = CaseService(store)
     try:
         if command == "chronology":
-            written = write_chronology(service, config, what, out, utc_now())
+            written = write_chronology(service, config, what, out, now)
         else:
-            written = export_person(service, config, what, out, utc_now())
+            written = export_person(service, config, what, out, now)
     except (FileExistsError, ValueError) as error:
         print(f"jointly: {error}", file=sys.stderr)
         return EXIT_INVALID
@@ -425,8 +480,8 @@ def bundle(config: Config, store: Store, command: str, what: str, out: Path) -> 
     return EXIT_OK
 
 
-def list_retention(store: Store, as_json: bool) -> int:
-    due = due_for_review(CaseService(store), london_date(utc_now()))
+def list_retention(store: Store, as_json: bool, now: datetime) -> int:
+    due = due_for_review(CaseService(store), london_date(now))
     if as_json:
         print(json.dumps([vars(d) for d in due], indent=2))
         return EXIT_OK
@@ -437,9 +492,9 @@ def list_retention(store: Store, as_json: bool) -> int:
     return EXIT_OK
 
 
-def destroy_record(config: Config, store: Store, ref: str, person: str, reason: str) -> int:
+def destroy_record(config: Config, store: Store, ref: str, person: str, reason: str, now: datetime) -> int:
     try:
-        gone = destroy(CaseService(store), config, ref, person, reason, utc_now())
+        gone = destroy(CaseService(store), config, ref, person, reason, now)
     except KeyError:
         print(f"jointly: no person {person!r} in the directory", file=sys.stderr)
         return EXIT_INVALID
@@ -450,7 +505,7 @@ def destroy_record(config: Config, store: Store, ref: str, person: str, reason: 
     return EXIT_OK
 
 
-def show_case(store: Store, ref: str, as_json: bool, brief: bool = False) -> int:
+def show_case(store: Store, ref: str, as_json: bool, brief: bool = False, now: datetime | None = None) -> int:
     if ref.startswith("Q-") and store.exists(ref):
         return show_set_aside(store, ref, as_json)
     service = CaseService(store)
@@ -468,7 +523,7 @@ def show_case(store: Store, ref: str, as_json: bool, brief: bool = False) -> int
         return EXIT_OK
     if not brief:
         width = shutil.get_terminal_size().columns - 1
-        print("\n".join(case_text(case, london_date(utc_now()), width)))
+        print("\n".join(case_text(case, london_date(now or utc_now()), width)))
         return EXIT_OK
     print(f"{ref}  {case.status.value}")
     for event in events:

@@ -28,6 +28,7 @@ from flows.prompts import Choice, Field, FieldKind, Prompt, case_menu, fill
 from flows.urgency import Waiting, most_urgent_first
 
 Read = Callable[[str], Awaitable[str]]
+Travel = Callable[[str], Awaitable[str]]  # moves the practice clock: `bot.practice.travel`
 YES = frozenset({"y", "yes", "true", "1"})
 NO = frozenset({"n", "no", "false", "0"})
 PREVIEW_LINES = 4  # of a new email's text, shown with its notice
@@ -90,6 +91,7 @@ class Conversation:
         out: TextIO,
         screen: tuple[int, int] | None = None,
         editor: Sequence[str] = (),
+        travel: Travel | None = None,
     ):
         self.config = config
         self.service = service
@@ -98,6 +100,7 @@ class Conversation:
         self.out = out
         self.screen = screen  # (columns, lines) for reading a case; else the terminal's own size
         self.editor = list(editor)  # the handler's $VISUAL or $EDITOR, for long answers
+        self.travel = travel  # local mode only: `t +3d` moves time forward
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -136,17 +139,21 @@ class Conversation:
             elif move.startswith("go "):
                 focus = await self._go(move[3:]) or focus
                 skipped = {s for s in skipped if s[0] != focus}
+            elif move.startswith("time "):
+                await self._move_time(move[5:])
 
     async def answer_one(self, ref: str, prompt: Prompt, now: datetime, menu: bool = True) -> str:
-        """Ask one prompt; returns "quit", "skip", "answered", "list" or "go REF". With `menu`, "m"
-        opens the case's menu (`flows.prompts.case_menu`): what the handler may do on it at any
-        time. "r" shows the case in full, then asks the same question again."""
+        """Ask one prompt; returns "quit", "skip", "answered", "list", "go REF" or "time WHEN". With
+        `menu`, "m" opens the case's menu (`flows.prompts.case_menu`): what the handler may do on it
+        at any time. "r" shows the case in full, then asks the same question again."""
         self.say(
             "\n"
             + render(ref, prompt)
             + "\n    s) skip   r) read the case"
             + ("   m) more on this case" if menu else "")
-            + "   l) list what waits   g REF) go to a case   q) quit"
+            + "   l) list what waits   g REF) go to a case"
+            + ("   t +3d) move time" if self.travel else "")
+            + "   q) quit"
         )
         raw = (await self.read("> ")).strip()
         reply = raw.lower()
@@ -194,9 +201,10 @@ class Conversation:
     async def _idle(self, skipped: int) -> str:
         """Nothing left to ask: "again" (look again, the skipped questions too), or a move."""
         note = f" ({skipped} skipped: l lists them)" if skipped else ""
+        move = "t +3d to move time, " if self.travel else ""
         self.say(
             f"\nNothing else is waiting{note}. Press Enter to look again, l to list what waits, "
-            "g and a reference to go to a case, q to quit."
+            f"g and a reference to go to a case, {move}q to quit."
         )
         raw = (await self.read("> ")).strip()
         if raw.lower() in ("q", "quit"):
@@ -220,6 +228,16 @@ class Conversation:
             return None
         picked = items[int(reply) - 1]
         return picked.ref, picked.prompt.id
+
+    async def _move_time(self, when: str) -> None:
+        """Move the practice clock, running every cycle on the way, and say the new time."""
+        if self.travel is None:
+            self.say("Time moves only in local mode, with no real mailbox, outbox or Slack.")
+            return
+        try:
+            self.say(await self.travel(when))
+        except ValueError as error:
+            self.say(f"Time not moved: {error}")
 
     async def _go(self, ref: str) -> str:
         """The case to stay on, or "" when there is none by that reference."""
@@ -360,10 +378,13 @@ def editor_command(environ: Mapping[str, str]) -> list[str]:
 
 
 def _navigation(raw: str) -> str:
-    """ "list", "go REF" for `g REF`, `go REF` or a bare reference, or "" for anything else."""
+    """ "list", "go REF" for `g REF`, `go REF` or a bare reference, "time WHEN" for `t WHEN`, or ""
+    for anything else."""
     if raw.lower() in ("l", "list"):
         return "list"
     words = raw.split()
+    if words and words[0].lower() in ("t", "time"):
+        return "time " + " ".join(words[1:])
     if len(words) == 2 and words[0].lower() in ("g", "go"):
         return f"go {words[1].upper()}"
     if len(words) == 1 and REFERENCE.fullmatch(raw.upper()):
