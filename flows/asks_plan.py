@@ -70,11 +70,15 @@ def strands_for(case: Case, actor: Actor, org_id: str, today: date) -> list[Prom
             prompts.append(Prompt(f"strand:{s.id}", question, (send,)))
             continue
         waiting = f" A new date, {long_date(s.proposed.target)}, is with the lead." if s.proposed else ""
+        sendable = (send,) if case.status is Status.INVESTIGATING else ()  # once the plan is agreed
+        choices = (*sendable, *_while_due(actor, s, today))
+        if not choices:
+            continue
         prompts.append(
             Prompt(
                 f"strand:{s.id}",
                 f"{case.orgs[org_id].name}: your response on {s.id} is due {long_date(s.target)}.{waiting}",
-                (send, *_while_due(actor, s, today)),
+                choices,
                 detail="" if org_id == case.coordinator else EMAILED,
             )
         )

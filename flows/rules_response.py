@@ -131,10 +131,12 @@ def change_target(case: Case, cmd: c.ChangeTargetDate, now: datetime) -> Out:
         reason=cmd.reason,
     )
     period = case.response_period
-    if period is None or cmd.target <= strand.target:
+    latest = max(s.target for s in case.strands.values())  # the plan ends with its latest strand
+    moved = max(cmd.target, *(s.target for s in case.strands.values() if s.id != strand.id))
+    if period is None or moved <= latest:
         return out
-    # the person's expected date moves by as much as the plan did, and they are told why
-    due = add_working_days(period.due, working_days_between(strand.target, cmd.target))
+    # the person's expected date moves by as much as the plan's end did, and they are told why
+    due = add_working_days(period.due, working_days_between(latest, moved))
     return out.event(ev.ResponsePeriodSet, due=due, agreed_with_complainant=False).letter(
         "timescale_changed",
         correspondent(case),

@@ -91,6 +91,21 @@ def test_an_accepted_later_date_moves_the_persons_expected_date_and_tells_them()
     assert told.to.kind.value == "complainant" and told.context["reason"] == "Records off site"
 
 
+def test_two_strands_moved_alike_move_the_persons_date_once_as_they_run_side_by_side() -> None:
+    run = investigating()
+    run.do(c.SetResponsePeriod(actor=H, due=add_working_days(TODAY, 30), agreed_with_complainant=True))
+    before = run.case.response_period.due  # type: ignore[union-attr]
+    assert run.case.strands["S1"].target == run.case.strands["S2"].target
+
+    first = run.do(c.ChangeTargetDate(actor=H, strand_id="S1", target=LATER, reason="Staff away"))
+    second = run.do(c.ChangeTargetDate(actor=H, strand_id="S2", target=LATER, reason="Records off site"))
+
+    moved = working_days_between(add_working_days(TODAY, 15), LATER)
+    assert run.case.response_period.due == add_working_days(before, moved)  # type: ignore[union-attr]
+    assert [getattr(e, "template", "") for e in first.effects].count("timescale_changed") == 1
+    assert "timescale_changed" not in [getattr(e, "template", "") for e in second.effects]
+
+
 def test_an_earlier_date_leaves_the_persons_expected_date_alone() -> None:
     run = investigating()
     run.do(c.SetResponsePeriod(actor=H, due=add_working_days(TODAY, 30), agreed_with_complainant=True))

@@ -18,6 +18,7 @@ from flows.prompts import Choice, FieldKind, Prompt, fill, next_prompts
 from tests.flows.builders import (
     COUNCIL,
     COUNCIL_CONTRIBUTOR,
+    COUNCIL_MANAGER,
     DIRECTORY,
     ICB_HANDLER,
     NOW,
@@ -170,13 +171,37 @@ def proposed() -> Run:
     return run
 
 
+def strand_proposed() -> Run:
+    """A strand for the council in the plan, which nobody has agreed yet."""
+    run = planning()
+    run.do(
+        c.AddStrand(
+            actor=H, org_id=COUNCIL.id, matters="The care package", target=add_working_days(TODAY, 10)
+        )
+    )
+    return run
+
+
 @pytest.mark.parametrize(
-    "stage", [received, agreeing_lead, proposed, naming_contact, planning, investigating, drafting, responded]
+    "stage",
+    [
+        received,
+        agreeing_lead,
+        proposed,
+        naming_contact,
+        planning,
+        strand_proposed,
+        investigating,
+        drafting,
+        responded,
+    ],
 )
 def test_every_offered_choice_answered_sensibly_is_accepted(stage: Callable[[], Run]) -> None:
     run = stage()
     offered = [ch for p in next_prompts(run.case, H, run.now) for ch in p.choices]
     assert offered
+    for who in (COUNCIL_CONTRIBUTOR, COUNCIL_MANAGER):  # what another organisation is offered too
+        offered += [ch for p in next_prompts(run.case, who, run.now) for ch in p.choices]
     for ch in offered:
         decide(run.case, fill(ch, sensible(ch)), run.now)  # raises if refused
 
