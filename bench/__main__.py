@@ -11,6 +11,7 @@ from bench import (
     bench_slack,
     bench_store,
     bench_sweep,
+    bench_year,
 )
 
 if __name__ == "__main__":
@@ -23,5 +24,6 @@ if __name__ == "__main__":
         "report_alongside": bench_alongside.main([]),
         "chronology": bench_chronology.main([]),
         "parse": bench_parse.main([]),
+        "year": bench_year.main(["--days", "91", "--complaints", "1250"]),  # a quarter: the year is 10 min
     }
     print(json.dumps(figures, indent=2))
