@@ -132,7 +132,7 @@ def change_target(case: Case, cmd: c.ChangeTargetDate, now: datetime) -> Out:
     )
     period = case.response_period
     latest = max(s.target for s in case.strands.values())  # the plan ends with its latest strand
-    moved = max(cmd.target, *(s.target for s in case.strands.values() if s.id != strand.id))
+    moved = max([cmd.target, *(s.target for s in case.strands.values() if s.id != strand.id)])
     if period is None or moved <= latest:
         return out
     # the person's expected date moves by as much as the plan's end did, and they are told why
