@@ -4,6 +4,7 @@ import json
 
 from bench import (
     bench_alongside,
+    bench_busy_day,
     bench_chronology,
     bench_intake,
     bench_parse,
@@ -20,6 +21,7 @@ if __name__ == "__main__":
         "intake": bench_intake.main([]),
         "slack": bench_slack.main([]),
         "sweep": bench_sweep.main([]),
+        "busy_day": bench_busy_day.main([]),
         "report": bench_report.main([]),
         "report_alongside": bench_alongside.main([]),
         "chronology": bench_chronology.main([]),

@@ -7,10 +7,14 @@ exponential backoff; it never blocks the effects behind it.
 A letter goes exactly once as far as SMTP allows, and never silently twice: it is marked before
 it goes, recorded as sent the moment the server takes it, and one left in doubt by a crash is
 settled before any other letter goes (`bot.sending`).
+
+The runner shares the event loop with the chat: it hands the loop back between effects, so a
+handler's answer waits for one effect at most, never for a whole busy day's thousands of them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -80,6 +84,7 @@ class EffectRunner:
         done = 0
         letters = await self.sending.settle(now)
         for stream, record in self.service.store.due_effects(now):
+            await asyncio.sleep(0)  # a chat or mailer that never suspends must not hold the loop
             if not letters and record.effect["type"] in LETTERS:
                 continue
             try:

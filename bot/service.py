@@ -31,7 +31,11 @@ from store.errors import DuplicateKey
 from store.store import Store
 
 log = logging.getLogger("jointly.cases")
-FOLDED = 4096  # cases kept folded: a case of 300 events takes about a millisecond to read and fold
+# Cases kept folded: a case of 300 events takes about a millisecond to read and fold. Each kept
+# case is about 40 objects that every full garbage collection walks with the GIL held, stalling
+# the chat's event loop meanwhile: 4,096 kept made those stalls 110-300 ms on the busiest day
+# (bench/bench_busy_day.py); 512 keep them under 100 ms.
+FOLDED = 512
 
 
 class CaseService:
