@@ -27,24 +27,34 @@ class Screen:
     def __init__(self, fd: int) -> None:
         self.fd = fd
         self.shown = ""
+        self.typed_at = 0  # how much had been shown when a line was last typed
 
     def expect(self, text: str, count: int = 1, timeout: float = 30) -> None:
         end = time.monotonic() + timeout
         while self.shown.count(text) < count:
             assert time.monotonic() < end, f"never showed {text!r} {count} time(s):\n{self.shown[-2000:]}"
-            if select.select([self.fd], [], [], 0.2)[0]:
-                try:
-                    self.shown += os.read(self.fd, 65536).decode(errors="replace").replace("\r\n", "\n")
-                except OSError:  # the process closed the terminal
-                    break
+            if not self._read(0.2):
+                break
+
+    def _read(self, wait: float) -> bool:
+        """Add what the process wrote within `wait` seconds; False once it closed the terminal."""
+        if select.select([self.fd], [], [], wait)[0]:
+            try:
+                self.shown += os.read(self.fd, 65536).decode(errors="replace").replace("\r\n", "\n")
+            except OSError:  # the process closed the terminal
+                return False
+        return True
 
     def type(self, line: str) -> None:
+        while select.select([self.fd], [], [], 0)[0] and self._read(0):  # what came before the typing
+            pass
+        self.typed_at = len(self.shown)
         os.write(self.fd, (line + "\n").encode())
 
     def answer(self, shown: str, *lines: str) -> None:
-        """Wait for `shown` (once more than so far), then type `lines` (the terminal keeps what is
-        typed ahead until the assistant reads it, a line per question)."""
-        self.expect(shown, self.shown.count(shown) + 1)
+        """Wait for `shown` after what was typed last, then type `lines` (the terminal keeps what
+        is typed ahead until the assistant reads it, a line per question)."""
+        self.expect(shown, self.shown[: self.typed_at].count(shown) + 1)
         for line in lines:
             self.type(line)
 
