@@ -3,21 +3,22 @@
 The clock jumps from one moment to the next at which anything is due: a complaint arriving,
 someone due to answer, the morning's reminders (08:05 London every day), or a fault beginning or
 ending. Moments are gathered into half-hour slots, so a busy afternoon costs a few cycles, not one
-per event, and a quiet night costs nothing. At each moment the mailbox gets what arrived, the
-assistant runs one cycle (take in the mailbox, sweep the clocks, send what is due over SMTP), and
-the people on the cases that changed, or whose turn has come, answer; when they did, a second
-cycle sends what their answers queued.
+per event, and a quiet night costs nothing. At each moment the mailbox gets what arrived and the
+host process (`bench.sim.host`) runs the assistant's cycle (take in the mailbox, sweep the clocks,
+send what is due over SMTP to the aiosmtpd server here), then lets the people on the cases that
+changed, or whose turn has come, answer.
 
-Faults (`Fault`): the assistant stopped and started again later (across a deadline), the SMTP
-server down for hours, or refusing every letter with 451 for a while, and the clock set back an
-hour (the autumn change) for one moment.
+Faults (`record.Fault`), at seeded moments: the assistant stopped and started again a day later
+(across deadlines); the host killed with SIGKILL inside a store flush, or between the SMTP
+server taking a letter and its being recorded as sent, and started again at once; the SMTP
+server down for hours, or refusing every letter with 451 for a while; and the clock set back an
+hour for a moment.
 """
 
 from __future__ import annotations
 
 import email
 import heapq
-import io
 import logging
 import random
 import time
@@ -28,7 +29,8 @@ from email.header import decode_header, make_header
 from email.message import Message
 from pathlib import Path
 
-from bench.sim.people import People
+from bench.sim.host import TALLIES, Crashed, Host
+from bench.sim.people import NEVER
 from bench.sim.record import Arrival, Fault, Letter, Record
 from bench.sim.world import (
     HOME,
@@ -41,10 +43,8 @@ from bench.sim.world import (
     slot,
     truth,
 )
-from bot.app import Assistant
 from bot.config import Config, load_config
 from mail.maildir import MaildirInbox
-from store.store import Store
 from tests.servers.smtp import SmtpServer
 
 log = logging.getLogger("jointly.sim")
@@ -80,12 +80,36 @@ def fault_plan(plan: Plan) -> list[Fault]:
     rng = random.Random(f"{plan.seed}/faults")
     days = [plan.start + timedelta(days=d) for d in range(7, plan.days - 7)]
     found = []
-    kinds = (("restart", 2, 30), ("smtp_down", 2, 5), ("smtp_4xx", 2, 3), ("clock_back", 1, 1))
+    kinds = (
+        ("restart", 2, 30), ("smtp_down", 2, 5), ("smtp_4xx", 2, 3), ("clock_back", 1, 1),
+        ("kill_batch", 2, 0), ("kill_sent", 2, 0),
+    )  # fmt: skip
     for kind, count, hours in kinds:
         for day in rng.sample(days, min(count, len(days))):
             start = at(day, rng.choice((9, 11, 13, 15)))
             found.append(Fault(kind, start, start + timedelta(hours=hours)))
     return sorted(found, key=lambda f: f.start)
+
+
+KILLS = {"kill_batch": "batch", "kill_sent": "sent"}  # fault -> the host's crash point
+
+
+@dataclass
+class Tallies:
+    """The people's tallies over every host's lifetime (`bench.sim.host.TALLIES`)."""
+
+    done: dict[str, Counter[str]] = field(default_factory=lambda: {name: Counter() for name in TALLIES})
+    lifetime: dict[str, Counter[str]] = field(default_factory=dict)  # the running host's
+
+    def close_lifetime(self) -> None:
+        for name, tally in self.lifetime.items():
+            self.done[name].update(tally)
+        self.lifetime = {}
+
+    def __getattr__(self, name: str) -> Counter[str]:
+        if name not in TALLIES:
+            raise AttributeError(name)
+        return self.done[name] + self.lifetime.get(name, Counter())
 
 
 @dataclass
@@ -119,7 +143,9 @@ class Sim:
             faults=fault_plan(self.plan),
         )
         self.letters_seen = 0
-        self.answered: Counter[str] = Counter()  # across restarts
+        self.ids_sent = 0  # letters whose Message-IDs the host has been given
+        self.people = Tallies()
+        self.armed: set[Fault] = set()
         self.slowest = 0.0  # seconds, the longest moment
         self._day = self.plan.start
 
@@ -133,12 +159,10 @@ class Sim:
             moments += [slot(fault.start), slot(fault.end)]
         heapq.heapify(moments)
         pending = list(enumerate(self.arrive))  # (n, when), in order
-        store: Store | None = Store.open(self.config.store_dir)
-        assistant, people = self._start(store)
-        now = self.clock.now
+        host: Host | None = None
+        now, wake = self.clock.now, NEVER
         try:
             while True:
-                wake = people.next_wake_slot()
                 now = min(moments[0] if moments else self.record.end, wake if wake > now else self.record.end)
                 if now >= self.record.end:
                     break
@@ -148,47 +172,54 @@ class Sim:
                     n, when = pending.pop(0)
                     self._deliver(n, when)
                 down = self._faults(now)
-                if "restart" in down:
-                    if store is not None:
-                        store.close()
-                        store = None
+                if "restart" in down:  # stopped: nothing runs until it is started again
+                    if host is not None:
+                        host.stop()
+                        host = None
+                        self.people.close_lifetime()
                     continue
-                if store is None:  # back after a stop: a new process, with no memory but the store
-                    store = Store.open(self.config.store_dir)
-                    assistant, people = self._start(store)
+                if host is None:  # started again: a new process, with no memory but the store
+                    host, self.ids_sent = Host(self.root / "config.toml", self.plan.seed), 0
                 self.clock.now = now - timedelta(hours=1) if "clock_back" in down else now
-                await self._moment(assistant, people, self.clock.now)
+                host, wake = self._moment(host, self.clock.now, self._crash(now))
                 if now.date() != self._day:
                     self._day = now.date()
                     cycles, letters = len(self.record.cycles), self.letters_seen
                     log.info("%s: %d cycles, %d letters", self._day, cycles, letters)
         finally:
-            if store is not None:
-                store.close()
+            if host is not None:
+                host.stop()
             self.smtp.stop()
         self._collect_letters()
         return self.record
 
-    def _start(self, store: Store) -> tuple[Assistant, People]:
-        assistant = Assistant(self.config, store, io.StringIO(), clock=self.clock)
-        self.people = People(self.config, self.plan.seed, answered=self.answered)
-        self.feed = assistant.service.feed()
-        return assistant, self.people
-
-    async def _moment(self, assistant: Assistant, people: People, now: datetime) -> None:
+    def _moment(self, host: Host, now: datetime, crash: str) -> tuple[Host, datetime]:
+        """Run the moment on `host`; when a crash kills it, on a new host, from the start again."""
         began = time.perf_counter()
-        await self._cycles(assistant, people, now)
+        while True:
+            self._collect_letters()
+            ids = [letter.message_id for letter in self.record.letters[self.ids_sent :]]
+            self.ids_sent = len(self.record.letters)
+            try:
+                cycles, wake, tallies = host.moment(now, ids, crash)
+                break
+            except Crashed as crashed:
+                self.record.cycles.extend(crashed.args[0])
+                self.record.faults.append(Fault(f"killed_{crash}", now, now, "SIGKILL, then started again"))
+                self.people.close_lifetime()
+                host, self.ids_sent, crash = Host(self.root / "config.toml", self.plan.seed), 0, ""
+        self.record.cycles.extend(cycles)
+        self.people.lifetime = tallies
         self.slowest = max(self.slowest, time.perf_counter() - began)
+        return host, wake
 
-    async def _cycles(self, assistant: Assistant, people: People, now: datetime) -> None:
-        await assistant.cycle()
-        self.record.cycles.append(now)
-        self._collect_letters()
-        people.sent_ids = {letter.message_id for letter in self.record.letters}
-        if people.act(assistant.service, self.feed(), now):
-            await assistant.cycle()
-            self.record.cycles.append(now)
-            people.act(assistant.service, self.feed(), now)
+    def _crash(self, now: datetime) -> str:
+        """The crash point to arm now: a kill fault that begins in this moment's slot."""
+        for fault in self.record.faults:
+            if fault.kind in KILLS and fault.start <= now and fault not in self.armed:
+                self.armed.add(fault)
+                return KILLS[fault.kind]
+        return ""
 
     def _faults(self, now: datetime) -> set[str]:
         """Start or end each fault at `now`; the kinds in force."""

@@ -151,11 +151,13 @@ class People:
         if answer is None:
             return NEVER, None
         when, chosen = answer
+        if not any(ch.label.startswith(chosen[0]) for ch in prompt.choices):
+            return NEVER, None  # not offered yet (a response before the plan is agreed): wait for it
         return (when or working_time(seen, handler_delay(self.seed, case.ref, prompt.id))), chosen
 
     def _command(self, case: Case, prompt: Prompt, answer: Answer, now: datetime) -> Any:
         label, values = answer
-        [choice] = [ch for ch in prompt.choices if ch.label.startswith(label)][:1]
+        choice = next(ch for ch in prompt.choices if ch.label.startswith(label))
         return fill(choice, self._values(choice, case, values, now))
 
     def _values(self, choice: Choice, case: Case, given: dict[str, Any], now: datetime) -> dict[str, Any]:
