@@ -11,7 +11,9 @@ received against what must have happened. Prints one JSON object:
   first examples are under ``checks``);
 - ``stuck`` (questions still asked after five answers) and ``unanswered`` (questions the simulated
   people do not know how to answer): both should be empty;
-- ``wall_s``, ``peak_rss_mb``, ``slowest_moment_s``.
+- ``wall_s``, ``peak_rss_mb``, ``slowest_moment_s`` and ``busiest_day`` (the simulated day that
+  took longest to run, and its seconds). How a handler's answer fares on the busiest day of a
+  large service is `bench.bench_busy_day`'s to measure.
 
 ``--days`` and ``--complaints`` shrink it (``make bench`` runs a quarter); ``--no-faults`` runs
 without faults.
@@ -59,6 +61,7 @@ def simulate(plan: Plan, root: Path) -> dict[str, Any]:
         "run_s": round(ran_s, 1),
         "wall_s": round(time.perf_counter() - began, 1),
         "slowest_moment_s": round(sim.slowest, 3),
+        "busiest_day": {"s": sim.busiest[0], "day": sim.busiest[1]},
         "peak_rss_mb": peak_rss_mb(),
         "machine": machine(),
     }

@@ -147,6 +147,8 @@ class Sim:
         self.people = Tallies()
         self.armed: set[Fault] = set()
         self.slowest = 0.0  # seconds, the longest moment
+        self.busiest = (0.0, "")  # seconds, and the simulated day that took them
+        self._day_began = time.perf_counter()
         self._day = self.plan.start
 
     async def run(self) -> Record:
@@ -183,6 +185,8 @@ class Sim:
                 self.clock.now = now - timedelta(hours=1) if "clock_back" in down else now
                 host, wake = self._moment(host, self.clock.now, self._crash(now))
                 if now.date() != self._day:
+                    took, self._day_began = time.perf_counter() - self._day_began, time.perf_counter()
+                    self.busiest = max(self.busiest, (round(took, 2), self._day.isoformat()))
                     self._day = now.date()
                     cycles, letters = len(self.record.cycles), self.letters_seen
                     log.info("%s: %d cycles, %d letters", self._day, cycles, letters)
