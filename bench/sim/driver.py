@@ -146,6 +146,7 @@ class Sim:
         self.ids_sent = 0  # letters whose Message-IDs the host has been given
         self.people = Tallies()
         self.armed: set[Fault] = set()
+        self.armed_point = ""  # the crash armed in the running host, until it kills it
         self.slowest = 0.0  # seconds, the longest moment
         self.busiest = (0.0, "")  # seconds, and the simulated day that took them
         self._day_began = time.perf_counter()
@@ -177,7 +178,7 @@ class Sim:
                 if "restart" in down:  # stopped: nothing runs until it is started again
                     if host is not None:
                         host.stop()
-                        host = None
+                        host, self.armed_point = None, ""  # a crash not reached goes with it
                         self.people.close_lifetime()
                     continue
                 if host is None:  # started again: a new process, with no memory but the store
@@ -205,13 +206,16 @@ class Sim:
             ids = [letter.message_id for letter in self.record.letters[self.ids_sent :]]
             self.ids_sent = len(self.record.letters)
             try:
+                self.armed_point = crash or self.armed_point
                 cycles, wake, tallies = host.moment(now, ids, crash)
                 break
             except Crashed as crashed:
                 self.record.cycles.extend(crashed.args[0])
-                self.record.faults.append(Fault(f"killed_{crash}", now, now, "SIGKILL, then started again"))
+                killed = Fault(f"killed_{self.armed_point}", now, now, "SIGKILL, then started again")
+                self.record.faults.append(killed)
                 self.people.close_lifetime()
                 host, self.ids_sent, crash = Host(self.root / "config.toml", self.plan.seed), 0, ""
+                self.armed_point = ""
         self.record.cycles.extend(cycles)
         self.people.lifetime = tallies
         self.slowest = max(self.slowest, time.perf_counter() - began)

@@ -75,6 +75,8 @@ def serve(conn: Connection, config_path: Path, seed: int) -> None:
         assistant = Assistant(config, opened, io.StringIO(), clock=clock)
         people = People(config, seed)
         feed = assistant.service.feed()
+        summaries = opened.summaries()  # started: everyone looks at every open case once
+        first = {s.stream for s in summaries if s.summary.get("open") and s.stream.startswith("JC-")}
         while True:
             message = conn.recv()
             if message[0] == "stop":
@@ -85,14 +87,18 @@ def serve(conn: Connection, config_path: Path, seed: int) -> None:
             people.sent_ids.update(ids)
             if crash:
                 arm(crash)
-            asyncio.run(moment(conn, assistant, people, feed, now))
+            asyncio.run(moment(conn, assistant, people, feed, now, first))
+            first = set()
             conn.send(("done", people.next_wake_slot(), counts(people)))
 
 
-async def moment(conn: Connection, assistant: Assistant, people: People, feed: Any, now: datetime) -> None:
+async def moment(
+    conn: Connection, assistant: Assistant, people: People, feed: Any, now: datetime, also: set[str]
+) -> None:
+    """A cycle; the people on the cases it changed (and on `also`) answer; a cycle for what they queued."""
     await assistant.cycle()
     conn.send(("cycle", now))
-    if people.act(assistant.service, feed(), now):
+    if people.act(assistant.service, feed() | also, now):
         await assistant.cycle()
         conn.send(("cycle", now))
         people.act(assistant.service, feed(), now)
