@@ -22,7 +22,7 @@ import heapq
 import logging
 import random
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from email.header import decode_header, make_header
@@ -161,7 +161,7 @@ class Sim:
         for fault in self.record.faults:
             moments += [slot(fault.start), slot(fault.end)]
         heapq.heapify(moments)
-        pending = list(enumerate(self.arrive))  # (n, when), in order
+        pending = deque(enumerate(self.arrive))  # (n, when), in order
         host: Host | None = None
         now, wake = self.clock.now, NEVER
         try:
@@ -172,7 +172,7 @@ class Sim:
                 while moments and moments[0] <= now:
                     heapq.heappop(moments)
                 while pending and pending[0][1] <= now:
-                    n, when = pending.pop(0)
+                    n, when = pending.popleft()
                     self._deliver(n, when)
                 down = self._faults(now)
                 if "restart" in down:  # stopped: nothing runs until it is started again

@@ -69,7 +69,8 @@ class People:
     later: set[tuple[str, str]] = field(default_factory=set)  # strands a later date was asked for
 
     def __post_init__(self) -> None:
-        self.handler = actor(self.config.person("handler-1"))
+        self.actors = {p.id: actor(p) for p in self.config.people}
+        self.handler = self.actors["handler-1"]
         self.names = {o.id: o.name for o in self.config.organisations}
 
     def act(self, service: CaseService, refs: Iterable[str], now: datetime) -> int:
@@ -133,8 +134,7 @@ class People:
             if org == HOME:
                 continue
             cover = t.draw(f"leave/{org}").random() < 0.15
-            found.append(actor(self.config.person(f"{org}-c{2 if cover else 1}")))
-            found.append(actor(self.config.person(f"{org}-sm")))
+            found += [self.actors[f"{org}-c{2 if cover else 1}"], self.actors[f"{org}-sm"]]
         return found
 
     def _plan(

@@ -19,6 +19,7 @@ import hashlib
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 
 from bench.sim.calendar import is_working_day, london_at
 
@@ -46,14 +47,15 @@ class Org:
     domain: str
 
 
-def organisations() -> list[Org]:
+@cache
+def organisations() -> tuple[Org, ...]:
     found, places = [], iter(PLACES)
     for prefix, name, sector, kind, count in KINDS:
         for n in range(count):
             place = next(places)
             org_id = HOME if (prefix, n) == ("trust", 0) else f"{prefix}-{place.lower()}"
             found.append(Org(org_id, name.format(place), sector, kind, f"{place.lower()}-{prefix}.example"))
-    return found
+    return tuple(found)
 
 
 def directory_toml() -> str:
@@ -141,6 +143,7 @@ class Truth:
         return random.Random(f"{self.rng_seed}/{what}")
 
 
+@cache  # asked for at every look at a case: decided once
 def truth(seed: int, n: int) -> Truth:
     rng = random.Random(f"{seed}/complaint/{n}")
     others = [o.id for o in organisations() if o.id != HOME]
