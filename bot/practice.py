@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
 
 from bot.config import Config
+from bot.terminal import parse_moment
 from flows.calendar import LONDON, london_date
 from mail.settings import ImapMailbox, SmtpOutbox
 from store.store import Store
@@ -127,10 +128,9 @@ def parse_when(text: str, now: datetime) -> datetime:
     except ValueError:
         pass
     try:
-        moment = datetime.fromisoformat(raw)
+        return parse_moment(raw)
     except ValueError:
         raise TimeNotMoved(f"{raw!r} is not a time to move to: {USAGE}") from None
-    return moment if moment.tzinfo else _aware(moment)
 
 
 def _aware(local: datetime) -> datetime:
