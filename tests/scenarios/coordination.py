@@ -78,6 +78,8 @@ class Day:
         config = self.assistant.config
         people = [actor(p) for p in config.people]
         for summary in self.assistant.service.store.summaries():
+            if not summary.stream.startswith("JC-"):
+                continue  # mail set aside is no case
             case = self.case(summary.stream)
             for person in people:
                 for prompt in next_prompts(case, person, self.clock.now):
