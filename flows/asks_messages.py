@@ -1,5 +1,5 @@
 """What to ask about email that arrived on a case, about a case that may belong to another, and
-about a letter of ours that may or may not have gone.
+about a letter of ours that may or may not have gone, or that could not go.
 
 An organisation that only uses email is acted for from its message's prompt: its response, its
 request for a new date, a new date set on it, or its answer to the proposed lead, each recorded
@@ -25,6 +25,7 @@ from flows.rules_letters import doubt_words
 from flows.sentences import OrgName, answer_in, asked_date, named, one_org, reports_findings
 
 _PLANNED = (Status.PLANNING, Status.INVESTIGATING)
+_ACKNOWLEDGING = ("acknowledgement", "written_record")
 
 
 def related(case: Case, actor: Actor, today: date) -> list[Prompt]:
@@ -58,6 +59,26 @@ def letters_in_doubt(case: Case, actor: Actor, today: date) -> list[Prompt]:
         )
         detail = "Whether the mail server took it cannot be known. If it did, resending sends a second copy."
         prompts.append(Prompt(f"letter_in_doubt:{letter.key}", question, (again, went), detail))
+    return prompts
+
+
+def letters_failed(case: Case, actor: Actor, today: date) -> list[Prompt]:
+    """Each letter the mail server refused for good, or that bounced (`flows.rules_letters`): send
+    it again once the fault is put right, or record that it went another way. An acknowledgement
+    given another way (`flows.asks_intake.acknowledge`) settles its letter."""
+    prompts = []
+    for letter in case.letters.values():
+        if not letter.failed or letter.template in _ACKNOWLEDGING and case.acknowledged_at:
+            continue
+        name, to, _ = doubt_words(case, letter, letter.queued_at)
+        again = Choice("Send it again", c.ResendLetter(actor=actor, key=letter.key))
+        went = Choice("It went another way", c.ConfirmLetterSent(actor=actor, key=letter.key))
+        question = (
+            f"The {name} letter to {to} could not be sent ({letter.failed}): send it again, "
+            "or record that it went another way?"
+        )
+        detail = "Send it again once the address or the mail server is right again; or by post or by hand."
+        prompts.append(Prompt(f"letter_failed:{letter.key}", question, (again, went), detail))
     return prompts
 
 

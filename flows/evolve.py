@@ -239,9 +239,10 @@ def _letter_queued(case: Case, e: ev.LetterQueued) -> Case:
 
 
 def _letter_sent(case: Case, e: ev.LetterSent) -> Case:
-    """A letter a handler records as sent after it was in doubt went when sending it began."""
+    """A letter a handler records as sent after it was in doubt went when sending it began; one that
+    could not be sent went another way (post, by hand) when the handler says so."""
     was = case.letters[e.key]
-    letter = replace(was, sent_at=was.in_doubt or e.at, message_id=e.message_id, in_doubt=None)
+    letter = replace(was, sent_at=was.in_doubt or e.at, message_id=e.message_id, in_doubt=None, failed="")
     case = replace(case, letters=_with(case.letters, e.key, letter))
     if letter.template in ("acknowledgement", "written_record") and not case.acknowledged_at:
         case = replace(case, acknowledged_at=letter.sent_at)
@@ -364,7 +365,7 @@ _APPLY: dict[type, Callable[[Case, Any], Case]] = {
     ev.LetterQueued: _letter_queued,
     ev.LetterSent: _letter_sent,
     ev.LetterInDoubt: _letter_changed(in_doubt=lambda e: e.since, message_id=lambda e: e.message_id),
-    ev.LetterRequeued: _letter_changed(in_doubt=lambda e: None),
+    ev.LetterRequeued: _letter_changed(in_doubt=lambda e: None, failed=lambda e: ""),
     ev.LetterFailed: _letter_changed(failed=lambda e: e.reason),
     ev.LetterRead: _letter_changed(read_at=lambda e: e.at),
     ev.MessageReceived: _message,

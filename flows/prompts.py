@@ -36,6 +36,7 @@ COORDINATOR_ASKS: tuple[Ask, ...] = (
     m.related,
     m.messages,
     i.acknowledge,
+    m.letters_failed,
     i.time_limit,
     i.organisations,
     n.consent,
@@ -68,13 +69,13 @@ ORG_ASKS: tuple[OrgAsk, ...] = (
 
 def next_prompts(case: Case, actor: Actor, now: datetime) -> list[Prompt]:
     """The questions waiting for `actor` on `case` at `now`, most urgent first. A closed case asks
-    only about a letter that may or may not have gone."""
+    only about a letter that may or may not have gone, or that could not go."""
     if case.version == 0:
         return []
     today = london_date(now)
     closed = case.status is Status.CLOSED
     if _coordinates(case, actor):
-        asks = (m.letters_in_doubt,) if closed else COORDINATOR_ASKS
+        asks = (m.letters_in_doubt, m.letters_failed) if closed else COORDINATOR_ASKS
         return [prompt for ask in asks for prompt in ask(case, actor, today)]
     if not closed and actor.org_id in case.involved and actor.roles & ORG_ROLES:
         return [prompt for ask in ORG_ASKS for prompt in ask(case, actor, actor.org_id, today)]

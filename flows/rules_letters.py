@@ -1,4 +1,5 @@
-"""A letter that may or may not have gone: recorded as such, and settled by a handler.
+"""A letter that may or may not have gone, or that could not go: recorded as such, and settled by
+a handler.
 
 The effect runner records a letter as sent as soon as the mail server accepts it. If it stops
 between handing the letter over and recording that (killed, or the connection lost while the
@@ -7,6 +8,10 @@ blindly could give the person the same letter twice. Where a sent folder can tel
 records the truth itself; otherwise it records the letter in doubt here, the handlers are told, and
 the coordinating handler is asked (`flows.asks_messages.letters_in_doubt`) to have it sent
 again or to record it as sent. Until then the letter waits: never dropped, never re-sent unasked.
+
+A letter the mail server refused for good, or that bounced, is recorded as failed and the
+handlers are told; the coordinating handler is asked (`flows.asks_messages.letters_failed`) to
+send it again once the fault is put right, or to record that it went another way (post, by hand).
 """
 
 from __future__ import annotations
@@ -54,9 +59,10 @@ def confirm_sent(case: Case, cmd: c.ConfirmLetterSent, now: datetime) -> Out:
 
 
 def _doubted(case: Case, cmd: c.ResendLetter | c.ConfirmLetterSent) -> Letter:
+    """The letter in doubt or failed that the handler answers about."""
     require_coordinator(case, cmd.actor)
     letter = case.letters.get(cmd.key)
-    if letter is None or letter.in_doubt is None:
+    if letter is None or (letter.in_doubt is None and not letter.failed):
         raise InvalidCommand("this letter is not waiting for an answer about whether it went", key=cmd.key)
     return letter
 
