@@ -16,7 +16,6 @@ case whose acknowledgement it allows: a crash keeps both or neither, so it can n
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -25,7 +24,7 @@ from typing import Any
 from bot.config import Config
 from bot.directory import org_ref, spot_organisations, system_actor
 from bot.service import CaseService
-from bot.threads import RECEIVED, SENT, Thread, find_thread
+from bot.threads import RECEIVED, SENT, Thread, complainant_keys, digest, find_thread
 from flows.calendar import london_date
 from flows.codec import to_plain
 from flows.commands import Command, ReceiveComplaint, ReceiveMessage, RecordLetterFailed, RecordLetterRead
@@ -127,7 +126,8 @@ class Intake:
             ref = self.service.new_ref(raw.received_at, key)
             allowance = self._may_answer(mail.from_address, now)
             command = self._receive(mail, raw.received_at, thread.related, allowance is not None)
-            self.service.execute(ref, command, now, keys=[key] if allowance is None else [key, allowance])
+            keys = [key, *([allowance] if allowance else []), *self._complainant_key(mail.from_address)]
+            self.service.execute(ref, command, now, keys=keys)
             return Outcome(raw.uid, "new", ref, thread.note)
         message = ReceiveMessage(
             actor=system_actor(self.config),
@@ -171,6 +171,13 @@ class Intake:
             kept.append(Attachment(stored.name, stored.original_filename, stored.content_type, stored.size))
         return tuple(kept)
 
+    def _complainant_key(self, address: str) -> list[str]:
+        """The next free key of a case opened from `address` (`bot.threads.complainant_key`)."""
+        if not address:
+            return []
+        *_, (free, _) = complainant_keys(address, self.service)
+        return [free]
+
     def _may_answer(self, address: str, now: datetime) -> str | None:
         """At most N automatic letters to one address a (London) day, so no loop can become a storm:
         the key that counts one more, to consume with the case, or None at the limit."""
@@ -192,7 +199,7 @@ class Intake:
             return Outcome(raw.uid, "automatic", ref, machine.kind.value)
         event = _record("MailIgnored", raw, now, kind=machine.kind.value, reason=machine.reason)
         summary = {"status": "automatic", "open": False, "kind": machine.kind.value}
-        self.service.record("A-" + _digest(raw.data), event, None, key, summary, now)
+        self.service.record("A-" + digest(raw.data), event, None, key, summary, now)
         log.info("message %s is automatic (%s): recorded, not answered", raw.uid, machine.reason)
         return Outcome(raw.uid, "automatic", None, machine.kind.value)
 
@@ -229,7 +236,7 @@ class Intake:
         """Record why the message is set aside and tell the handlers (no content in chat); the
         mailbox keeps its raw bytes aside when it is filed away."""
         oversize = f"{raw.uid}/{raw.received_at.isoformat()}/{raw.over_limit}".encode()
-        stream = "Q-" + _digest(oversize if raw.over_limit else raw.data)
+        stream = "Q-" + digest(oversize if raw.over_limit else raw.data)
         key = "quarantine:" + stream
         if not self.service.store.has_key(key):
             notice = Notify(
@@ -247,7 +254,7 @@ class Intake:
 
 def automatic_letter_key(address: str, day: date, n: int) -> str:
     """The key that counts the n-th automatic letter to `address` on `day` (the address hashed)."""
-    return f"automatic-letter:{_digest(address.casefold().encode())}:{day}:{n}"
+    return f"automatic-letter:{digest(address.casefold().encode())}:{day}:{n}"
 
 
 def _record(record_type: str, raw: RawMail, now: datetime, **fields: Any) -> dict[str, Any]:
@@ -266,7 +273,3 @@ def _bounded(text: str) -> str:
     if len(text) <= MAX_TEXT:
         return text
     return text[:MAX_TEXT] + f"\n[... {len(text) - MAX_TEXT} more characters: see the original email]"
-
-
-def _digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()[:16]

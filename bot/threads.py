@@ -17,12 +17,21 @@ Header threading is as strong as a token because the Message-IDs of our letters 
 
 When two signals name different cases, the message opens a new case related to all of them and
 a handler decides.
+
+A new email that none of these puts on a case, from the complainant of an open case (each case
+opened from an email keeps a key of its complainant's address, hashed: `complainant_key`) or
+naming an open case's reference in its text, opens a new case related to those, so a person
+writing again about the same matter is put to a handler to merge, never left as a second case
+nobody links.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import count, takewhile
 
 from bot.config import Config
 from bot.service import CaseService
@@ -73,7 +82,43 @@ def find_thread(mail: IncomingMail, service: CaseService, config: Config, secret
             why = "a case reference from a known address that our mail server did not authenticate"
             return Thread(related=tuple(by_subject), note=why)
         return thread
-    return Thread(note=note)
+    earlier = _earlier(mail, service)
+    return Thread(related=earlier, note=note or ("it may continue an open case" if earlier else ""))
+
+
+def complainant_key(address: str, n: int) -> str:
+    """The key of the n-th case opened from an email of `address` (hashed)."""
+    return f"complainant:{digest(address.casefold().encode())}:{n}"
+
+
+def complainant_keys(address: str, service: CaseService) -> Iterator[tuple[str, str | None]]:
+    """Each complainant key of `address` with its case, in order, then the first free one (None)."""
+    for n in count():
+        key = complainant_key(address, n)
+        ref = service.store.stream_for_key(key)
+        yield key, ref
+        if ref is None:
+            return
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def _earlier(mail: IncomingMail, service: CaseService) -> tuple[str, ...]:
+    """Open cases a new email may continue: its complainant's, and those its text names."""
+    named = [m.upper() for m in MENTIONED.findall(mail.text)]
+    known = (
+        takewhile(bool, (ref for _, ref in complainant_keys(mail.from_address, service)))
+        if mail.from_address
+        else ()
+    )
+    found = []
+    for ref in dict.fromkeys([*named, *known]):
+        summary = service.store.summary(ref) if ref else None
+        if summary is not None and summary.summary.get("open"):
+            found.append(ref)
+    return tuple(found)
 
 
 def _by_headers(mail: IncomingMail, service: CaseService) -> str | None:
