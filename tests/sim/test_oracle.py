@@ -2,7 +2,9 @@
 hand, then its judgement of a real run (the local-mode assistant driven day by day through the
 coordination scenarios' harness, its `.eml` outbox read back as the SMTP server's letters) as it
 is, and with faults put in by hand: a reminder dropped, doubled or a day late, a late
-acknowledgement, a letter to an organisation before consent, a complaint lost.
+acknowledgement, a letter to an organisation before consent, a complaint lost. Then the
+six-month letter and the impasse ladder on cases built by hand, and the product's own report
+against the oracle's count of the real run.
 """
 
 from __future__ import annotations
@@ -30,9 +32,11 @@ from bench.sim.calendar import (
     working_day_on_or_before,
     working_days_between,
 )
-from bench.sim.oracle import Policy, Step, _Run, judge, reminder_day
+from bench.sim.oracle import Policy, Step, _Run, judge, reminder_day, report_check, six_month_point
 from bench.sim.record import Arrival, Letter, Record
 from bot.config import Config, local_config
+from bot.report import Scope, compute, load_facts
+from bot.service import CaseService
 from store.store import Store
 from tests.bot.support import Clock
 from tests.scenarios.coordination import Day
@@ -487,3 +491,203 @@ def test_fast_enough_for_a_year() -> None:
     assert reminders(findings)["duplicated"] == 5000 * 7
     assert len(json.dumps(findings)) < 50_000
     assert seconds < 20, seconds
+
+
+# --- the six-month letter, the impasse ladder, the report ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("received", "point"),
+    [  # the day before the same date six months on, else that month's last day
+        (date(2026, 12, 1), date(2027, 5, 31)),
+        (date(2026, 8, 28), date(2027, 2, 27)),
+        (date(2026, 8, 29), date(2027, 2, 28)),  # no 29 February 2027
+        (date(2026, 8, 31), date(2027, 2, 28)),
+        (date(2027, 8, 30), date(2028, 2, 29)),  # a leap year
+        (date(2027, 8, 29), date(2028, 2, 28)),
+        (date(2026, 7, 15), date(2027, 1, 14)),
+    ],
+)
+def test_six_month_point(received: date, point: date) -> None:
+    assert six_month_point(received) == point
+
+
+def kinds(tally: dict[str, Any]) -> tuple[int, ...]:
+    return tuple(tally[k] for k in ("expected", "ok", "missed", "late", "duplicated", "wrong"))
+
+
+def person_letter(subject: str, day: date, n: int = 0) -> Letter:
+    return Letter(f"<p{n}-{day}@j>", (PERSON,), f"{subject} ({REF})", _at(day, 10), "", 0)
+
+
+def later(record: Record, letters: list[Letter], end: date) -> Record:
+    """`record` with `letters` added and the run going on to `end`, a cycle every working day."""
+    day, cycles = record.start.date(), []
+    while day <= end:
+        cycles.extend([_at(day)] if is_working_day(day) else [])
+        day += timedelta(days=1)
+    every = [*record.letters, *letters]
+    return replace(
+        record, end=_at(end, 18), cycles=cycles, letters=[replace(x, order=i) for i, x in enumerate(every)]
+    )
+
+
+DELAY = "Why our response is taking longer"
+# received 1 December 2026: the six months end Monday 31 May 2027, a bank holiday; the assistant
+# reminds on the 2nd working day after (2 June), the handler has two more: due Friday 4 June
+DELAY_DUE = "2027-06-04"
+
+
+def six_month(
+    extra: list[dict[str, Any]], letters: list[Letter], end: date = date(2027, 7, 1)
+) -> dict[str, Any]:
+    record, cases = synthetic(extra, [])
+    return check(judge(later(record, letters, end), cases=cases), "six_month")
+
+
+def test_a_delay_letter_in_time_passes_and_none_is_missed() -> None:
+    for day in (2, 4):  # the assistant's reminder day, and the last day allowed
+        assert kinds(six_month([], [person_letter(DELAY, date(2027, 6, day))])) == (1, 1, 0, 0, 0, 0)
+    missed = six_month([], [])
+    assert missed["missed"] == 1 and missed["examples"]["missed"][0]["expected"] == DELAY_DUE
+    late = six_month([], [person_letter(DELAY, date(2027, 6, 7))])
+    [example] = late["examples"]["late"]
+    assert late["late"] == 1 and (example["expected"], example["got"]) == (DELAY_DUE, "2027-06-07")
+    twice = six_month([], [person_letter(DELAY, date(2027, 6, 2)), person_letter(DELAY, date(2027, 6, 3), 1)])
+    assert twice["duplicated"] == 1
+
+
+def test_no_delay_letter_is_needed_after_a_response_in_time_and_one_then_is_wrong() -> None:
+    final = person_letter("Final response to your complaint", date(2027, 5, 28))
+    assert six_month([], [final])["expected"] == 0
+    wrong = six_month([], [final, person_letter(DELAY, date(2027, 6, 2))])
+    assert wrong["wrong"] == 1 and "after the response" in wrong["examples"]["wrong"][0]["what"]
+    early = six_month([], [person_letter(DELAY, date(2027, 5, 31))])  # within the six months
+    assert early["wrong"] == 1 and early["missed"] == 1  # and it does not stand for the letter owed
+
+
+def test_a_longer_period_counts_only_if_agreed_by_the_six_month_point() -> None:
+    def agreed(on: str) -> dict[str, Any]:
+        return {"type": "LongerPeriodAgreed", "at": _at(date(2027, 6, 1)).isoformat(), "by": "h",
+                "until": "2027-07-30", "agreed_on": on}  # fmt: skip
+
+    in_time = six_month([agreed("2027-05-28")], [], end=date(2027, 8, 20))
+    assert in_time["missed"] == 1 and in_time["examples"]["missed"][0]["expected"] == "2027-08-05"
+    too_late = six_month(
+        [agreed("2027-06-01")], [person_letter(DELAY, date(2027, 6, 4))], end=date(2027, 8, 20)
+    )
+    assert kinds(too_late) == (1, 1, 0, 0, 0, 0)  # agreed after the six months: the letter was due
+
+
+REF_GP_TRUST = [  # the case involves the trust (ours) and the GP, who consented
+    {"type": "OrganisationsIdentified", "at": _at(date(2026, 12, 1), 12).isoformat(), "by": "h",
+     "orgs": [{"id": TRUST, "name": "T"}, {"id": GP, "name": "G"}]},
+]  # fmt: skip
+RAISED = {"type": "ImpasseRaised", "at": _at(date(2026, 12, 17), 12).isoformat(), "by": "h",
+          "matter": "m", "reason": "r", "resolve_by": "2026-12-31"}  # fmt: skip
+TRUST_INBOX = "complaints@northshire-trust.example"
+
+
+def alert(to: str, day: date, n: int = 0) -> Letter:
+    text = f"{REF}: since 17 December 2026, the organisations cannot agree: m. As a senior manager, ..."
+    return Letter(f"<a{n}-{to}@j>", (to,), f"{text[:100]} ({REF})", _at(day, 13), text, 0)
+
+
+LADDER = [  # step 1 on the day it was raised; step 2 on the first working day after 31 December;
+    alert(SAM, date(2026, 12, 17)),  # step 3 the next day; the case closed on 7 January
+    alert(TRUST_INBOX, date(2026, 12, 17)),
+    person_letter("Our response to your complaint", date(2027, 1, 4)),
+    person_letter("Taking your complaint to the Ombudsman", date(2027, 1, 5)),
+]
+CLOSED = {"type": "CaseClosed", "at": _at(date(2027, 1, 7), 15).isoformat(), "by": "h", "reason": "responded"}
+
+
+def ladder(letters: list[Letter], extra: tuple[dict[str, Any], ...] = (CLOSED,)) -> dict[str, Any]:
+    record, cases = synthetic([*REF_GP_TRUST, RAISED, *extra], [])
+    return check(judge(later(record, letters, date(2027, 1, 20)), cases=cases), "impasse_steps")
+
+
+def test_an_impasse_ladder_on_time_passes() -> None:
+    assert kinds(ladder(LADDER)) == (4, 4, 0, 0, 0, 0)  # two alerts, the partial response, step 3
+
+
+def test_an_organisation_not_alerted_is_missed() -> None:
+    found = ladder([x for x in LADDER if x.to != (SAM,)])
+    assert found["missed"] == 1 and "riverside-gp" in found["examples"]["missed"][0]["what"]
+    withdrawn = {
+        "type": "ConsentWithdrawn",
+        "at": _at(date(2026, 12, 10)).isoformat(),
+        "by": "h",
+        "org_ids": [GP],
+    }
+    record, cases = synthetic([*REF_GP_TRUST, withdrawn, RAISED, CLOSED], [])
+    letters = [x for x in LADDER if x.to != (SAM,)]
+    assert kinds(check(judge(later(record, letters, date(2027, 1, 20)), cases=cases), "impasse_steps")) == (
+        3, 3, 0, 0, 0, 0,
+    )  # fmt: skip  # consent withdrawn: the GP hears nothing more
+
+
+def test_a_late_partial_response_and_a_missing_signposting_are_found() -> None:
+    late = [*LADDER[:2], person_letter("Our response to your complaint", date(2027, 1, 7))]
+    found = ladder(late)
+    assert found["late"] == 1 and found["examples"]["late"][0]["expected"] == "2027-01-06"
+    assert found["missed"] == 1 and "step 3" in found["examples"]["missed"][0]["what"]
+    assert kinds(ladder(late[:3], extra=()))[2] == 0  # still open: step 3 has no deadline but closure
+    assert ladder(LADDER[:2])["missed"] == 1  # no partial response at all
+
+
+def test_ladder_steps_out_of_order_are_wrong() -> None:
+    early = [*LADDER[:2], person_letter("Our response to your complaint", date(2026, 12, 31)), LADDER[3]]
+    found = ladder(early)
+    assert found["wrong"] == 1 and "before the senior managers' date" in found["examples"]["wrong"][0]["what"]
+    signpost_first = [
+        *LADDER[:2],
+        LADDER[3],
+        person_letter("Our response to your complaint", date(2027, 1, 6)),
+    ]
+    assert ladder(signpost_first)["wrong"] == 1
+
+
+def test_an_impasse_resolved_in_time_needs_no_partial_response() -> None:
+    resolved = {
+        "type": "ImpasseResolved",
+        "at": _at(date(2026, 12, 22)).isoformat(),
+        "by": "h",
+        "resolution": "x",
+    }
+    assert kinds(ladder(LADDER[:2], extra=(resolved, CLOSED))) == (2, 2, 0, 0, 0, 0)
+    found = ladder(LADDER[:3], extra=(resolved, CLOSED))
+    assert found["wrong"] == 1 and "after the impasse was resolved" in found["examples"]["wrong"][0]["what"]
+
+
+def test_judge_totals_count_the_new_checks() -> None:
+    record, cases = synthetic([*REF_GP_TRUST, RAISED, CLOSED], [])
+    whole = judge(later(record, LADDER, date(2027, 1, 20)), cases=cases)["totals"]
+    no_step_2 = judge(later(record, LADDER[:2], date(2027, 1, 20)), cases=cases)["totals"]
+    assert no_step_2 == {**whole, "missed": whole["missed"] + 1}
+
+
+def product_report(run: Run) -> dict[str, Any]:
+    """`jointly report --format json` for November and December 2026, as at the run's last day."""
+    with Store.open(run.record.store_dir, readonly=True) as store:
+        scope = Scope(date(2026, 11, 1), date(2026, 12, 31), TRUST)
+        return compute(load_facts(CaseService(store)), scope, london_date(run.record.end))
+
+
+def test_the_product_report_agrees_with_the_oracle(run: Run) -> None:
+    report = product_report(run)
+    found = report_check(run.record, report).plain()
+    assert found["expected"] == found["ok"] > 20 and found["wrong"] == 0, found
+    assert report["cases"] == 1 and report["acknowledgements"]["on_time"] == 1
+
+
+def test_a_wrong_report_figure_is_found(run: Run) -> None:
+    report = product_report(run)
+    report["cases"] += 1
+    report["acknowledgements"]["on_time"] = 0
+    found = report_check(run.record, report).plain()
+    assert found["wrong"] == 2
+    assert {(e["what"], e["expected"], e["got"]) for e in found["examples"]["wrong"]} == {
+        ("report cases", 1, 2),
+        ("report acknowledgements.on_time", 1, 0),
+    }
