@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import bench_sweep
-from bench.common import by_size, peak_rss_mb, probed
+from bench.common import PROBE_SLEEP, by_size, lag_probe, peak_rss_mb, percentile, probed
 from bot.app import Assistant, freeze_start_up
 from bot.config import local_config
 from bot.directory import actor
@@ -46,7 +46,6 @@ QUIET = bench_sweep.START.replace(hour=18)  # after the plans were made, before 
 BUSY_DAY = add_working_days(bench_sweep.START.date(), 8)  # bench_sweep's next day: ~7,500 reminders
 MORNING = datetime.combine(BUSY_DAY, datetime.min.time(), UTC) + timedelta(hours=9)
 ANSWER_EVERY = 0.1
-PROBE_SLEEP = 0.005
 TARGETS = {"answer_p95_ms": 500, "loop_blocked_ms": 100}
 
 
@@ -87,13 +86,6 @@ def plans(assistant: Assistant, count: int) -> list[tuple[str, int, int]]:
     return found
 
 
-async def lag_probe(stop: asyncio.Event, lags: list[float]) -> None:
-    while not stop.is_set():
-        started = time.perf_counter()
-        await asyncio.sleep(PROBE_SLEEP)
-        lags.append(time.perf_counter() - started - PROBE_SLEEP)
-
-
 async def answers(assistant: Assistant, refs: list[str], stop: asyncio.Event, took: list[float]) -> None:
     """An answer every ANSWER_EVERY seconds, each in its own task as Slack's handlers run."""
     who = actor(assistant.config.person("asha-patel"))
@@ -113,11 +105,6 @@ async def answers(assistant: Assistant, refs: list[str], stop: asyncio.Event, to
         tasks.append(asyncio.ensure_future(answer(n, arrives)))
         n += 1
     await asyncio.gather(*tasks)
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
 
 
 async def busy_day(root: Path) -> dict[str, Any]:

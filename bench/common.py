@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import platform
@@ -67,3 +68,19 @@ def peak_rss_mb() -> float:
             if line.startswith("VmHWM:"):
                 return round(int(line.split()[1]) / 1024, 1)
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+PROBE_SLEEP = 0.005  # the loop-lag probe's nap: a wake-up later than this is the loop blocked
+
+
+async def lag_probe(stop: asyncio.Event, lags: list[float]) -> None:
+    """Until `stop`, sleep PROBE_SLEEP again and again and record how late each wake-up is."""
+    while not stop.is_set():
+        started = time.perf_counter()
+        await asyncio.sleep(PROBE_SLEEP)
+        lags.append(time.perf_counter() - started - PROBE_SLEEP)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0

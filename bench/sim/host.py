@@ -1,18 +1,24 @@
 """The assistant and the simulated people, in a process of their own, so that a fault can kill it.
 
 The driver keeps the clock, the mailbox's deliveries, the SMTP server and the record. For each
-moment it sends the host ``("moment", now, ids, crash)``: the time, the Message-IDs the SMTP
-server took since the last moment (the sent mail the handlers may look in), and a crash to arm.
+moment it sends the host ``("moment", now, ids, crash)``: the time, the letters the SMTP server
+took since the last moment (`bench.sim.emails.Sent`: the sent mail the handlers may look in, and
+what the people got and may reply to), and a crash to arm.
 The host runs the moment (a cycle of the real assistant, the people's answers, a cycle more for
 what they queued), telling each finished cycle as ``("cycle", at)``, then ``("done", wake,
-counts)``: when someone is next due to act, and the people's tallies so far.
+counts, chat, emails)``: when someone is next due to act, the people's tallies so far, how the
+answers given while a cycle ran fared (their seconds, and the loop's longest stall), and the
+emails the people wrote (`bench.sim.emails.Outgoing`), for the driver to deliver at their time.
 
 An armed crash sends SIGKILL to the host itself the next time the assistant reaches its point:
 
 - ``batch``: inside a store flush, the stream files renamed into place and their index entries
   not yet journaled (`store.store.fsync_dir`);
 - ``sent``: the SMTP server has just accepted a letter, and it is not yet recorded as sent
-  (`bot.sending.Sending.sent`).
+  (`bot.sending.Sending.sent`);
+- ``imap:<pid>``: the IMAP server (`--imap`) is killed instead, just after the assistant fetched
+  messages and before it filed them (`mail.imap._bodies`); the host lives on, and the driver
+  starts the server again after the moment.
 
 The driver sees the host's end of the pipe close, starts a new host on the same store, and runs
 the moment again. Like a restarted service, a new host remembers nothing but the store.
@@ -27,20 +33,29 @@ import multiprocessing
 import os
 import signal
 from collections import Counter
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
 from datetime import datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+import mail.imap
 import store.store
+from bench.common import lag_probe
+from bench.sim.emails import Outgoing, Sent
 from bench.sim.people import People
 from bot import sending
-from bot.app import Assistant
+from bot.app import Assistant, freeze_start_up
 from bot.config import load_config
 from store.store import Store
 
-TALLIES = ("answered", "stuck", "unknown", "refused")  # the people's, as `People` keeps them
-CRASH_POINTS = {"batch": (store.store, "fsync_dir"), "sent": (sending.Sending, "sent")}
+TALLIES = ("answered", "stuck", "unknown", "refused", "email")  # the people's, as `People` keeps them
+CRASH_POINTS = {
+    "batch": (store.store, "fsync_dir"),
+    "sent": (sending.Sending, "sent"),
+    "imap": (mail.imap, "_bodies"),
+}
 
 
 class Crashed(Exception):
@@ -48,13 +63,23 @@ class Crashed(Exception):
 
 
 def arm(point: str) -> None:
-    """Die by SIGKILL the next time the assistant reaches `point` (see the module docstring)."""
-    owner, name = CRASH_POINTS[point]
+    """Die by SIGKILL the next time the assistant reaches `point` (see the module docstring); for
+    ``imap:<pid>``, kill the IMAP server's process group instead, once, just after the assistant
+    has fetched messages' bodies and before it files them."""
+    kind, _, pid = point.partition(":")
+    owner, name = CRASH_POINTS[kind]
+    original = getattr(owner, name)
 
     def die(*args: Any, **kwargs: Any) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
-    setattr(owner, name, die)
+    def kill_imap(*args: Any, **kwargs: Any) -> Any:
+        fetched = original(*args, **kwargs)
+        setattr(owner, name, original)
+        os.killpg(int(pid), signal.SIGKILL)
+        return fetched
+
+    setattr(owner, name, kill_imap if kind == "imap" else die)
 
 
 class Clock:
@@ -73,6 +98,7 @@ def serve(conn: Connection, config_path: Path, seed: int) -> None:
     clock = Clock()
     with Store.open(config.store_dir) as opened:
         assistant = Assistant(config, opened, io.StringIO(), clock=clock)
+        freeze_start_up()  # as `run_forever` does
         people = People(config, seed)
         feed = assistant.service.feed()
         summaries = opened.summaries()  # started: everyone looks at every open case once
@@ -84,28 +110,61 @@ def serve(conn: Connection, config_path: Path, seed: int) -> None:
                 return
             _, now, ids, crash = message
             clock.now = now
-            people.sent_ids.update(ids)
+            people.took(ids)
             if crash:
                 arm(crash)
-            asyncio.run(moment(conn, assistant, people, feed, now, first))
+            chat = asyncio.run(moment(conn, assistant, people, feed, now, first))
             first = set()
-            conn.send(("done", people.next_wake_slot(), counts(people)))
+            conn.send(("done", people.next_wake_slot(), counts(people), chat.plain(), people.written()))
 
 
 async def moment(
     conn: Connection, assistant: Assistant, people: People, feed: Any, now: datetime, also: set[str]
-) -> None:
-    """A cycle; the people on the cases it changed (and on `also`) answer; a cycle for what they queued."""
-    await assistant.cycle()
+) -> Chat:
+    """A cycle, while the people whose turn has come (and those on `also`) answer, as chat answers
+    arrive during a sweep; then the people on the cases it changed answer; and a cycle for what
+    they queued. How the answers given during a cycle fared is measured (`Chat`)."""
+    chat = Chat()
+    await chat.during(assistant.cycle(), asyncio.to_thread(people.act, assistant.service, also, now), people)
     conn.send(("cycle", now))
-    if people.act(assistant.service, feed() | also, now):
-        await assistant.cycle()
+    if people.act(assistant.service, feed(), now) or chat.took:
+        await chat.during(assistant.cycle())
         conn.send(("cycle", now))
         people.act(assistant.service, feed(), now)
+    return chat
+
+
+@dataclass
+class Chat:
+    """How the chat fares while cycles run: each answer's seconds from being given to its decision
+    kept, and how late the event loop's wake-ups were (`bench.common.lag_probe`)."""
+
+    took: list[float] = field(default_factory=list)
+    lags: list[float] = field(default_factory=list)
+
+    async def during(
+        self, cycle: Awaitable[None], answering: Awaitable[int] | None = None, people: People | None = None
+    ) -> None:
+        stop = asyncio.Event()
+        probe = asyncio.ensure_future(lag_probe(stop, self.lags))
+        before = len(people.answer_s) if people else 0
+        try:
+            await asyncio.gather(cycle, *([answering] if answering else []))
+        finally:
+            stop.set()
+            await probe
+        if people:
+            self.took += people.answer_s[before:]
+
+    def plain(self) -> tuple[list[float], float]:
+        return self.took, max(self.lags, default=0.0)
 
 
 def counts(people: People) -> dict[str, Counter[str]]:
     return {name: getattr(people, name) for name in TALLIES}
+
+
+Figures = tuple[list[float], float]  # how the chat fared in a moment (`Chat.plain`)
 
 
 class Host:
@@ -119,10 +178,11 @@ class Host:
         theirs.close()
 
     def moment(
-        self, now: datetime, ids: list[str], crash: str
-    ) -> tuple[list[datetime], datetime, dict[str, Counter[str]]]:
+        self, now: datetime, ids: list[Sent], crash: str
+    ) -> tuple[list[datetime], datetime, dict[str, Counter[str]], Figures, list[Outgoing]]:
         """Run one moment: the cycles that finished, when someone is next due, the people's
-        tallies. `Crashed` (with the cycles that finished before it) when the host died."""
+        tallies, how the chat fared (`Chat.plain`), and the emails the people wrote. `Crashed`
+        (with the cycles that finished before it) when the host died."""
         self.conn.send(("moment", now, ids, crash))
         cycles: list[datetime] = []
         try:
@@ -131,7 +191,7 @@ class Host:
                 if reply[0] == "cycle":
                     cycles.append(reply[1])
                 else:
-                    return cycles, reply[1], reply[2]
+                    return cycles, reply[1], reply[2], reply[3], reply[4]
         except EOFError:
             self.process.join()
             raise Crashed(cycles) from None

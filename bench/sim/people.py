@@ -9,6 +9,13 @@ questions the terminal and Slack put to them, filled in and recorded as those fr
   day, late, asking for a later date, or never, which takes the case up the impasse ladder; one
   contact of two answers (the other is on leave), and its senior manager answers an impasse.
 
+- Beside their answers, people write emails (`bench.sim.emails`, `People.outbox`, which the driver
+  delivers): a complainant replies to a letter or complains again about the same matter, and an
+  organisation that answers by email only (`Truth.by_email`) replies to the request letter with its
+  response or asking for a later date, which the handler records from the email's question
+  (`flows.asks_messages`). A representative's complaint (`Truth.representative`) has the handler
+  record who acts for the person, from the case's menu, before consent.
+
 A person's timing depends only on the seed, the case and the question, so a restarted run answers
 as the first would have. Each case is looked at again when it changes or when someone on it is
 next due to act (`People.wake`), so quiet cases cost nothing.
@@ -17,13 +24,16 @@ next due to act (`People.wake`), so quiet cases cost nothing.
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from bench.sim import emails
 from bench.sim.calendar import LONDON, add_working_days, is_working_day
+from bench.sim.emails import Outgoing, Sent
 from bench.sim.world import HOME, Truth, at, slot, stable, truth
 from bot.config import Config
 from bot.directory import actor, org_ref
@@ -31,12 +41,13 @@ from bot.service import CaseService
 from flows.codec import to_plain
 from flows.conversation import Choice, FieldKind, Prompt, fill
 from flows.errors import DomainError
-from flows.model import Actor, Case, Role
-from flows.prompts import next_prompts
+from flows.model import Actor, Case, Letter, Role
+from flows.prompts import case_menu, next_prompts
 
 Answer = tuple[str, dict[str, Any]]  # the choice's label (its start), and values beyond the defaults
 NEVER = datetime.max.replace(tzinfo=LONDON)
 REPEATS = 5  # answers to one question of one case before the simulation calls it stuck
+MAIL_AFTER = timedelta(minutes=5)  # an email decided at a moment goes a little after it
 
 
 def working_time(start: datetime, hours: float) -> datetime:
@@ -67,11 +78,27 @@ class People:
     stuck: Counter[str] = field(default_factory=Counter)  # questions still asked after REPEATS answers
     sent_ids: set[str] = field(default_factory=set)  # Message-IDs the SMTP server took (the sent mail)
     later: set[tuple[str, str]] = field(default_factory=set)  # strands a later date was asked for
+    sent: dict[str, Sent] = field(default_factory=dict)  # the sent mail, by Message-ID
+    outbox: list[Outgoing] = field(default_factory=list)  # emails written, for the driver to deliver
+    emailed: set[str] = field(default_factory=set)  # Message-IDs of the emails written
+    email: Counter[str] = field(default_factory=Counter)  # emails written and read, by kind
+    answer_s: list[float] = field(default_factory=list)  # seconds from each answer given to its decision kept
 
     def __post_init__(self) -> None:
         self.actors = {p.id: actor(p) for p in self.config.people}
         self.handler = self.actors["handler-1"]
         self.names = {o.id: o.name for o in self.config.organisations}
+
+    def took(self, letters: Iterable[Sent]) -> None:
+        """Letters the SMTP server took: what the people got, and the handlers' sent mail."""
+        for letter in letters:
+            self.sent[letter.message_id] = letter
+            self.sent_ids.add(letter.message_id)
+
+    def written(self) -> list[Outgoing]:
+        """The emails written since last asked."""
+        found, self.outbox = self.outbox, []
+        return found
 
     def act(self, service: CaseService, refs: Iterable[str], now: datetime) -> int:
         """Everyone on cases `refs` (and on those whose wake time has come) answers what is due."""
@@ -89,12 +116,14 @@ class People:
 
     def _case(self, service: CaseService, ref: str, now: datetime) -> int:
         done = 0
-        for _ in range(40):  # one answer can bring the next question: keep going while due
+        for look in range(40):  # one answer can bring the next question: keep going while due
             case = service.load(ref)
             n = _complaint(case)
             in_doubt = any(letter.in_doubt for letter in case.letters.values())
             if n is None or case.closed_at is not None and not in_doubt:
                 return done
+            if look == 0 and case.closed_at is None:
+                self._write(case, truth(self.seed, n), n, now)
             step = self._next(case, truth(self.seed, n), now)
             if step is None:
                 return done
@@ -105,8 +134,12 @@ class People:
                 self.stuck[kind] += 1
                 return done
             try:
+                began = time.perf_counter()
                 service.execute(ref, self._command(case, prompt, answer, now), now)
+                self.answer_s.append(time.perf_counter() - began)
                 self.answered[kind] += 1
+                if kind == "message":
+                    self._read(prompt, answer)
                 done += 1
             except (DomainError, ValueError) as error:
                 self.refused[f"{kind}: {getattr(error, 'message', error)}"[:160]] += 1
@@ -117,16 +150,133 @@ class People:
         """The first answer due now on `case`; else note when the next one falls due."""
         soonest = NEVER
         for who in self._people(case, t):
-            for prompt in next_prompts(case, who, now):
+            represented = t.representative and case.representative is None  # the menu's to record
+            menu = case_menu(case, who, now) if who is self.handler and represented else []
+            for prompt in [*next_prompts(case, who, now), *menu]:
                 when, answer = self._plan(case, t, who, prompt, now)
                 if answer is None:
                     continue
                 if when <= now:
+                    if self._by_email(case, t, who, prompt, answer, now):
+                        continue
                     return who, prompt, answer
                 soonest = min(soonest, when)
-        if soonest < NEVER:
-            self.wake[case.ref] = soonest
+        self._wake(case.ref, soonest)
         return None
+
+    def _wake(self, ref: str, when: datetime) -> None:
+        if when < NEVER:
+            self.wake[ref] = min(self.wake.get(ref, NEVER), when)
+
+    # --- the emails people write -------------------------------------------------------------
+
+    def _send(self, case: Case, mail: Outgoing) -> None:
+        """Write `mail` once: not again when it is on the case or written already (a restarted host
+        writes it again; the driver delivers a Message-ID once)."""
+        mid = mail.arrival.message_id
+        if mid in self.emailed or any(m.message_id == mid for m in case.messages):
+            return
+        self.emailed.add(mid)
+        self.outbox.append(mail)
+        self.email[mail.arrival.kind] += 1
+
+    def _written(self, case: Case, kind: str, n: int, what: str = "") -> bool:
+        mid = emails.own_id(kind, n, what)
+        return mid in self.emailed or any(m.message_id == mid for m in case.messages)
+
+    def _write(self, case: Case, t: Truth, n: int, now: datetime) -> None:
+        """The person's emails on an open case of theirs: replies to letters, complaining again."""
+        for template in t.replies:
+            letter = self._first_sent(case, template)
+            if letter is None or self._written(case, "reply", n, template):
+                continue
+            assert letter.sent_at is not None
+            when = working_time(letter.sent_at, 1 + stable(self.seed, case.ref, template, "reply") * 16)
+            if when <= now:
+                self._send(case, emails.reply(n, self.sent[letter.message_id], template, now + MAIL_AFTER))
+            else:
+                self._wake(case.ref, when)
+        acknowledged = self._first_sent(case, "acknowledgement")
+        if not t.again or acknowledged is None or acknowledged.sent_at is None:
+            return
+        kind = "again" if t.again == "reference" else "again_new"
+        if self._first_sent(case, "final_response") or self._written(case, kind, n):
+            return
+        days = 5 + int(stable(self.seed, case.ref, "again") * 8)
+        when = at(add_working_days(acknowledged.sent_at.astimezone(LONDON).date(), days), 10)
+        if when > now:
+            self._wake(case.ref, when)
+            return
+        received = case.received.astimezone(LONDON).date()
+        self._send(case, emails.again(n, case.ref, received, now + MAIL_AFTER, t.again == "reference"))
+
+    def _read(self, prompt: Prompt, answer: Answer) -> None:
+        """Tally an email of the people's read by the handler, and whether the question offered what
+        it says first (the assistant's reading of it, `flows.asks_messages`)."""
+        own = emails.parse_own_id(prompt.id.partition(":")[2])
+        if own is None:
+            return
+        kind = own[0]
+        self.email[f"read_{kind}"] += 1
+        if kind in ("contribution", "later", "lead"):
+            first = prompt.choices[0]
+            right = first.label.startswith(answer[0]) and bool(prompt.detail)
+            if right and kind == "later":
+                [target] = [f for f in first.fields if f.name == "target"]
+                right = str(target.default) == answer[1].get("target")
+            self.email["suggested" if right else "not_suggested"] += 1
+
+    def _first_sent(self, case: Case, template: str) -> Letter | None:
+        """The first letter of `template` on `case` that the SMTP server took, or None."""
+        went = [
+            x
+            for x in case.letters.values()
+            if x.template == template and x.sent_at is not None and x.message_id in self.sent
+        ]
+        return min(went, key=lambda x: x.sent_at, default=None)
+
+    def _by_email(
+        self, case: Case, t: Truth, who: Actor, prompt: Prompt, answer: Answer, now: datetime
+    ) -> bool:
+        """An organisation that answers by email only emails what it would have answered (its
+        response, or its request for a later date) instead, in reply to the request letter."""
+        kind, _, about = prompt.id.partition(":")
+        if kind not in ("strand", "lead_answer") or who.org_id not in t.by_email:
+            return False
+        if Role.CONTRIBUTOR not in who.roles:
+            return False
+        n, label, values = t.n, *answer
+        if kind == "lead_answer":
+            letter = self._request(case, "lead_proposal", who.org_id, "")
+            if letter is not None and case.proposal is not None:
+                lead = self.names[case.proposal.org_id]
+                self._send(case, emails.lead(n, who.org_id, who.email, letter, lead, now + MAIL_AFTER))
+            return True
+        strand = case.strands[about]
+        letter = self._request(case, "contributor_request", strand.org_id, strand.id)
+        if letter is None:  # the request letter not (yet) taken by the SMTP server: nothing to reply to
+            return True
+        if label.startswith("Can't make"):
+            self.later.add((case.ref, strand.id))
+            wanted = date.fromisoformat(values["target"])
+            mail = emails.later(n, strand.id, who.email, letter, strand.target, wanted, now + MAIL_AFTER)
+        else:
+            mail = emails.contribution(
+                n, strand.id, self.names[strand.org_id], who.email, letter, now + MAIL_AFTER
+            )
+        self._send(case, mail)
+        return True
+
+    def _request(self, case: Case, template: str, org_id: str, strand_id: str) -> Sent | None:
+        """The letter of `template` sent to `org_id` about `strand_id` (its Reply-To names both)."""
+        token = f".{org_id}.{strand_id or '-'}.".lower()
+        found = [
+            self.sent[x.message_id]
+            for x in sorted(case.letters.values(), key=lambda x: x.sent_at or NEVER)
+            if x.template == template and x.message_id in self.sent
+        ]
+        named = [x for x in found if token in x.reply_to.lower()]
+        return (named or found or [None])[-1]
 
     def _people(self, case: Case, t: Truth) -> list[Actor]:
         found = [self.handler]
@@ -220,12 +370,13 @@ def handlers(label: str, **values: Any) -> Callable[[Ask], Decision]:
     return decide
 
 
-def _soon(ask: Ask, label: str) -> Decision:
-    """Within the hour: what a handler is reminded of on its day (the person's update letter)."""
+def _soon(ask: Ask, label: str, hours: int = 1) -> Decision:
+    """Within the hour: what a handler is reminded of on its day (the person's update letter).
+    A letter the mail server refused is sent again two hours on, once IT has put the relay right."""
     if Role.HANDLER not in ask.who.roles:
         return None
     seen = ask.people.first_seen[(ask.case.ref, ask.who.id, ask.prompt.id)]
-    return seen + timedelta(hours=1), (label, {})
+    return seen + timedelta(hours=hours), (label, {})
 
 
 def _organisations(ask: Ask) -> Decision:
@@ -239,6 +390,8 @@ def _organisations(ask: Ask) -> Decision:
 def _consent(ask: Ask) -> Decision:
     if Role.HANDLER not in ask.who.roles:
         return None
+    if ask.t.representative and ask.case.representative is None:
+        return None  # who acts for the person first (`_representative`): they give the consent
     others = [o for o in ask.case.others if o not in ask.case.consents]
     if not others:
         return None
@@ -300,7 +453,8 @@ def _strand(ask: Ask) -> Decision:
         return None
     asked = (ask.case.ref, strand.id)
     later_date = ask.t.pace.get(strand.org_id) == "later_date" and strand.proposed is None
-    if later_date and asked not in ask.people.later:
+    emailed = ask.people._written(ask.case, "later", ask.t.n, strand.id)
+    if later_date and asked not in ask.people.later and not emailed:
         when = at(max(add_working_days(strand.target, -3), ask.today), 11)
         later = add_working_days(strand.target, 10).isoformat()
         if when <= ask.now:
@@ -313,8 +467,10 @@ def _strand(ask: Ask) -> Decision:
 
 
 def _own_strand(ask: Ask) -> Decision:
+    """The home trust's own strand, recorded by its handler; the other organisations answer theirs
+    (`_strand`), by email when they answer only that way."""
     strand = ask.case.strands.get(ask.about)
-    if strand is None or Role.HANDLER not in ask.who.roles:
+    if strand is None or Role.HANDLER not in ask.who.roles or strand.org_id != HOME:
         return None
     day = _strand_answer_day(ask, strand.org_id, strand.target)
     return None if day is None else (at(day, 11), ("Record it", {"summary": "What the trust found."}))
@@ -362,6 +518,59 @@ def _in_doubt(ask: Ask) -> Decision:
     return None, ("Record it as sent" if went else "Resend it", {})
 
 
+EVIDENCE = {
+    "lasting_power_of_attorney": "A copy of the registered LPA, on the case file.",
+    "written_consent": "The person's signed consent form, on the case file.",
+    "parental_responsibility": "",
+}
+
+
+def _representative(ask: Ask) -> Decision:
+    """A complaint written on the person's behalf: the handler records who acts for them, from the
+    case's menu, before anything else on it."""
+    rep = ask.t.representative
+    if Role.HANDLER not in ask.who.roles or rep is None or ask.case.representative is not None:
+        return None
+    relationship, _, name, basis = rep
+    values = {"relationship": relationship, "basis": basis, "acts_for": name, "evidence": EVIDENCE[basis]}
+    return None, ("Someone acts for the person", values)
+
+
+def _message(ask: Ask) -> Decision:
+    """An email on the case: what an organisation that answers by email only said is recorded from
+    its question (its response, its request for a later date); anything else is read."""
+    if Role.HANDLER not in ask.who.roles:
+        return None
+    own = emails.parse_own_id(ask.about)
+    kind, what = (own[0], own[2]) if own else ("", "")
+    label, values = "Mark it read", {}
+    if kind == "contribution":
+        label = f"Record it as the response on {what}"
+    elif kind == "lead":
+        label = f"Record that {ask.people.names[what]} agrees"
+    elif kind == "later":
+        label = f"Record their request for a new date on {what}"
+        text = next((m.text for m in ask.case.messages if m.message_id == ask.about), "")
+        found = re.search(r"until (\d{1,2} \w+ \d{4})", text)
+        if found:
+            wanted = datetime.strptime(found.group(1), "%d %B %Y").date()
+            values = {"target": wanted.isoformat(), "reason": "Staff away."}
+    if not any(ch.label.startswith(label) for ch in ask.prompt.choices):
+        ask.people.email[f"not_offered_{kind}"] += 1
+        label, values = "Mark it read", {}
+    return None, (label, values)
+
+
+def _related(ask: Ask) -> Decision:
+    """A new case that may belong to another: the same matter complained of again is merged."""
+    if Role.HANDLER not in ask.who.roles:
+        return None
+    own = emails.parse_own_id(ask.case.message_id)
+    if own and own[0] == "again_new":
+        return None, ("Merge it into", {})
+    return None, ("It is a separate complaint", {})
+
+
 ANSWERS: dict[str, Callable[[Ask], Decision]] = {
     "organisations": _organisations,
     "consent": _consent,
@@ -401,15 +610,17 @@ ANSWERS: dict[str, Callable[[Ask], Decision]] = {
     "coding": handlers("Record the coding"),
     "close": handlers("Close"),
     "delay": handlers("Write the delay letter"),
-    "message": handlers("Mark it read"),
+    "message": _message,
+    "anytime": _representative,
+    "related": _related,
     "letter_in_doubt": _in_doubt,
+    "letter_failed": lambda ask: _soon(ask, "Send it again", hours=2),
     "acknowledge": handlers("Record how it was acknowledged"),
     "out_of_time": handlers("Yes"),
 }
 
 
 def _complaint(case: Case) -> int | None:
-    head = "<complaint-"
-    if not case.message_id.startswith(head):
-        return None
-    return int(case.message_id[len(head) :].split("@")[0])
+    """The simulated complaint a case was opened from (a complaint, or one complained of again)."""
+    own = emails.parse_own_id(case.message_id)
+    return own[1] if own and own[0] in ("complaint", "again_new") else None

@@ -23,6 +23,7 @@ class Letter:
     sent: datetime  # its Date header: the assistant's clock when it was written
     text: str  # the text/plain part
     order: int  # the order the server accepted it in (0 first)
+    reply_to: str = ""  # its Reply-To header (an organisation's signed reply address), if any
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class Arrival:
     sender: str  # lower case
     at: datetime  # when it was delivered (simulated time)
     complaint: int  # the simulated complaint it belongs to
-    kind: str  # "complaint", or what a reply carries ("reply", "contribution", ...)
+    kind: str  # "complaint", or what the email is (`bench.sim.emails`: "reply", "again", "contribution", ...)
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,9 @@ SMTP server sees everything the assistant sends to a person.
 Complaints arrive on working days between 08:00 and 18:00, about 5,000 a year at the default rate:
 more on Mondays, fewer in August and over Christmas. About a third involve two or more
 organisations. What happens to each (who is involved, who refuses consent, how each organisation
-answers) is decided when it arrives, from the seed and its number alone (`Truth`), so a restarted
-run decides the same.
+answers, and the emails beside the complaint: the person's replies, a complaint made again, a
+representative writing for the person, organisations answering by email only) is decided when it
+arrives, from the seed and its number alone (`Truth`), so a restarted run decides the same.
 """
 
 from __future__ import annotations
@@ -120,9 +121,10 @@ at = london_at
 
 
 def arrivals(seed: int, start: date, end: date, complaints: int) -> list[datetime]:
-    """When each complaint arrives: `complaints` spread over the working days by `rate`."""
+    """When each complaint arrives: `complaints` spread over the working days from `start` to the
+    day before `end` (the run ends as `end` begins) by `rate`."""
     rng = random.Random(f"{seed}/arrivals")
-    days = working_days(start, end)
+    days = working_days(start, end - timedelta(days=1))
     weights = [rate(d) for d in days]
     chosen = sorted(rng.choices(days, weights, k=complaints))
     return sorted(at(d, 8) + timedelta(seconds=rng.randrange(10 * 3600)) for d in chosen)
@@ -137,6 +139,13 @@ class Truth:
     refused: str  # an organisation the person refuses consent for ("" for none)
     pace: dict[str, str]  # organisation -> how it answers: early, on_day, late, later_date, never
     rng_seed: str
+    # the person's own emails (`Mail`): the letters they reply to ("acknowledgement",
+    # "progress_update"), whether they complain again about the same matter ("reference": naming
+    # their case's reference in the subject; "no_reference": not), and who writes for them
+    replies: tuple[str, ...] = ()
+    again: str = ""
+    representative: tuple[str, str, str, str] | None = None  # one of `REPRESENTATIVES`
+    by_email: frozenset[str] = frozenset()  # organisations that answer their strand by email only
 
     def draw(self, what: str) -> random.Random:
         """A random source for one decision about this complaint, the same on every run."""
@@ -152,7 +161,24 @@ def truth(seed: int, n: int) -> Truth:
     refused = rng.choice(involved[1:]) if len(involved) > 2 and rng.random() < 0.15 else ""
     pace = {o: rng.choice(PACES) for o in involved}
     pace[HOME] = rng.choice(("early", "on_day"))  # the lead's own part: its handlers see to it
-    return Truth(n, involved, refused, pace, f"{seed}/{n}")
+    mail = random.Random(f"{seed}/complaint/{n}/mail")  # apart, so the draws above stay as they were
+    replies = tuple(letter for letter, p in REPLIES if mail.random() < p)
+    again = mail.choices(("", "reference", "no_reference"), (1 - sum(AGAIN), *AGAIN))[0]
+    representative = mail.choice(REPRESENTATIVES) if mail.random() < 0.1 else None
+    by_email = frozenset(o for o in involved[1:] if mail.random() < 0.5)
+    return Truth(n, involved, refused, pace, f"{seed}/{n}", replies, again, representative, by_email)
+
+
+REPLIES = (("acknowledgement", 0.15), ("progress_update", 0.1))  # letters a person replies to, and how often
+# complaining again about the same matter: naming the case's reference in the subject (threaded
+# onto the case), or not (a new case related to the open one, for the handler to merge)
+AGAIN = (0.04, 0.04)
+REPRESENTATIVES = (  # relationship, the person as they name them, the person's name, their authority
+    ("daughter", "my mother", "Mrs Edith Marsh", "lasting_power_of_attorney"),
+    ("son", "my father", "Mr Albert Holt", "written_consent"),
+    ("husband", "my wife", "Mrs Joan Pike", "written_consent"),
+    ("mother", "my son", "Daniel Reed", "parental_responsibility"),
+)
 
 
 def complaint_id(n: int) -> str:
@@ -179,15 +205,17 @@ def stable(*parts: object) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
-def config_toml(data_dir: str, smtp_port: int) -> str:
+def config_toml(data_dir: str, smtp_port: int, mailbox: str = "") -> str:
+    """The assistant's configuration: `mailbox` is the ``[mailbox]`` section's keys (a Maildir in
+    the data folder when empty)."""
+    mailbox = mailbox or f'kind = "maildir"\npath = "{data_dir}/inbox"'
     return f"""
 [service]
 home_organisation = "{HOME}"
 data_dir = "{data_dir}"
 
 [mailbox]
-kind = "maildir"
-path = "{data_dir}/inbox"
+{mailbox}
 
 [outbox]
 kind = "smtp"

@@ -131,6 +131,11 @@ class Dovecot:
         )
 
     @property
+    def pid(self) -> int | None:
+        """The master process's id (its process group's too), while started."""
+        return self._process.pid if self._process is not None else None
+
+    @property
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
