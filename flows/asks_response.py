@@ -303,9 +303,12 @@ def _partial_response(case: Case, actor: Actor, impasse: Impasse) -> Prompt:
 
 
 def closing(case: Case, actor: Actor, today: date) -> list[Prompt]:
-    """After the response: each action done, each organisation's outcome, then (once coded) closure."""
+    """After the response: each action done, each organisation's outcome, then (once coded) closure.
+    After a partial response alone, only once the person has been told of the Ombudsman (step 3)."""
     if case.status is not Status.RESPONDED:
         return []
+    if case.final_response_at is None and not case.ombudsmen_signposted:
+        return []  # step 3 first (`_after_partial`)
     open_actions = [a for a in case.actions.values() if a.completed_at is None]
     if open_actions:
         return [_action_done(case, actor, a) for a in open_actions]

@@ -29,7 +29,10 @@ __all__ = ["Choice", "Field", "FieldKind", "Prompt", "answerable", "case_menu", 
 Ask = Callable[[Case, Actor, date], list[Prompt]]
 OrgAsk = Callable[[Case, Actor, str, date], list[Prompt]]
 
-COORDINATOR_ASKS: tuple[Ask, ...] = (
+# What a coordinating handler is asked: first what settles the case's own standing, then what moves
+# it on, which waits while it may be part of another case (`related`): a merge is possible only
+# before consent is given, and answering anything after it would make the question vanish.
+SETTLING: tuple[Ask, ...] = (
     r.overdue,
     m.letters_in_doubt,
     r.impasse,
@@ -38,6 +41,8 @@ COORDINATOR_ASKS: tuple[Ask, ...] = (
     i.acknowledge,
     m.letters_failed,
     i.time_limit,
+)
+MOVING_ON: tuple[Ask, ...] = (
     i.organisations,
     n.consent,
     i.lead_view,
@@ -55,6 +60,7 @@ COORDINATOR_ASKS: tuple[Ask, ...] = (
     d.coding,
     r.closing,
 )
+COORDINATOR_ASKS = SETTLING + MOVING_ON
 
 
 # What someone of another organisation involved is asked, for their organisation.
@@ -69,14 +75,19 @@ ORG_ASKS: tuple[OrgAsk, ...] = (
 
 def next_prompts(case: Case, actor: Actor, now: datetime) -> list[Prompt]:
     """The questions waiting for `actor` on `case` at `now`, most urgent first. A closed case asks
-    only about a letter that may or may not have gone, or that could not go."""
+    only about a letter that may or may not have gone, or that could not go; a case that may be
+    part of another asks nothing that moves it on until that is answered."""
     if case.version == 0:
         return []
     today = london_date(now)
     closed = case.status is Status.CLOSED
     if _coordinates(case, actor):
-        asks = (m.letters_in_doubt, m.letters_failed) if closed else COORDINATOR_ASKS
-        return [prompt for ask in asks for prompt in ask(case, actor, today)]
+        if closed:
+            return [p for ask in (m.letters_in_doubt, m.letters_failed) for p in ask(case, actor, today)]
+        settling = [p for ask in SETTLING for p in ask(case, actor, today)]
+        if any(p.id == "related" for p in settling):
+            return settling
+        return settling + [p for ask in MOVING_ON for p in ask(case, actor, today)]
     if not closed and actor.org_id in case.involved and actor.roles & ORG_ROLES:
         return [prompt for ask in ORG_ASKS for prompt in ask(case, actor, actor.org_id, today)]
     return []

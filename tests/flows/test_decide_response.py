@@ -12,6 +12,7 @@ from flows.calendar import add_working_days, six_month_point
 from flows.effects import Notify
 from flows.errors import InvalidCommand, NotAllowedNow
 from flows.model import LeadCriterion, Ombudsman, OrgRef, Outcome, Status
+from flows.prompts import next_prompts
 from flows.rules_impasse import ombudsmen_for
 from tests.flows.builders import (
     BOXING_DAY_SUBSTITUTE,
@@ -190,6 +191,22 @@ def test_impasse_ladder_senior_managers_then_partial_response_then_ombudsmen() -
     d = run.do(c.SignpostOmbudsman(actor=H))
     assert only(letters(d, "ombudsman_signpost")).context["ombudsmen"] == ["phso", "lgsco"]
     assert run.case.ombudsmen_signposted == (Ombudsman.PHSO, Ombudsman.LGSCO) and run.case.impasse.step == 3
+
+
+def test_after_a_partial_response_alone_closing_waits_for_the_ombudsman_signposting() -> None:
+    run = disputed()
+    resolve_by = add_working_days(TODAY, 5)
+    run.do(c.RaiseImpasse(actor=H, matter="Who leads", reason="Each names the other", resolve_by=resolve_by))
+    partial = c.SendPartialResponse(actor=H, answered="Care", not_possible="Lead", why_no_agreement="Both")
+    later = at(add_working_days(resolve_by, 1))
+    run.do(partial, now=later)
+
+    asked = [p.id for p in next_prompts(run.case, H, later)]
+    assert "ombudsman" in asked and not [i for i in asked if i.startswith("outcome:")]  # step 3 first
+
+    run.do(c.SignpostOmbudsman(actor=H), now=later)
+
+    assert [i for i in (p.id for p in next_prompts(run.case, H, later)) if i.startswith("outcome:")]
 
 
 def test_partial_response_needs_an_open_impasse_and_every_part() -> None:
