@@ -1,5 +1,6 @@
 """What a coordinating handler may do on a case at any time, asked or not: consent arriving later
-for one organisation, consent withdrawn, who acts for the person, an impasse raised.
+for one organisation, consent withdrawn, who acts for the person, an impasse raised, a longer
+response period agreed with the person before the six months end.
 
 These are not questions waiting for an answer (a case with nothing to ask has an empty queue);
 they are the case's menu. Each front offers it beside the case's questions ("more" in the
@@ -14,9 +15,11 @@ from datetime import date
 from flows import commands as c
 from flows.asks_clock import impasse_choice
 from flows.asks_consent import consent_fields, representative_choice
+from flows.calendar import add_working_days, six_month_point
 from flows.conversation import Choice, Field, FieldKind, Prompt
 from flows.model import Actor, Case, ConsentMethod, Status
 from flows.moves import ALLOWED
+from flows.rules import long_date
 
 
 def anytime(case: Case, actor: Actor, today: date) -> list[Prompt]:
@@ -32,6 +35,7 @@ def anytime(case: Case, actor: Actor, today: date) -> list[Prompt]:
     impasse = case.impasse
     if status in ALLOWED[c.RaiseImpasse] and (impasse is None or impasse.resolved_at is not None):
         choices.append(impasse_choice(actor, today))
+    choices.extend(_longer_period(case, actor, today))
     return [Prompt("anytime", "What would you like to do on this case?", tuple(choices))]
 
 
@@ -53,6 +57,20 @@ def _consent_later(case: Case, actor: Actor, today: date) -> list[Choice]:
             (pick, note),
         ),
     ]
+
+
+def _longer_period(case: Case, actor: Actor, today: date) -> list[Choice]:
+    """A longer period for the response, agreed with the person before the six-month point (after
+    it, the law asks for the delay letter instead: `flows.asks_response.overdue`)."""
+    point = six_month_point(case.received_on)
+    if case.status not in ALLOWED[c.AgreeLongerPeriod] or today > point or case.longer_period_until:
+        return []
+    fields = (
+        Field("until", "Response by", FieldKind.DATE, default=add_working_days(point, 20)),
+        Field("agreed_on", "Agreed with them on", FieldKind.DATE, default=today),
+    )
+    cmd = c.AgreeLongerPeriod(actor=actor, until=today, agreed_on=today)
+    return [Choice(f"Record a longer period agreed with the person (beyond {long_date(point)})", cmd, fields)]
 
 
 def _withdraw(case: Case, actor: Actor) -> list[Choice]:

@@ -14,7 +14,7 @@ from flows.calendar import add_working_days
 from flows.codec import to_plain
 from flows.decide import decide
 from flows.model import Actor, Case, Channel, LeadCriterion, Person, Status
-from flows.prompts import Choice, FieldKind, Prompt, fill, next_prompts
+from flows.prompts import Choice, FieldKind, Prompt, case_menu, fill, next_prompts
 from tests.flows.builders import (
     COUNCIL,
     COUNCIL_CONTRIBUTOR,
@@ -279,3 +279,36 @@ def test_a_failed_acknowledgement_asks_the_handler_to_acknowledge_another_way() 
     assert run.case.acknowledged_at == NOW and "acknowledge" not in [
         p.id for p in next_prompts(run.case, H, NOW)
     ]
+
+
+def test_a_longer_period_agreed_before_the_six_month_point_is_on_the_case_menu_until_that_point() -> None:
+    run = investigating()
+    point = date(2027, 5, 23)  # received 24 Nov 2026: six months beginning that day end on 23 May
+
+    def offered(now: datetime) -> Choice | None:
+        [menu] = case_menu(run.case, H, now)
+        return next((ch for ch in menu.choices if ch.label.startswith("Record a longer period")), None)
+
+    on_the_point = offered(datetime(2027, 5, 21, 9, tzinfo=UTC))
+    assert on_the_point is not None and "Sunday 23 May 2027" in on_the_point.label
+    assert offered(datetime(2027, 5, 24, 9, tzinfo=UTC)) is None  # too late: the delay letter instead
+    until = next(f for f in on_the_point.fields if f.name == "until")
+    assert until.default == add_working_days(point, 20)
+
+    run.now = datetime(2027, 5, 21, 9, tzinfo=UTC)
+    run.do(fill(on_the_point, {"until": "2027-07-30", "agreed_on": "2027-05-21"}))
+
+    assert run.case.longer_period_until == date(2027, 7, 30)
+    assert offered(run.now) is None  # agreed once; the response is due then
+    assert "delay" not in [p.id for p in next_prompts(run.case, H, datetime(2027, 6, 1, 9, tzinfo=UTC))]
+
+
+def test_a_case_that_may_be_part_of_another_asks_that_first_and_nothing_that_moves_it_on() -> None:
+    run = received(related=("JC-261101-ABCD",))
+
+    asked = [p.id for p in next_prompts(run.case, H, NOW)]
+    assert "related" in asked and "organisations" not in asked  # a merge needs the case unmoved
+
+    run.do(c.DismissRelated(actor=H))
+
+    assert "organisations" in [p.id for p in next_prompts(run.case, H, NOW)]
