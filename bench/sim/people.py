@@ -34,7 +34,7 @@ from typing import Any
 from bench.sim import emails
 from bench.sim.calendar import LONDON, add_working_days, is_working_day
 from bench.sim.emails import Outgoing, Sent
-from bench.sim.world import HOME, Truth, at, slot, stable, truth
+from bench.sim.world import HOME, SERIOUS_DAYS, Truth, at, slot, stable, truth
 from bot.config import Config
 from bot.directory import actor, org_ref
 from bot.service import CaseService
@@ -150,8 +150,7 @@ class People:
         """The first answer due now on `case`; else note when the next one falls due."""
         soonest = NEVER
         for who in self._people(case, t):
-            represented = t.representative and case.representative is None  # the menu's to record
-            menu = case_menu(case, who, now) if who is self.handler and represented else []
+            menu = case_menu(case, who, now) if who is self.handler and _wants_menu(case, t) else []
             for prompt in [*next_prompts(case, who, now), *menu]:
                 when, answer = self._plan(case, t, who, prompt, now)
                 if answer is None:
@@ -427,7 +426,8 @@ def _plan(ask: Ask) -> Decision:
     if not missing:
         return None
     org = missing[0]
-    target = add_working_days(ask.today, 10 + int(stable(ask.people.seed, ask.case.ref, org, "target") * 6))
+    days = SERIOUS_DAYS if ask.t.serious else 10
+    target = add_working_days(ask.today, days + int(stable(ask.people.seed, ask.case.ref, org, "target") * 6))
     values = {"org_id": org, "matters": f"What {ask.people.names[org]} did", "target": target.isoformat()}
     return None, ("Add a strand", values)
 
@@ -525,6 +525,34 @@ EVIDENCE = {
 }
 
 
+def _wants_menu(case: Case, t: Truth) -> bool:
+    """Something the handler records from the case's menu, unasked (`_anytime`)."""
+    represented = t.representative is not None and case.representative is None
+    return represented or t.serious == "longer" and case.longer_period_until is None and bool(case.strands)
+
+
+def _anytime(ask: Ask) -> Decision:
+    """Who acts for the person, first; then, on a serious matter, a longer period agreed with the
+    person once the plan shows the investigation will run past the six months."""
+    if ask.t.representative and ask.case.representative is None:
+        return _representative(ask)
+    label = "Record a longer period"
+    if Role.HANDLER not in ask.who.roles or not any(ch.label.startswith(label) for ch in ask.prompt.choices):
+        return None
+    [choice] = [ch for ch in ask.prompt.choices if ch.label.startswith(label)]
+    [offered] = [f.default for f in choice.fields if f.name == "until"]  # past the six months
+    until = max(offered, add_working_days(max(s.target for s in ask.case.strands.values()), 30))
+    return None, (label, {"until": until.isoformat(), "agreed_on": ask.today.isoformat()})
+
+
+def _response_period(ask: Ask) -> Decision:
+    """The period agreed with the person: longer for a serious matter."""
+    if Role.HANDLER not in ask.who.roles:
+        return None
+    due = add_working_days(ask.today, SERIOUS_DAYS + 20 if ask.t.serious else 30)
+    return None, ("Agreed with them", {"due": due.isoformat()})
+
+
 def _representative(ask: Ask) -> Decision:
     """A complaint written on the person's behalf: the handler records who acts for them, from the
     case's menu, before anything else on it."""
@@ -580,7 +608,7 @@ ANSWERS: dict[str, Callable[[Ask], Decision]] = {
     "lead_answer": lambda ask: _contributor(ask, "Agree"),
     "update_every": handlers("Set the update frequency"),
     "named_contact": handlers("Name the contact"),
-    "response_period": handlers("Agreed with them"),
+    "response_period": _response_period,
     "shared_understanding": handlers(
         "Record it",
         understanding="The discharge and the care that followed.",
@@ -611,7 +639,7 @@ ANSWERS: dict[str, Callable[[Ask], Decision]] = {
     "close": handlers("Close"),
     "delay": handlers("Write the delay letter"),
     "message": _message,
-    "anytime": _representative,
+    "anytime": _anytime,
     "related": _related,
     "letter_in_doubt": _in_doubt,
     "letter_failed": lambda ask: _soon(ask, "Send it again", hours=2),

@@ -146,6 +146,9 @@ class Truth:
     again: str = ""
     representative: tuple[str, str, str, str] | None = None  # one of `REPRESENTATIVES`
     by_email: frozenset[str] = frozenset()  # organisations that answer their strand by email only
+    # a serious matter whose investigation runs past the six months: "delay" (the delay letter is
+    # written when they end), "longer" (a longer period agreed with the person before they end)
+    serious: str = ""
 
     def draw(self, what: str) -> random.Random:
         """A random source for one decision about this complaint, the same on every run."""
@@ -166,13 +169,16 @@ def truth(seed: int, n: int) -> Truth:
     again = mail.choices(("", "reference", "no_reference"), (1 - sum(AGAIN), *AGAIN))[0]
     representative = mail.choice(REPRESENTATIVES) if mail.random() < 0.1 else None
     by_email = frozenset(o for o in involved[1:] if mail.random() < 0.5)
-    return Truth(n, involved, refused, pace, f"{seed}/{n}", replies, again, representative, by_email)
+    serious = random.Random(f"{seed}/complaint/{n}/serious").choices(("", *SERIOUS), (96, 2, 2))[0]
+    return Truth(n, involved, refused, pace, f"{seed}/{n}", replies, again, representative, by_email, serious)
 
 
 REPLIES = (("acknowledgement", 0.15), ("progress_update", 0.1))  # letters a person replies to, and how often
 # complaining again about the same matter: naming the case's reference in the subject (threaded
 # onto the case), or not (a new case related to the open one, for the handler to merge)
 AGAIN = (0.04, 0.04)
+SERIOUS = ("delay", "longer")
+SERIOUS_DAYS = 140  # working days a serious matter's strands are given: past the six months
 REPRESENTATIVES = (  # relationship, the person as they name them, the person's name, their authority
     ("daughter", "my mother", "Mrs Edith Marsh", "lasting_power_of_attorney"),
     ("son", "my father", "Mr Albert Holt", "written_consent"),

@@ -691,3 +691,23 @@ def test_a_wrong_report_figure_is_found(run: Run) -> None:
         ("report cases", 1, 2),
         ("report acknowledgements.on_time", 1, 0),
     }
+
+
+@pytest.mark.parametrize(("down", "late"), [(None, 1), ((date(2026, 12, 7), date(2026, 12, 9)), 0)])
+def test_an_update_letter_is_late_after_its_day_unless_the_assistant_was_down_on_it(
+    down: tuple[date, date] | None, late: int
+) -> None:
+    every = [
+        {"type": "UpdateFrequencySet", "at": _at(date(2026, 12, 1), 12).isoformat(), "by": "h",
+         "working_days": 5},
+        {"type": "NamedContactSet", "at": _at(date(2026, 12, 1), 13).isoformat(), "by": "h"},
+    ]  # fmt: skip
+    record, cases = synthetic(every, ON_TIME, down=down)
+    update = Letter(
+        "<u@j>", (PERSON,), f"An update on your complaint ({REF})", _at(date(2026, 12, 10)), "", 0
+    )
+    record = replace(record, letters=[*record.letters, replace(update, order=len(record.letters))])
+
+    updates = check(judge(record, cases=cases), "updates")  # due Tue 8 Dec; sent Thu 10 Dec
+
+    assert (updates["late"], updates["ok"]) == (late, 1 - late)
