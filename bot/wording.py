@@ -7,6 +7,7 @@ from typing import Any
 
 NOTICES = {
     "new_case": "New complaint {ref} received. It needs a handler: which organisations are involved?",
+    "new_case_related": "New email {ref} received: it may be part of {related}. Is it?",
     "mail_quarantined": "A message to the complaints mailbox could not be read and was set aside "
     "as {ref} ({reason}). Please look at it in the mailbox's quarantine folder.",
     "disk_refused": "The assistant cannot write to its data folder ({reason}). Until it can, it takes "

@@ -37,9 +37,10 @@ def related(case: Case, actor: Actor, today: date) -> list[Prompt]:
     return [
         Prompt(
             "related",
-            f"This email mentions {refs} but did not come from that case's complainant or contacts. "
-            "Is it part of that case?",
+            f"This new email may be part of {refs}: it names that case, or comes from its complainant, "
+            "but is not a reply to it. Is it part of that case?",
             tuple(choices),
+            detail="Read both first: anyone can quote a reference, and one person may have two complaints.",
         )
     ]
 

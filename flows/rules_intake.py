@@ -65,6 +65,8 @@ def receive(case: Case, cmd: c.ReceiveComplaint, now: datetime) -> Out:
         out.letter("written_record", to, summary=cmd.text, **letter)
     else:
         out.letter("acknowledgement", to, automatic=True, in_reply_to=cmd.message_id, **letter)
+    if cmd.related:
+        return out.notify("new_case_related", related=", ".join(cmd.related))
     return out.notify("new_case")
 
 

@@ -13,6 +13,7 @@ from flows.asks_intake import CRITERIA_WORDING
 from flows.calendar import add_working_days
 from flows.codec import to_plain
 from flows.decide import decide
+from flows.effects import Notify
 from flows.model import Actor, Case, Channel, LeadCriterion, Person, Status
 from flows.prompts import Choice, FieldKind, Prompt, case_menu, fill, next_prompts
 from tests.flows.builders import (
@@ -306,6 +307,8 @@ def test_a_longer_period_agreed_before_the_six_month_point_is_on_the_case_menu_u
 def test_a_case_that_may_be_part_of_another_asks_that_first_and_nothing_that_moves_it_on() -> None:
     run = received(related=("JC-261101-ABCD",))
 
+    [told] = [e for e in run.decisions[-1].effects if isinstance(e, Notify)]
+    assert (told.message, told.context["related"]) == ("new_case_related", "JC-261101-ABCD")
     asked = [p.id for p in next_prompts(run.case, H, NOW)]
     assert "related" in asked and "organisations" not in asked  # a merge needs the case unmoved
 
