@@ -33,7 +33,7 @@ from bench.sim.calendar import (
     working_days_between,
 )
 from bench.sim.oracle import Policy, Step, _Run, judge, reminder_day, report_check, six_month_point
-from bench.sim.record import Arrival, Letter, Record
+from bench.sim.record import Arrival, Fault, Letter, Record
 from bot.config import Config, local_config
 from bot.report import Scope, compute, load_facts
 from bot.service import CaseService
@@ -693,9 +693,13 @@ def test_a_wrong_report_figure_is_found(run: Run) -> None:
     }
 
 
-@pytest.mark.parametrize(("down", "late"), [(None, 1), ((date(2026, 12, 7), date(2026, 12, 9)), 0)])
+@pytest.mark.parametrize(
+    ("down", "stopped", "late"),
+    [(None, False, 1), ((date(2026, 12, 7), date(2026, 12, 9)), False, 0), (None, True, 0)],
+    ids=["up", "down_all_day", "stopped_after_its_first_cycle"],
+)
 def test_an_update_letter_is_late_after_its_day_unless_the_assistant_was_down_on_it(
-    down: tuple[date, date] | None, late: int
+    down: tuple[date, date] | None, stopped: bool, late: int
 ) -> None:
     every = [
         {"type": "UpdateFrequencySet", "at": _at(date(2026, 12, 1), 12).isoformat(), "by": "h",
@@ -703,6 +707,10 @@ def test_an_update_letter_is_late_after_its_day_unless_the_assistant_was_down_on
         {"type": "NamedContactSet", "at": _at(date(2026, 12, 1), 13).isoformat(), "by": "h"},
     ]  # fmt: skip
     record, cases = synthetic(every, ON_TIME, down=down)
+    if stopped:  # stopped at 10:00 on the day, after its 09:00 cycle, until 09:00 on the 10th
+        cycles = [c for c in record.cycles if not _at(date(2026, 12, 8), 10) <= c < _at(date(2026, 12, 10))]
+        restart = Fault("restart", _at(date(2026, 12, 8), 10), _at(date(2026, 12, 10)))
+        record = replace(record, cycles=cycles, faults=[restart])
     update = Letter(
         "<u@j>", (PERSON,), f"An update on your complaint ({REF})", _at(date(2026, 12, 10)), "", 0
     )

@@ -69,8 +69,13 @@ class AcknowledgementChecks(_RunBase):
     # --- 6. update letters ---------------------------------------------------------------------
 
     def up_by(self, day: date) -> date:
-        """`day`, or the day of the assistant's first cycle after it began when it was down then."""
-        cycle = self.first_cycle(london(london_at(day, 0)), None)
+        """`day`, or, when the assistant was down on it (from its start, or stopped during it before
+        the handler could act), the day of its first cycle after."""
+        since = london(london_at(day, 0))
+        for fault in self.record.faults:
+            if fault.kind == "restart" and london_date(fault.start) <= day <= london_date(fault.end):
+                since = max(since, fault.end)
+        cycle = self.first_cycle(since, None)
         return max(day, london_date(cycle)) if cycle is not None else day
 
     def updates(self) -> Tally:
