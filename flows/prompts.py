@@ -1,6 +1,6 @@
 """`next_prompts(case, actor, now)`: what to ask whom next. Conversation state is case state.
 
-The coordinating handler gets the asks in `COORDINATOR_ASKS`, in order of urgency; someone of
+The coordinating handler gets the asks in `SETTLING` then `MOVING_ON`, in order of urgency; someone of
 another organisation involved gets only the questions put to their organisation. The vocabulary
 (`Prompt`, `Choice`, `Field`, `fill`) lives in `flows.conversation`.
 """
@@ -60,7 +60,6 @@ MOVING_ON: tuple[Ask, ...] = (
     d.coding,
     r.closing,
 )
-COORDINATOR_ASKS = SETTLING + MOVING_ON
 
 
 # What someone of another organisation involved is asked, for their organisation.
