@@ -35,9 +35,8 @@ from email.header import decode_header, make_header
 from email.message import Message
 from pathlib import Path
 
-from bench.common import PROBE_SLEEP, percentile
 from bench.sim.emails import Outgoing, Sent, complaint_text
-from bench.sim.host import TALLIES, Crashed, Host
+from bench.sim.host import TALLIES, Chat, Crashed, Host
 from bench.sim.people import NEVER
 from bench.sim.record import Arrival, Fault, Letter, Record
 from bench.sim.world import (
@@ -161,27 +160,6 @@ class Tallies:
 
 
 @dataclass
-class ChatFigures:
-    """Answers given while a cycle ran (seconds from given to kept), and the loop's longest stall."""
-
-    took: list[float] = field(default_factory=list)
-    lag: float = 0.0
-
-    def add(self, took: list[float], lag: float) -> None:
-        self.took += took
-        self.lag = max(self.lag, lag)
-
-    def plain(self) -> dict[str, float]:
-        return {
-            "answers": len(self.took),
-            "p50_ms": round(percentile(self.took, 0.5) * 1000, 1),
-            "p95_ms": round(percentile(self.took, 0.95) * 1000, 1),
-            "max_ms": round(max(self.took, default=0) * 1000, 1),
-            "loop_blocked_ms": round((self.lag + PROBE_SLEEP) * 1000, 1),
-        }
-
-
-@dataclass
 class Sim:
     plan: Plan
     root: Path
@@ -225,9 +203,9 @@ class Sim:
         self.armed_point = ""  # the crash armed in the running host, until it kills it
         self.slowest = 0.0  # seconds, the longest moment
         self.busiest = (0.0, "")  # seconds, and the simulated day that took them
-        self.chat = ChatFigures()  # the whole run's answers given while a cycle ran
-        self.busiest_chat = ChatFigures()  # the busiest day's
-        self._day_chat = ChatFigures()
+        self.chat = Chat()  # the whole run's answers given while a cycle ran
+        self.busiest_chat = Chat()  # the busiest day's
+        self._day_chat = Chat()
         self._day_began = time.perf_counter()
         self._day = self.plan.start
 
@@ -285,7 +263,7 @@ class Sim:
         took, self._day_began = round(time.perf_counter() - self._day_began, 2), time.perf_counter()
         if (took, self._day.isoformat()) > self.busiest:
             self.busiest, self.busiest_chat = (took, self._day.isoformat()), self._day_chat
-        self._day_chat, self._day = ChatFigures(), next_day
+        self._day_chat, self._day = Chat(), next_day
         log.info("%s: %d cycles, %d letters", self._day, len(self.record.cycles), self.letters_seen)
 
     def _moment(self, host: Host, now: datetime, crash: str) -> tuple[Host, datetime]:
@@ -299,7 +277,7 @@ class Sim:
             try:
                 if crash in KILLS.values():  # the host dies there ("imap:<pid>" kills the IMAP server)
                     self.armed_point = crash
-                cycles, wake, tallies, (took, lag), written = host.moment(now, ids, crash)
+                cycles, wake, tallies, chat, written = host.moment(now, ids, crash)
                 break
             except Crashed as crashed:
                 self.record.cycles.extend(crashed.args[0])
@@ -314,8 +292,8 @@ class Sim:
             self.record.faults.append(Fault("killed_imap", now, now, "SIGKILL mid-fetch, then started again"))
             self.dovecot.start()
         self.people.lifetime = tallies
-        self.chat.add(took, lag)
-        self._day_chat.add(took, lag)
+        self.chat.add(chat)
+        self._day_chat.add(chat)
         self.slowest = max(self.slowest, time.perf_counter() - began)
         return host, wake
 

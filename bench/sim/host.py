@@ -42,7 +42,7 @@ from typing import Any
 
 import mail.imap
 import store.store
-from bench.common import lag_probe
+from bench.common import PROBE_SLEEP, lag_probe, percentile
 from bench.sim.emails import Outgoing, Sent
 from bench.sim.people import People
 from bot import sending
@@ -115,7 +115,7 @@ def serve(conn: Connection, config_path: Path, seed: int) -> None:
                 arm(crash)
             chat = asyncio.run(moment(conn, assistant, people, feed, now, first))
             first = set()
-            conn.send(("done", people.next_wake_slot(), counts(people), chat.plain(), people.written()))
+            conn.send(("done", people.next_wake_slot(), counts(people), chat, people.written()))
 
 
 async def moment(
@@ -123,9 +123,11 @@ async def moment(
 ) -> Chat:
     """A cycle, while the people whose turn has come (and those on `also`) answer, as chat answers
     arrive during a sweep; then the people on the cases it changed answer; and a cycle for what
-    they queued. How the answers given during a cycle fared is measured (`Chat`)."""
+    they queued. How the answers given during the first cycle fared is measured (`Chat`)."""
     chat = Chat()
-    await chat.during(assistant.cycle(), asyncio.to_thread(people.act, assistant.service, also, now), people)
+    people.answer_s.clear()
+    await chat.during(assistant.cycle(), asyncio.to_thread(people.act, assistant.service, also, now))
+    chat.took = list(people.answer_s)
     conn.send(("cycle", now))
     if people.act(assistant.service, feed(), now) or chat.took:
         await chat.during(assistant.cycle())
@@ -137,34 +139,39 @@ async def moment(
 @dataclass
 class Chat:
     """How the chat fares while cycles run: each answer's seconds from being given to its decision
-    kept, and how late the event loop's wake-ups were (`bench.common.lag_probe`)."""
+    kept, and the event loop's longest late wake-up (`bench.common.lag_probe`). A moment's, or the
+    sum of several (`add`)."""
 
     took: list[float] = field(default_factory=list)
-    lags: list[float] = field(default_factory=list)
+    lag: float = 0.0
 
-    async def during(
-        self, cycle: Awaitable[None], answering: Awaitable[int] | None = None, people: People | None = None
-    ) -> None:
-        stop = asyncio.Event()
-        probe = asyncio.ensure_future(lag_probe(stop, self.lags))
-        before = len(people.answer_s) if people else 0
+    async def during(self, *work: Awaitable[Any]) -> None:
+        """Run `work` together, probing the loop meanwhile."""
+        stop, lags = asyncio.Event(), list[float]()
+        probe = asyncio.ensure_future(lag_probe(stop, lags))
         try:
-            await asyncio.gather(cycle, *([answering] if answering else []))
+            await asyncio.gather(*work)
         finally:
             stop.set()
             await probe
-        if people:
-            self.took += people.answer_s[before:]
+        self.lag = max(self.lag, *lags, 0.0)
 
-    def plain(self) -> tuple[list[float], float]:
-        return self.took, max(self.lags, default=0.0)
+    def add(self, other: Chat) -> None:
+        self.took += other.took
+        self.lag = max(self.lag, other.lag)
+
+    def plain(self) -> dict[str, float]:
+        return {
+            "answers": len(self.took),
+            "p50_ms": round(percentile(self.took, 0.5) * 1000, 1),
+            "p95_ms": round(percentile(self.took, 0.95) * 1000, 1),
+            "max_ms": round(max(self.took, default=0) * 1000, 1),
+            "loop_blocked_ms": round((self.lag + PROBE_SLEEP) * 1000, 1),
+        }
 
 
 def counts(people: People) -> dict[str, Counter[str]]:
     return {name: getattr(people, name) for name in TALLIES}
-
-
-Figures = tuple[list[float], float]  # how the chat fared in a moment (`Chat.plain`)
 
 
 class Host:
@@ -179,9 +186,9 @@ class Host:
 
     def moment(
         self, now: datetime, ids: list[Sent], crash: str
-    ) -> tuple[list[datetime], datetime, dict[str, Counter[str]], Figures, list[Outgoing]]:
+    ) -> tuple[list[datetime], datetime, dict[str, Counter[str]], Chat, list[Outgoing]]:
         """Run one moment: the cycles that finished, when someone is next due, the people's
-        tallies, how the chat fared (`Chat.plain`), and the emails the people wrote. `Crashed`
+        tallies, how the chat fared (`Chat`), and the emails the people wrote. `Crashed`
         (with the cycles that finished before it) when the host died."""
         self.conn.send(("moment", now, ids, crash))
         cycles: list[datetime] = []

@@ -76,7 +76,6 @@ class People:
     refused: Counter[str] = field(default_factory=Counter)  # answers the assistant refused, by kind
     times: Counter[tuple[str, str]] = field(default_factory=Counter)  # answers to one question of a case
     stuck: Counter[str] = field(default_factory=Counter)  # questions still asked after REPEATS answers
-    sent_ids: set[str] = field(default_factory=set)  # Message-IDs the SMTP server took (the sent mail)
     later: set[tuple[str, str]] = field(default_factory=set)  # strands a later date was asked for
     sent: dict[str, Sent] = field(default_factory=dict)  # the sent mail, by Message-ID
     outbox: list[Outgoing] = field(default_factory=list)  # emails written, for the driver to deliver
@@ -93,7 +92,6 @@ class People:
         """Letters the SMTP server took: what the people got, and the handlers' sent mail."""
         for letter in letters:
             self.sent[letter.message_id] = letter
-            self.sent_ids.add(letter.message_id)
 
     def written(self) -> list[Outgoing]:
         """The emails written since last asked."""
@@ -514,7 +512,7 @@ def _in_doubt(ask: Ask) -> Decision:
     if Role.HANDLER not in ask.who.roles:
         return None
     letter = ask.case.letters.get(ask.about)
-    went = letter is not None and letter.message_id in ask.people.sent_ids
+    went = letter is not None and letter.message_id in ask.people.sent
     return None, ("Record it as sent" if went else "Resend it", {})
 
 
