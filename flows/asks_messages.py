@@ -21,7 +21,7 @@ from flows.conversation import Choice, Field, FieldKind, Prompt
 from flows.drafting import after_partial_response
 from flows.model import Actor, Case, Message, Status, Strand
 from flows.rules import long_date
-from flows.rules_letters import doubt_words
+from flows.rules_letters import doubt_words, letter_words
 from flows.sentences import OrgName, answer_in, asked_date, named, one_org, reports_findings
 
 _PLANNED = (Status.PLANNING, Status.INVESTIGATING)
@@ -71,7 +71,7 @@ def letters_failed(case: Case, actor: Actor, today: date) -> list[Prompt]:
     for letter in case.letters.values():
         if not letter.failed or letter.template in _ACKNOWLEDGING and case.acknowledged_at:
             continue
-        name, to, _ = doubt_words(case, letter, letter.queued_at)
+        name, to = letter_words(case, letter)
         again = Choice("Send it again", c.ResendLetter(actor=actor, key=letter.key))
         went = Choice("It went another way", c.ConfirmLetterSent(actor=actor, key=letter.key))
         question = (

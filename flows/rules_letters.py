@@ -69,9 +69,14 @@ def _doubted(case: Case, cmd: c.ResendLetter | c.ConfirmLetterSent) -> Letter:
 
 def doubt_words(case: Case, letter: Letter, since: datetime) -> tuple[str, str, str]:
     """The letter, its recipient and the time sending began, as chat says them (no names)."""
-    to = case.orgs[letter.to].name if letter.to in case.orgs else f"the {letter.to}"
     local = since.astimezone(LONDON)
-    return letter.template.replace("_", " "), to, f"{local:%H:%M} on {long_date(local.date())}"
+    return *letter_words(case, letter), f"{local:%H:%M} on {long_date(local.date())}"
+
+
+def letter_words(case: Case, letter: Letter) -> tuple[str, str]:
+    """The letter and its recipient, as chat says them (no names)."""
+    to = case.orgs[letter.to].name if letter.to in case.orgs else f"the {letter.to}"
+    return letter.template.replace("_", " "), to
 
 
 LETTER_RULES: dict[type[c.Command], Rule] = {
