@@ -122,11 +122,11 @@ async def measure(root: Path, background: int, pressed: int) -> dict[str, Any]:
         environ = {"SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": SIGNING_SECRET}
         with Store.open(config.store_dir) as store:
             assistant = Assistant(config, store, io.StringIO(), clock=lambda: NOW, environ=environ)
-            assert assistant.slack is not None
+            assert assistant.front is not None
             started = time.perf_counter()
             refs = seed(assistant, background, pressed)
             seeded = time.perf_counter() - started
-            threads = assistant.slack.threads
+            threads = assistant.front.threads
             payloads = []
             for ref in refs:
                 thread = await threads.sync(ref)
@@ -136,7 +136,7 @@ async def measure(root: Path, background: int, pressed: int) -> dict[str, Any]:
                 payloads.append(
                     block_actions(LENA, "jointly:choice:0", value, channel=channel, message_ts=ts)
                 )
-            async with serve_app(assistant.slack.app) as url:
+            async with serve_app(assistant.front.app) as url:
                 ours = await press_all(url, payloads, fake)
             async with serve_app(bare_app(fake)) as url:
                 bare = await press_all(url, payloads, None)

@@ -1,7 +1,7 @@
 """Wiring: builds the assistant from its configuration and runs it.
 
 One cycle = take in the mailbox, sweep the open cases for reminders due, then carry out what is
-due in the outbox (and, with Slack, bring the case threads up to date). `run_once` does one
+due in the outbox (and, with a team chat, bring the case threads up to date). `run_once` does one
 cycle and prints what waits for a handler; `run_forever` repeats it on an APScheduler interval job
 (rebuilt at every start, never trusted to persist) and, at a terminal, lets the handler answer.
 SIGTERM or SIGINT stops it gracefully: the cycle in hand finishes, the scheduler stops, the store
@@ -38,15 +38,16 @@ from typing import TextIO
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.chat.waiting import waiting
 from bot.config import Config
 from bot.directory import actor, handlers
+from bot.front import build_front
 from bot.intake import Intake
 from bot.practice import PracticeClock, shown, travel
 from bot.runner import EffectRunner
 from bot.service import CaseService
-from bot.slack.front import SlackFront
 from bot.sweep import Sweep
-from bot.terminal import Conversation, TerminalChat, editor_command, render, waiting
+from bot.terminal import Conversation, editor_command, render
 from bot.wording import notice
 from mail.errors import MailError
 from mail.imap import CursorPort, ImapInbox
@@ -182,13 +183,12 @@ class Assistant:
         secret = reply_secret(config, store, environ)
         self.intake = Intake(config, self.service, self.inbox, secret)
         self.sweep = Sweep(config, self.service)
-        self.slack = SlackFront(config, self.service, clock, environ) if config.chat.kind == "slack" else None
         people = handlers(config, config.service.home_organisation)
         self.handler = actor(people[0]) if people else None
         at_keyboard = self.handler.id if self.handler else ""
-        chat = self.slack.chat if self.slack else TerminalChat(self.service, out, at_keyboard)
+        self.front = build_front(config, self.service, clock, environ, out, at_keyboard)
         self.runner = EffectRunner(
-            config, self.service, mailer, chat, secret, sent_folder(self.inbox, mailer)
+            config, self.service, mailer, self.front.chat, secret, sent_folder(self.inbox, mailer)
         )
         self._cycle_lock = asyncio.Lock()
         self._cycles: set[asyncio.Task[None]] = set()
@@ -248,7 +248,7 @@ class Assistant:
                 self.outage = None
 
     async def _steps(self, now: datetime) -> None:
-        """Take in the mailbox, sweep for reminders, run what is due, bring Slack up to date."""
+        """Take in the mailbox, sweep for reminders, run what is due, bring the chat up to date."""
         try:
             taken = await asyncio.to_thread(self.intake.poll, now)
             self.mailbox_error = None
@@ -257,8 +257,7 @@ class Assistant:
             taken, self.mailbox_error = [], error
         reminded = await asyncio.to_thread(self.sweep.run, now)
         sent = await self.runner.run_due(now)
-        if self.slack is not None:
-            await self.slack.threads.sync_changed()
+        await self.front.sync_changed()
         if taken or reminded or sent:
             log.info(
                 "cycle: %d message(s) taken in, %d reminder(s), %d effect(s) done",
@@ -322,10 +321,9 @@ class Assistant:
         )
         scheduler.start()
         try:
-            if self.slack is not None:
-                await self.slack.start()
+            await self.front.start()
             waits = [self._listen(stop), stop.wait()]
-            if interactive and self.handler is not None and self.slack is None:
+            if interactive and self.handler is not None and self.front.converses:
                 waits.append(self._converse())
             await _first(*waits)
         finally:
@@ -333,8 +331,7 @@ class Assistant:
             await asyncio.sleep(0)
             await self.cycles_done()
             scheduler.shutdown(wait=False)
-            if self.slack is not None:
-                await self.slack.stop()
+            await self.front.stop()
             await asyncio.to_thread(self.inbox.close)
             log.info("stopped")
 

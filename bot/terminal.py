@@ -1,4 +1,4 @@
-"""The terminal chat: local mode's stand-in for Slack, rendering the same `flows.next_prompts`.
+"""The terminal chat: local mode's stand-in for a team chat, rendering the same `flows.next_prompts`.
 
 A handler answers with a number, then fills each field (Enter keeps the default shown). Without a
 terminal it only prints what is waiting and never reads input, so `run --once` in CI or a pipe
@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.case_text import case_text, message_text
+from bot.chat.waiting import ranked
 from bot.config import Config, Person
 from bot.directory import org_ref
 from bot.service import CaseService
@@ -25,7 +26,7 @@ from flows.codec import to_plain
 from flows.errors import DomainError
 from flows.model import REFERENCE, Actor
 from flows.prompts import Choice, Field, FieldKind, Prompt, case_menu, fill
-from flows.urgency import Waiting, most_urgent_first
+from flows.urgency import Waiting
 
 Read = Callable[[str], Awaitable[str]]
 Travel = Callable[[str], Awaitable[str]]  # moves the practice clock: `bot.practice.travel`
@@ -57,18 +58,6 @@ class TerminalChat:
             lines += message_text(case, message, width, most=PREVIEW_LINES)
             lines.append(f"  (r on any question of {ref} reads it whole)")
         print("\n".join(lines), file=self.out, flush=True)
-
-
-def waiting(service: CaseService, actor: Actor, now: datetime) -> list[tuple[str, Prompt]]:
-    """Every question for `actor` on the open cases, most urgent first (`flows.urgency`)."""
-    return [(item.ref, item.prompt) for item in ranked(service, actor, now)]
-
-
-def ranked(service: CaseService, actor: Actor, now: datetime) -> list[Waiting]:
-    """`waiting`, with what makes each question urgent."""
-    summaries = service.store.summaries()
-    refs = [s.stream for s in summaries if s.summary.get("open") and s.stream.startswith("JC-")]
-    return most_urgent_first((service.load(ref) for ref in refs), actor, now)
 
 
 def render(ref: str, prompt: Prompt) -> str:

@@ -15,26 +15,37 @@ request records once.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.case_text import case_text, message_text
+from bot.chat.answers import (
+    NOT_HOLDER,
+    NOT_UNDERSTOOD,
+    Found,
+    case_meant,
+    choose,
+    email,
+    failure,
+    may_read,
+    pack,
+    typed,
+    unpack,
+    words,
+)
+from bot.chat.refs import ButtonRef, ReadRef
+from bot.chat.sentences import org_names, understand
+from bot.chat.threads import CaseThreads, Clock
 from bot.config import Config
-from bot.directory import org_ref
 from bot.service import CaseService
 from bot.slack.blocks import (
     CHOICE_ACTION,
     ActionId,
-    ButtonRef,
-    ReadRef,
     choice_modal,
     confirm_blocks,
     form_values,
@@ -42,21 +53,16 @@ from bot.slack.blocks import (
     help_blocks,
     notice_modal,
     prompt_blocks,
-    status_words,
     text_of,
 )
-from bot.slack.commands import NEW_FORM, NOT_IN_DIRECTORY, Commands, slack_actor, visible, words
-from bot.slack.sentences import Suggestion, org_names, understand
-from bot.slack.threads import CaseThreads, Clock, coordinator
-from bot.terminal import waiting
+from bot.slack.commands import NEW_FORM, NOT_IN_DIRECTORY, Commands, slack_actor
 from bot.threads import MENTIONED
 from flows import commands as c
 from flows.calendar import london_date
-from flows.codec import to_plain
-from flows.conversation import Choice, Field, FieldKind, Prompt, fill
+from flows.conversation import fill
 from flows.errors import DomainError, UnknownCase
-from flows.model import Actor, Case, Message, Role
-from flows.prompts import answerable, case_menu, next_prompts
+from flows.model import Actor, Case
+from flows.prompts import case_menu, next_prompts
 from flows.sentences import OrgName
 from store.errors import DuplicateKey
 
@@ -91,24 +97,14 @@ def register(app: AsyncApp, handlers: Handlers, commands: Commands) -> None:
     app.error(handlers.error)
 
 
-@dataclass(frozen=True)
-class Found:
-    case: Case
-    prompt: Prompt
-    choice: Choice
-    button: ButtonRef
-
-    @property
-    def key(self) -> str:
-        """Consumed by the write that records the answer: a second click finds it taken."""
-        return f"slack:{self.case.ref}:{self.case.version}:{self.prompt.id}:{self.button.choice}"
-
-
 class Handlers:
-    def __init__(self, config: Config, service: CaseService, threads: CaseThreads, clock: Clock) -> None:
+    def __init__(
+        self, config: Config, service: CaseService, threads: CaseThreads, client: AsyncWebClient, clock: Clock
+    ) -> None:
         self.config = config
         self.service = service
         self.threads = threads
+        self.client = client
         self.clock = clock
         self.orgs: Sequence[OrgName] = org_names(config)
         self._seen: dict[str, None] = {}  # recent event ids, oldest first
@@ -133,7 +129,7 @@ class Handlers:
         values, errors = form_values(found.choice.fields, view["state"]["values"])
         if not errors:
             try:
-                command = fill(found.choice, self._typed(found.choice.fields, values))
+                command = fill(found.choice, typed(self.config, found.choice.fields, values))
                 await self._execute(found, command)
             except DuplicateKey:
                 pass  # a second submission of the same answer: it is recorded once
@@ -149,22 +145,21 @@ class Handlers:
         """'Yes, record it' under a sentence the assistant understood."""
         await ack()
         try:
-            packed = json.loads(body["actions"][0]["value"])
-            values = dict(packed["values"])
-        except (ValueError, KeyError, TypeError):
-            await self._tell(body, "That button was not understood; nothing was recorded.")
+            button, values, missing = unpack(body["actions"][0].get("value"))
+        except ValueError as error:
+            await self._tell(body, str(error))
             return
-        found = await self._find(body, str(packed.get("button", "")))
+        found = await self._find(body, button)
         if found is None:
             return
         fields = found.choice.fields
-        if packed.get("missing"):  # the sentence did not say everything: the form asks the rest
+        if missing:  # the sentence did not say everything: the form asks the rest
             filled = tuple(replace(f, default=values.get(f.name, f.default)) for f in fields)
             found = replace(found, choice=replace(found.choice, fields=filled))
             await client.views_open(trigger_id=body["trigger_id"], view=self._modal(found))
             return
         try:
-            command = fill(found.choice, self._typed(fields, values))
+            command = fill(found.choice, typed(self.config, fields, values))
         except ValueError as error:
             await self._tell(body, f"Not recorded: {error}")
             return
@@ -203,7 +198,7 @@ class Handlers:
         case = await self._load(body, button.ref) if who else None
         if who is None or case is None:
             return
-        found = _email(case, button.message)
+        found = email(case, button.message)
         if found is None:
             await self._tell(body, f"That email is not on {case.ref}, so there is nothing to show.")
             return
@@ -247,7 +242,7 @@ class Handlers:
             await client.chat_postEphemeral(**where, text=NOT_IN_DIRECTORY)
             return
         text = str(event.get("text", ""))
-        meant = await asyncio.to_thread(self._case_meant, who, text, ref)
+        meant = await asyncio.to_thread(case_meant, self.service, who, text, ref, self.clock())
         if isinstance(meant, str):
             await client.chat_postEphemeral(**where, text=meant)
             return
@@ -267,39 +262,15 @@ class Handlers:
         await client.chat_postEphemeral(
             **where,
             text=f"Did you mean: {suggestion.wording}?",
-            blocks=confirm_blocks(case.ref, suggestion.wording, _pack(case, suggestion)),
+            blocks=confirm_blocks(case.ref, suggestion.wording, pack(case, suggestion)),
         )
-
-    def _case_meant(self, who: Actor, text: str, thread_ref: str | None) -> Case | str:
-        """The case a sentence is about, or what to answer instead. In a case thread, that case; in
-        a direct message, the one the sentence names, else the only one with questions for `who`."""
-        if thread_ref is not None:
-            return self.service.load(thread_ref)
-        named = {ref.upper() for ref in MENTIONED.findall(text)}
-        if len(named) == 1:
-            ref = named.pop()
-            return visible(self.service, who, ref) or f"There is no case {ref}."
-        theirs = list(dict.fromkeys(ref for ref, _ in waiting(self.service, who, self.clock())))
-        if len(theirs) == 1 and not named:
-            return self.service.load(theirs[0])
-        if not theirs:
-            return "Nothing is waiting for you. To write about a case, start with its reference."
-        return f"Which case do you mean? Start with its reference: {', '.join(theirs)}."
 
     # --- errors ---------------------------------------------------------------------------------
 
     async def error(self, error: Exception, body: dict[str, Any]) -> None:
         """Known refusals get their reason; anything else a short id that is also in the log."""
-        if isinstance(error, DomainError):
-            text = f"Not recorded: {error.message}"
-        else:
-            incident = secrets.token_hex(4)
-            log.error("slack request failed [%s]", incident, exc_info=error)
-            text = (
-                f"Sorry, that did not work. If it happens again, tell your administrator: error {incident}."
-            )
         try:
-            await self._tell(body, text)
+            await self._tell(body, failure(error, "slack"))
         except Exception:  # Slack itself is failing: the log line above is what is left
             log.warning("could not tell the user about a failed request", exc_info=True)
 
@@ -312,13 +283,9 @@ class Handlers:
         """Who pressed, if they may read what a case holds: a handler or administrator of the
         organisation holding it. Anyone else is told so and shown nothing of it."""
         who = self._actor(body["user"]["id"])
-        if (
-            who is not None
-            and who.org_id == self.config.service.home_organisation
-            and who.roles & {Role.HANDLER, Role.ADMIN}
-        ):
+        if may_read(self.config, who):
             return who
-        await self._tell(body, "Only a complaint handler of the organisation holding the case can see it.")
+        await self._tell(body, NOT_HOLDER)
         return None
 
     async def _show(self, body: dict[str, Any], text: str, lines: list[str]) -> None:
@@ -341,16 +308,15 @@ class Handlers:
             button = ButtonRef.decode(value)
         except ValueError:
             button = None
-        problem = NOT_IN_DIRECTORY if who is None else "That button was not understood; nothing was recorded."
+        problem = NOT_IN_DIRECTORY if who is None else NOT_UNDERSTOOD
         if who is not None and button is not None:
             case = await self._load(body, button.ref)
             if case is None:
                 return None
-            now = self.clock()
-            prompt = next((p for p in answerable(case, who, now) if p.id == button.prompt_id), None)
-            if prompt is not None and button.choice < len(prompt.choices):
-                return Found(case, prompt, prompt.choices[button.choice], button)
-            problem = _why_not(case, button.prompt_id, now)
+            found = choose(case, who, button, self.clock())
+            if isinstance(found, Found):
+                return found
+            problem = found
         if not quiet:
             await self._tell(body, problem)
         return None
@@ -368,7 +334,7 @@ class Handlers:
         if message.get("type") == "message" and not message.get("is_ephemeral"):
             question = text_of(found.case.ref, found.prompt)
             done = f"{question}\n*{found.choice.label}*, recorded by <@{body['user']['id']}>"
-            await self.threads.answered(found.case.ref, message["channel_id"], message["message_ts"], done)
+            await self.threads.answered(found.case.ref, [message["channel_id"], message["message_ts"]], done)
         await self.threads.sync(found.case.ref)
 
     async def _execute(self, found: Found, command: c.Command) -> None:
@@ -378,27 +344,13 @@ class Handlers:
         orgs = [(o.id, o.name) for o in self.config.organisations]
         return choice_modal(found.case.ref, found.case.version, found.prompt, found.button.choice, orgs)
 
-    def _typed(self, fields: Sequence[Field], values: dict[str, Any]) -> dict[str, Any]:
-        """Organisation ids become the organisations the command carries; ValueError for one not
-        in the directory (a form's values come from Slack, so they are not trusted either)."""
-        kinds = {f.name: f.kind for f in fields}
-        try:
-            return {
-                name: [to_plain(org_ref(self.config, o)) for o in value]
-                if kinds.get(name) is FieldKind.ORGANISATIONS
-                else value
-                for name, value in values.items()
-            }
-        except KeyError as error:
-            raise ValueError(f"not an organisation in the directory: {error}") from None
-
     async def _tell(
         self, body: dict[str, Any], text: str, blocks: list[dict[str, Any]] | None = None
     ) -> None:
         """A message only this person sees: ephemeral where they are, else a direct message."""
         user = str(body.get("user", {}).get("id") or body.get("user_id") or "")
         channel = (body.get("channel") or {}).get("id") or body.get("container", {}).get("channel_id")
-        client = self.threads.client
+        client = self.client
         if channel:
             thread = body.get("container", {}).get("thread_ts") or body.get("message", {}).get("thread_ts")
             await client.chat_postEphemeral(
@@ -417,29 +369,3 @@ class Handlers:
         while len(self._seen) > 1000:
             del self._seen[next(iter(self._seen))]
         return False
-
-
-def _why_not(case: Case, prompt_id: str, now: datetime) -> str:
-    """Why a button no longer fits: the question went, or it is someone else's."""
-    everyone = [coordinator(case)] + [Actor("", o, frozenset({Role.CONTRIBUTOR})) for o in case.involved]
-    if any(p.id == prompt_id for who in everyone for p in next_prompts(case, who, now)):
-        return "This question is for another organisation or role, so nothing was recorded."
-    return (
-        f"This question on {case.ref} has been answered already or the case has moved on "
-        f"(it is now {status_words(case.status)}). Nothing was recorded."
-    )
-
-
-def _email(case: Case, key: str) -> tuple[int, Message] | None:
-    """The email a "Read it" button names (by Message-ID, else as "#n") with its number on the case."""
-    numbered = list(enumerate(case.messages, 1))
-    by_id = (found for found in numbered if found[1].message_id == key)
-    by_number = (found for found in numbered if key == f"#{found[0]}")
-    return next(by_id, None) or next(by_number, None)
-
-
-def _pack(case: Case, suggestion: Suggestion) -> str:
-    button = ButtonRef(case.ref, case.version, suggestion.prompt_id, suggestion.choice)
-    return json.dumps(
-        {"button": button.encode(), "values": suggestion.values, "missing": list(suggestion.missing)}
-    )

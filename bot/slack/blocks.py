@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
+from bot.chat.refs import BUTTON_VALUE, ButtonRef, ReadRef, status_words
 from flows.calendar import london_date
 from flows.codec import to_plain
 from flows.conversation import Field, FieldKind, Prompt
@@ -46,22 +47,11 @@ CHOICE_ACTION = re.compile(r"^jointly:choice:\d+$")
 
 # Slack's limits, in characters unless said otherwise.
 TEXT, FIELD_TEXT, HEADER, LABEL, INPUT = 3000, 2000, 150, 2000, 3000
-BUTTON_TEXT, BUTTON_VALUE, URL, OPTION_TEXT, OPTION_VALUE, VIEW_TEXT = 75, 2000, 3000, 75, 150, 24
+BUTTON_TEXT, URL, OPTION_TEXT, OPTION_VALUE, VIEW_TEXT = 75, 3000, 75, 150, 24
 ACTIONS_PER_BLOCK, OPTIONS, MODAL_BLOCKS, HOME_BLOCKS = 25, 100, 100, 100
 PAGE_BLOCKS = 4  # sections in one message of `full_pages`: about 12,000 characters, well within limits
 DEADLINES_SHOWN, HELP_PROMPTS, HOME_ITEMS = 8, 40, 90
 
-STATUS_WORDS = {
-    "received": "received",
-    "awaiting_consent": "awaiting consent",
-    "agreeing_lead": "agreeing the lead",
-    "naming_contact": "naming the contact",
-    "planning": "planning the investigation",
-    "investigating": "investigating",
-    "drafting": "drafting the response",
-    "responded": "responded",
-    "closed": "closed",
-}
 YES_NO = (("yes", "Yes"), ("no", "No"))
 SENTENCES = (
     "consent given by phone today",
@@ -75,77 +65,6 @@ NOT_WHOLE = "Write a whole number, like 20."
 NOT_A_DATE = "Pick a date."
 NOT_OFFERED = "Pick one of the options shown."
 TOO_LONG = "The current text ({n} characters) is too long to show here. Leave this empty to keep it."
-
-
-@dataclass(frozen=True)
-class ButtonRef:
-    """What a choice's button (and its form) carries: the case, its version, the prompt, the choice.
-
-    Slack hands it back untrusted, so `decode` refuses anything malformed and the app still re-reads
-    the case and the prompts before acting. The prompt id may hold any printable character, "|" too
-    (a Message-ID may): it is whatever lies between the version and the last "|".
-    """
-
-    ref: str
-    version: int
-    prompt_id: str
-    choice: int
-
-    def __post_init__(self) -> None:
-        if not self.ref or "|" in self.ref or not self.ref.isprintable():
-            raise ValueError(f"not a case reference: {self.ref!r}")
-        if not (_NUMBER.fullmatch(str(self.version)) and _NUMBER.fullmatch(str(self.choice))):
-            raise ValueError(f"not a version and a choice: {self.version!r}, {self.choice!r}")
-        if not self.prompt_id or not self.prompt_id.isprintable():
-            raise ValueError(f"not a prompt id: {self.prompt_id!r}")
-        if len(self.encode()) > BUTTON_VALUE:
-            raise ValueError("too long for a Slack button value")
-
-    def encode(self) -> str:
-        return f"{self.ref}|{self.version}|{self.prompt_id}|{self.choice}"
-
-    @classmethod
-    def decode(cls, value: str) -> ButtonRef:
-        if not isinstance(value, str) or len(value) > BUTTON_VALUE:
-            raise ValueError("not a jointly button value")
-        ref, _, rest = value.partition("|")
-        version, _, rest = rest.partition("|")
-        prompt_id, _, choice = rest.rpartition("|")
-        if not _NUMBER.fullmatch(version) or not _NUMBER.fullmatch(choice):
-            raise ValueError(f"not a jointly button value: {value[:80]!r}")
-        return cls(ref, int(version), prompt_id, int(choice))
-
-
-_NUMBER = re.compile(r"0|[1-9][0-9]{0,8}")
-
-
-@dataclass(frozen=True)
-class ReadRef:
-    """What a "Read it" button carries: the case and the email, by its Message-ID, or as "#n" (its
-    number on the case, from 1) when the Message-ID is too long for a button value.
-
-    Slack hands it back untrusted: `decode` refuses anything malformed, and the app finds the email
-    on the case itself, after checking who pressed.
-    """
-
-    ref: str
-    message: str
-
-    @property
-    def fits(self) -> bool:
-        return len(self.encode()) <= BUTTON_VALUE
-
-    def encode(self) -> str:
-        return f"{self.ref}|{self.message}"
-
-    @classmethod
-    def decode(cls, value: str) -> ReadRef:
-        if not isinstance(value, str) or len(value) > BUTTON_VALUE or not value.isprintable():
-            raise ValueError("not a jointly button value")
-        ref, _, message = value.partition("|")
-        if not ref or not message:
-            raise ValueError(f"not a case and an email: {value[:80]!r}")
-        return cls(ref, message)
 
 
 @dataclass(frozen=True)
@@ -531,11 +450,6 @@ def _home_item(item: HomeItem, today: date) -> Block:
 
 
 # --- pieces ----------------------------------------------------------------------------------------
-
-
-def status_words(status: object) -> str:
-    """A status as people say it: "awaiting consent"."""
-    return STATUS_WORDS.get(str(status), str(status or "unknown").replace("_", " "))
 
 
 def choice_action(index: int) -> str:

@@ -14,25 +14,24 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.chat.answers import not_in_directory, visible, words
+from bot.chat.refs import status_words
+from bot.chat.threads import CaseThreads, Clock
+from bot.chat.waiting import waiting
 from bot.config import Config
 from bot.directory import actor, org_ref, spot_organisations
 from bot.service import CaseService
-from bot.slack.blocks import HomeItem, choice_modal, form_values, home_view, notice_modal, status_words
-from bot.slack.threads import CaseThreads, Clock
-from bot.terminal import waiting
+from bot.slack.blocks import HomeItem, choice_modal, form_values, home_view, notice_modal
 from flows import commands as c
 from flows.calendar import london_date
 from flows.conversation import Choice, Field, FieldKind, Prompt
-from flows.errors import DomainError, UnknownCase
+from flows.errors import DomainError
 from flows.model import Actor, Case, Channel, Person, Role
 from store.errors import DuplicateKey
 
 NEW_FORM = "jointly:new"
 
-NOT_IN_DIRECTORY = (
-    "You are not in this assistant's directory yet, so it cannot act for you. "
-    "Ask your complaints manager to add your Slack id to the configuration."
-)
+NOT_IN_DIRECTORY = not_in_directory("Slack")
 
 USAGE = (
     "`/complaint new` logs a complaint made by phone or in person. "
@@ -52,17 +51,6 @@ NEW_FIELDS = (
     Field("subject", "In a few words", FieldKind.TEXT),
     Field("text", "The complaint, as the person put it", FieldKind.TEXT),
 )  # fmt: skip
-
-
-def visible(service: CaseService, who: Actor, ref: str) -> Case | None:
-    """Case `ref` if `who`'s organisation takes part in it and may be told of it (consent given);
-    else None, as for a reference that does not exist, so that nobody learns a case exists."""
-    try:
-        case = service.load(ref)
-    except UnknownCase:
-        return None
-    on_it = who.org_id in (case.home_org, *case.involved) and case.consent_active(who.org_id)
-    return case if on_it else None
 
 
 def slack_actor(config: Config, user_id: str) -> Actor | None:
@@ -223,10 +211,6 @@ def _new_prompt(who: Actor) -> Prompt:
     return Prompt(
         "new", "A complaint made by phone or in person", (Choice("Log it", placeholder, NEW_FIELDS),)
     )
-
-
-def words(error: Exception) -> str:
-    return str(getattr(error, "message", error))
 
 
 def _day(value: str | None) -> date | None:

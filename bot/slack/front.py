@@ -19,17 +19,20 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.chat.threads import CaseThreads, ThreadChat
 from bot.config import Config
 from bot.service import CaseService
 from bot.slack.app import Handlers, build_app, register
 from bot.slack.commands import Commands
-from bot.slack.threads import CaseThreads, SlackChat
+from bot.slack.threads import SlackSurface
 
 log = logging.getLogger("jointly.slack")
 EVENTS_PATH = "/slack/events"
 
 
 class SlackFront:
+    converses = False
+
     def __init__(
         self, config: Config, service: CaseService, clock: Callable[[], datetime], environ: Mapping[str, str]
     ) -> None:
@@ -43,13 +46,14 @@ class SlackFront:
                 AsyncServerErrorRetryHandler(max_retry_count=2),
             ]
         )
-        self.threads = CaseThreads(config, service, self.client, clock)
-        self.chat = SlackChat(config, self.threads)
+        self.surface = SlackSurface(self.client, slack.complaints_channel)
+        self.threads = CaseThreads(config, service, self.surface, clock)
+        self.chat = ThreadChat(config, self.threads)
         http = slack.mode == "http"
         self.app = build_app(self.client, environ[slack.signing_secret_env] if http else None)
         register(
             self.app,
-            Handlers(config, service, self.threads, clock),
+            Handlers(config, service, self.threads, self.client, clock),
             Commands(config, service, self.threads, clock),
         )
         self._app_token = "" if http else environ[slack.app_token_env]
@@ -57,7 +61,7 @@ class SlackFront:
         self._site: web.AppRunner | None = None
 
     async def start(self) -> None:
-        await self.threads.find_workspace()  # also checks the bot token before anything is served
+        await self.surface.find_workspace()  # also checks the bot token before anything is served
         if self._app_token:
             self._socket = AsyncSocketModeHandler(self.app, self._app_token)
             await self._socket.connect_async()  # type: ignore[no-untyped-call]
@@ -67,6 +71,9 @@ class SlackFront:
         await self._site.setup()
         await web.TCPSite(self._site, self.settings.http_host, self.settings.http_port).start()
         log.info("slack: serving %s on port %d", EVENTS_PATH, self.settings.http_port)
+
+    async def sync_changed(self) -> int:
+        return await self.threads.sync_changed()
 
     async def stop(self) -> None:
         if self._socket is not None:

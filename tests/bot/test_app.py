@@ -8,11 +8,12 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.app import Assistant
+from bot.chat.threads import ThreadChat
 from bot.config import Chat as ChatSettings
 from bot.config import Config, local_config
 from bot.config import Slack as SlackSettings
 from bot.service import CaseService
-from bot.slack.threads import SlackChat
+from bot.slack.front import SlackFront
 from flows import commands as c
 from flows.model import Actor
 from mail.imap import ImapInbox
@@ -125,8 +126,8 @@ def test_slack_chat_posts_notices_to_slack_instead_of_the_terminal(config: Confi
 
     assistant = Assistant(slack, store, io.StringIO(), environ=environ)
 
-    assert isinstance(assistant.runner.chat, SlackChat)
-    assert assistant.slack is not None and assistant.slack.client.token == "xoxb-test"
+    assert isinstance(assistant.runner.chat, ThreadChat)
+    assert isinstance(assistant.front, SlackFront) and assistant.front.client.token == "xoxb-test"
 
 
 def test_imap_and_smtp_settings_build_the_real_mailbox_and_mailer(config: Config, store: Store) -> None:

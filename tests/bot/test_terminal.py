@@ -12,12 +12,13 @@ from typing import Any
 import pytest
 
 from bot.case_text import case_text
+from bot.chat.waiting import waiting
 from bot.config import Config
 from bot.directory import actor, org_ref, system_actor
 from bot.intake import Intake
 from bot.runner import EffectRunner
 from bot.service import CaseService
-from bot.terminal import Conversation, TerminalChat, parse_day, waiting
+from bot.terminal import Conversation, TerminalChat, parse_day
 from flows import commands as c
 from flows.conversation import Choice, Field, FieldKind
 from flows.model import Actor, ConsentMethod, ConsentState, LeadCriterion, Sender, Status

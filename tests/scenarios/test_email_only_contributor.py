@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.chat.waiting import waiting
 from bot.config import local_config
 from bot.directory import actor
-from bot.terminal import Conversation, waiting
+from bot.terminal import Conversation
 from flows.calendar import add_working_days, working_days_between
 from flows.rules import long_date
 from store.store import Store

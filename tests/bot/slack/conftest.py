@@ -237,9 +237,9 @@ async def slack(tmp_path: Path, fake_slack: FakeSlack) -> AsyncIterator[InSlack]
     clock = Clock(RECEIVED + timedelta(minutes=5))
     with Store.open(config.store_dir) as store:
         assistant = Assistant(config, store, io.StringIO(), clock=clock, environ=environ)
-        assert assistant.slack is not None and isinstance(config.mailbox, MaildirMailbox)
-        await assistant.slack.threads.find_workspace()  # as `SlackFront.start` does
-        async with serve_app(assistant.slack.app) as url:
+        assert assistant.front is not None and isinstance(config.mailbox, MaildirMailbox)
+        await assistant.front.surface.find_workspace()  # as `SlackFront.start` does
+        async with serve_app(assistant.front.app) as url:
             yield InSlack(assistant, fake_slack, SlackSender(url, SIGNING_SECRET), clock, assistant.inbox)  # type: ignore[arg-type]
     called = {call.method for call in fake_slack.calls if call.token}  # not the upload itself
     assert unscoped(called) == {}, "the app called Web API methods the manifest has no scope for"

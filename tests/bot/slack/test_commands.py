@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import re
 
+from bot.chat.waiting import waiting
 from bot.directory import actor, org_ref
-from bot.terminal import waiting
 from flows import commands as c
 from flows.calendar import add_working_days
 from flows.model import ConsentMethod
@@ -43,8 +43,8 @@ async def test_find_answers_an_organisation_not_on_the_case_as_if_there_were_no_
 async def test_links_to_a_thread_use_the_workspaces_own_address(slack: InSlack) -> None:
     ref = await slack.email()
     await slack.asked("organisations")
-    assert slack.assistant.slack is not None
-    thread = slack.assistant.slack.threads.thread(ref)
+    assert slack.assistant.front is not None
+    thread = slack.assistant.front.threads.thread(ref)
     assert thread is not None
     link = f"{WORKSPACE_URL}archives/{CHANNEL}/p{thread.ts.replace('.', '')}"
 
@@ -54,7 +54,7 @@ async def test_links_to_a_thread_use_the_workspaces_own_address(slack: InSlack) 
 
     answer = {"team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": BOT_ID, "ok": True}
     slack.fake.set_answer("auth.test", answer)  # no url: Slack's own address is the fallback
-    await slack.assistant.slack.threads.find_workspace()
+    await slack.assistant.front.surface.find_workspace()
     assert f"<https://slack.com/archives/{CHANNEL}/p" in await complaint(slack, f"find {ref}")
 
 

@@ -109,7 +109,7 @@ async def test_details_are_refused_to_anyone_but_a_home_handler(slack: InSlack, 
 
 async def test_a_new_email_is_noticed_in_the_thread_with_read_it_and_none_of_its_text(slack: InSlack) -> None:
     ref = await slack.email()
-    thread = slack.assistant.slack.threads.thread(ref)  # type: ignore[union-attr]
+    thread = slack.assistant.front.threads.thread(ref)  # type: ignore[union-attr]
     assert thread is not None
     attached = Attachment(name="a1", filename="letter.pdf", content_type="application/pdf", size=10)
     command = _email(slack, 1, MORE, subject="Something new", attachments=(attached,))

@@ -77,7 +77,7 @@ async def test_a_sentence_is_confirmed_before_it_is_recorded_and_a_retried_event
         orgs=["northshire-trust", "northshire-council"],
     )  # fmt: skip
     await slack.asked("consent")
-    thread = slack.assistant.slack.threads.thread(ref)  # type: ignore[union-attr]
+    thread = slack.assistant.front.threads.thread(ref)  # type: ignore[union-attr]
     assert thread is not None
     said = message_event(ASHA, CHANNEL, "consent given by phone today", "1764000500.000100", thread.ts)
 
@@ -134,7 +134,7 @@ async def test_slack_being_down_delays_the_case_thread_without_losing_it(slack: 
     started = len(slack.fake.calls)
     ref = await slack.email()
     assert all(c.failed for c in slack.fake.calls[started:])
-    assert slack.assistant.slack.threads.thread(ref) is None  # type: ignore[union-attr]
+    assert slack.assistant.front.threads.thread(ref) is None  # type: ignore[union-attr]
 
     slack.fake.up()
     slack.clock.now += timedelta(minutes=1)  # past the notice's first retry time
@@ -206,10 +206,10 @@ async def test_notices_for_named_people_go_by_direct_message_to_those_in_slack(
     slack: InSlack, caplog: pytest.LogCaptureFixture
 ) -> None:
     ref = await slack.email()
-    assert slack.assistant.slack is not None
+    assert slack.assistant.front is not None
 
     with caplog.at_level(logging.INFO, logger="jointly.slack"):
-        await slack.assistant.slack.chat.say(
+        await slack.assistant.front.chat.say(
             ref, f"{ref}: senior managers, please help", ["david-hughes", "sam-price"]
         )
 
@@ -226,7 +226,7 @@ async def test_a_case_closed_before_slack_was_switched_on_gets_no_thread(slack: 
     service.execute(ref, receive(slack.assistant.config), RECEIVED)
     handler = actor(slack.assistant.config.person("asha-patel"))
     service.execute(ref, c.WithdrawComplaint(actor=handler, note="by phone"), RECEIVED)
-    assert slack.assistant.slack is not None
+    assert slack.assistant.front is not None
 
-    assert await slack.assistant.slack.threads.sync_changed() == 0
-    assert slack.assistant.slack.threads.thread(ref) is None
+    assert await slack.assistant.front.threads.sync_changed() == 0
+    assert slack.assistant.front.threads.thread(ref) is None

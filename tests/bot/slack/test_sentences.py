@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
+from bot.chat.sentences import OrgName, Suggestion, org_names, understand
 from bot.config import local_config
 from bot.directory import org_ref
-from bot.slack.sentences import OrgName, Suggestion, org_names, understand
 from flows import commands as c
 from flows.decide import decide
 from flows.model import Actor, LeadCriterion, Role

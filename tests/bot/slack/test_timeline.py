@@ -20,8 +20,8 @@ async def timeline(slack: InSlack, text: str, user: str = ASHA) -> str:
 async def test_the_timeline_goes_into_the_cases_thread_as_a_png(slack: InSlack) -> None:
     ref = await slack.email()
     await slack.asked("organisations")  # the thread exists
-    assert slack.assistant.slack is not None
-    thread = slack.assistant.slack.threads.thread(ref)
+    assert slack.assistant.front is not None
+    thread = slack.assistant.front.threads.thread(ref)
     assert thread is not None
 
     assert "Posting the timeline" in await timeline(slack, f"timeline {ref.lower()}")
