@@ -4,7 +4,7 @@ response period agreed with the person before the six months end.
 
 These are not questions waiting for an answer (a case with nothing to ask has an empty queue);
 they are the case's menu. Each front offers it beside the case's questions ("more" in the
-terminal, a "More" button on the Slack card), and `flows.prompts.answerable` lets an answer to any
+terminal, a "More actions" button on a chat's case card), and `flows.prompts.answerable` lets an answer to any
 of them through, still judged in full by `flows.decide`.
 """
 

@@ -4,7 +4,7 @@ about a letter of ours that may or may not have gone, or that could not go.
 An organisation that only uses email is acted for from its message's prompt: its response, its
 request for a new date, a new date set on it, or its answer to the proposed lead, each recorded
 with the message read in one answer. What the email most likely says (read by `flows.sentences`,
-as Slack reads a handler's sentence) comes first and filled in, until the handler confirms it; the
+as a chat reads a handler's sentence) comes first and filled in, until the handler confirms it; the
 suggestion names organisations, a strand, dates and the action, never the email's own words.
 """
 

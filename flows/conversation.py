@@ -1,8 +1,8 @@
 """The transport-neutral vocabulary of a conversation: prompts, choices, fields, `fill`.
 
 A prompt is a question and its choices. Each choice carries the command it means, with the fields
-a person must fill in first (a date, a reason, a list of organisations). Slack renders prompts as
-Block Kit, the terminal as numbered options; `fill` turns a choice and the person's answers into
+a person must fill in first (a date, a reason, a list of organisations). A chat renders prompts as
+cards with buttons, the terminal as numbered options; `fill` turns a choice and the person's answers into
 the command, which `flows.decide` still judges in full.
 """
 

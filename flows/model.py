@@ -150,7 +150,7 @@ class AnswerChannel(StrEnum):
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is acting: resolved by an adapter from a Slack id or an email, checked by the core."""
+    """Who is acting: resolved by an adapter from a chat user id or an email, checked by the core."""
 
     id: str
     org_id: str

@@ -1,5 +1,5 @@
 """What a sentence says, read the same way wherever it was written: a line a handler types in a
-case thread (`bot.slack.sentences`) or an organisation's emailed reply (`flows.asks_messages`).
+case thread (`bot.chat.sentences`) or an organisation's emailed reply (`flows.asks_messages`).
 
 Only what can be read one way: the organisations it names, the days it mentions, an agreement with
 or objection to a proposed lead, a request for another date, findings sent. A date without a year

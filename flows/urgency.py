@@ -1,4 +1,5 @@
-"""Which question comes first: one ordering for the terminal, Slack's Home tab and `/complaint mine`.
+"""Which question comes first: one ordering for the terminal and every chat's list of
+what waits for someone.
 
 Most urgent first: the questions on a case with a date already passed (the longest passed first),
 then the impasse steps (what senior managers said, the partial response, the Ombudsman), then the

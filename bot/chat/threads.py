@@ -17,6 +17,7 @@ everything else, which questions are waiting for whom and when a thread is behin
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -47,6 +48,7 @@ class Thread:
     ts: str
     version: int = 0
     asked: dict[str, Where] = field(default_factory=dict)  # key -> [channel, message id], or [] for nobody
+    shapes: dict[str, str] = field(default_factory=dict)  # key -> `shape` of the question as posted
 
 
 class Unreachable(Exception):
@@ -83,6 +85,10 @@ class Surface(Protocol):
         """A question answered or overtaken: `text` in its place, its buttons gone."""
         ...
 
+    async def revise(self, where: Where, case: Case, prompt: Prompt) -> None:
+        """A question still waiting whose wording or choices changed, redrawn in its place."""
+        ...
+
     async def notice(self, thread: Thread, text: str, read: ReadRef | None) -> None:
         """A notice in the case's thread; with `read`, a "Read it" button for that email."""
         ...
@@ -90,6 +96,13 @@ class Surface(Protocol):
     async def direct(self, person: Person, text: str) -> bool:
         """A notice to one person; False when they cannot be reached in this chat."""
         ...
+
+
+def shape(prompt: Prompt) -> str:
+    """What a posted question shows: when it changes (a choice offered once the plan is agreed), the
+    question is redrawn, so nobody is left with yesterday's choices."""
+    words = "\n".join([prompt.question, prompt.detail, *(choice.label for choice in prompt.choices)])
+    return hashlib.sha256(words.encode()).hexdigest()[:16]
 
 
 def coordinator(case: Case) -> Actor:
@@ -177,6 +190,7 @@ class CaseThreads:
             thread = self.thread(ref)
             if thread is not None:
                 thread.asked = {k: w for k, w in thread.asked.items() if w != where}
+                thread.shapes = {k: v for k, v in thread.shapes.items() if k in thread.asked}
                 self._save(ref, thread)
         await self.surface.close(where, text)
 
@@ -214,11 +228,18 @@ class CaseThreads:
                 if where:
                     await self.surface.close(where, f"{case.ref}: answered, or no longer needed.")
                 del thread.asked[key]
+                thread.shapes.pop(key, None)
                 self._save(case.ref, thread)
         for key, (prompt, contact) in waiting.items():
+            drawn = shape(prompt)
             if key not in thread.asked:
                 thread.asked[key] = await self._ask(case, prompt, thread, contact)
-                self._save(case.ref, thread)  # one by one: a failure half-way never asks twice
+            elif thread.shapes.get(key) == drawn or not thread.asked[key]:
+                continue
+            elif key in thread.shapes:  # (one posted before shapes were kept is taken as drawn now)
+                await self.surface.revise(thread.asked[key], case, prompt)
+            thread.shapes[key] = drawn
+            self._save(case.ref, thread)  # one by one: a failure half-way never asks twice
 
     async def _ask(self, case: Case, prompt: Prompt, thread: Thread, contact: Person | None) -> Where:
         """Where the question went; nowhere (and the handlers told once) for someone unreachable."""

@@ -2,8 +2,9 @@
 the JSON Slack takes, and from a submitted form back to plain answers for `flows.conversation.fill`.
 
 It renders the same prompts as `bot.terminal`, with the same meaning of an answer: what the
-terminal keeps when Enter is pressed is what the form shows already filled in. Nothing here talks to
-Slack, so every shape can be tested as data.
+terminal keeps when Enter is pressed is what the form shows already filled in (what a form's answers
+mean, and the words every chat says, are `bot.chat.forms`, shared with `bot.teams.cards`). Nothing
+here talks to Slack, so every shape can be tested as data.
 
 Privacy (DOMAIN.md section 4): chat shows the case reference, status, organisations, lead, dates and
 the task. Callers pass nothing else and nothing here asks for more; the one exception is the case (or
@@ -21,6 +22,22 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
+from bot.chat.forms import (
+    NOT_A_DATE,
+    NOT_OFFERED,
+    NOT_WHOLE,
+    SENTENCES,
+    TOO_LONG,
+    YES_NO,
+    deadlines,
+    long_day,
+    read_form,
+    short_day,
+    titled,
+    unshown,
+)
+from bot.chat.forms import card_text as card_text  # the fronts take them from here
+from bot.chat.forms import text_of as text_of
 from bot.chat.refs import BUTTON_VALUE, ButtonRef, ReadRef, status_words
 from flows.calendar import london_date
 from flows.codec import to_plain
@@ -46,25 +63,11 @@ class ActionId(StrEnum):
 CHOICE_ACTION = re.compile(r"^jointly:choice:\d+$")
 
 # Slack's limits, in characters unless said otherwise.
-TEXT, FIELD_TEXT, HEADER, LABEL, INPUT = 3000, 2000, 150, 2000, 3000
+TEXT, FIELD_TEXT, HEADER, LABEL = 3000, 2000, 150, 2000
 BUTTON_TEXT, URL, OPTION_TEXT, OPTION_VALUE, VIEW_TEXT = 75, 3000, 75, 150, 24
 ACTIONS_PER_BLOCK, OPTIONS, MODAL_BLOCKS, HOME_BLOCKS = 25, 100, 100, 100
 PAGE_BLOCKS = 4  # sections in one message of `full_pages`: about 12,000 characters, well within limits
 DEADLINES_SHOWN, HELP_PROMPTS, HOME_ITEMS = 8, 40, 90
-
-YES_NO = (("yes", "Yes"), ("no", "No"))
-SENTENCES = (
-    "consent given by phone today",
-    "lead: <organisation>",
-    "<organisation> agrees",
-    "due 12 Dec for <organisation>",
-    "help",
-)
-NEEDED = "An answer is needed."
-NOT_WHOLE = "Write a whole number, like 20."
-NOT_A_DATE = "Pick a date."
-NOT_OFFERED = "Pick one of the options shown."
-TOO_LONG = "The current text ({n} characters) is too long to show here. Leave this empty to keep it."
 
 
 @dataclass(frozen=True)
@@ -84,17 +87,17 @@ class HomeItem:
 def case_card(summary: Mapping[str, Any], *, today: date) -> list[Block]:
     """The root message of a case's thread, from `flows.summary.summarise`."""
     ref = str(summary["ref"])
-    owed = _deadlines(summary.get("deadlines") or [])
-    upcoming = _deadlines([summary["next_deadline"]] if summary.get("next_deadline") else [])
+    owed = deadlines(summary.get("deadlines") or [])
+    upcoming = deadlines([summary["next_deadline"]] if summary.get("next_deadline") else [])
     received = summary.get("received_at")
     facts = [
         ("Status", _esc(status_words(summary.get("status")))),
         ("Organisations", _esc(", ".join(summary.get("organisations") or ()) or "not identified yet")),
         ("Lead", _esc(summary.get("lead") or "not agreed yet")),
-        ("Received", _long_day(london_date(datetime.fromisoformat(received))) if received else "not yet"),
-        ("Next deadline", _deadline(*upcoming[0], today, _long_day) if upcoming else "none"),
+        ("Received", long_day(london_date(datetime.fromisoformat(received))) if received else "not yet"),
+        ("Next deadline", _deadline(*upcoming[0], today, long_day) if upcoming else "none"),
     ]
-    lines = [f"• {_deadline(on, what, today, _short_day)}" for on, what in owed[:DEADLINES_SHOWN]]
+    lines = [f"• {_deadline(on, what, today, short_day)}" for on, what in owed[:DEADLINES_SHOWN]]
     if len(owed) > DEADLINES_SHOWN:
         lines.append(f"…and {len(owed) - DEADLINES_SHOWN} more")
     return [
@@ -114,11 +117,6 @@ def case_card(summary: Mapping[str, Any], *, today: date) -> list[Block]:
     ]
 
 
-def card_text(summary: Mapping[str, Any]) -> str:
-    """The notification text of the card: reference and status only."""
-    return f"{summary['ref']}: {status_words(summary.get('status'))}"
-
-
 def prompt_blocks(ref: str, version: int, prompt: Prompt) -> list[Block]:
     """The question and its case, then a button per choice; a choice with fields opens `choice_modal`."""
     buttons = [
@@ -128,11 +126,6 @@ def prompt_blocks(ref: str, version: int, prompt: Prompt) -> list[Block]:
     rows = [buttons[i : i + ACTIONS_PER_BLOCK] for i in range(0, len(buttons), ACTIONS_PER_BLOCK)]
     case = {"type": "context", "elements": [_mrkdwn(_esc(ref))]}
     return [_question(prompt), case, *({"type": "actions", "elements": row} for row in rows)]
-
-
-def text_of(ref: str, prompt: Prompt) -> str:
-    """A question's notification text: a person with questions on two cases can tell them apart."""
-    return f"{ref}: {prompt.question}"
 
 
 def done_blocks(text: str) -> list[Block]:
@@ -190,14 +183,8 @@ def full_pages(lines: Sequence[str]) -> list[list[Block]]:
 
 def _titled(lines: Sequence[str]) -> Iterator[str]:
     """The lines escaped for mrkdwn, each title bold in place of its underline."""
-    skip = False
-    for n, line in enumerate(lines):
-        if skip:
-            skip = False
-            continue
-        underline = lines[n + 1] if n + 1 < len(lines) else ""
-        skip = bool(line.strip()) and underline == "-" * len(line)
-        yield f"*{_esc(line)}*" if skip else _esc(line)
+    for line, title in titled(lines):
+        yield f"*{_esc(line)}*" if title else _esc(line)
 
 
 def _chunks(lines: Iterable[str], limit: int) -> Iterator[str]:
@@ -273,23 +260,13 @@ def form_values(
     Dates come back as "YYYY-MM-DD", organisations as ids for the caller to look up. An optional
     field left empty is left out, so the command keeps its own value.
     """
-    values: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    for field in fields:
+
+    def answer(field: Field) -> Any:
         block = state_values.get(field.name)
         state = block.get(ActionId.VALUE.value) if isinstance(block, Mapping) else None
-        try:
-            answer = _answer(field, state if isinstance(state, Mapping) else {})
-        except ValueError as error:
-            errors[field.name] = str(error)
-            continue
-        if answer is not None:
-            values[field.name] = answer
-        elif _unshown(field):
-            values[field.name] = field.default
-        elif field.required:
-            errors[field.name] = NEEDED
-    return values, errors
+        return _answer(field, state if isinstance(state, Mapping) else {})
+
+    return read_form(fields, answer)
 
 
 def _input(field: Field, orgs: Sequence[tuple[str, str]]) -> Block:
@@ -297,10 +274,10 @@ def _input(field: Field, orgs: Sequence[tuple[str, str]]) -> Block:
         "type": "input",
         "block_id": field.name,
         "label": _plain(field.label, LABEL),
-        "optional": not field.required or _unshown(field),
+        "optional": not field.required or unshown(field),
         "element": {**_element(field, orgs), "action_id": ActionId.VALUE.value},
     }
-    if _unshown(field):
+    if unshown(field):
         block["hint"] = _plain(TOO_LONG.format(n=len(field.default)), LABEL)
     return block
 
@@ -309,7 +286,7 @@ def _element(field: Field, orgs: Sequence[tuple[str, str]]) -> Block:
     default = to_plain(field.default)
     kind = field.kind
     if kind is FieldKind.TEXT:
-        shown = {"initial_value": default} if default and not _unshown(field) else {}
+        shown = {"initial_value": default} if default and not unshown(field) else {}
         return {"type": "plain_text_input", "multiline": True, **shown}
     if kind is FieldKind.LINES:
         shown = {"initial_value": "\n".join(default)} if default else {}
@@ -409,11 +386,6 @@ def _option(option: object) -> bool:
     return isinstance(value, str) and 0 < len(value) <= OPTION_VALUE
 
 
-def _unshown(field: Field) -> bool:
-    """A text default too long for Slack's input: not shown, and kept when the field is left empty."""
-    return field.kind is FieldKind.TEXT and isinstance(field.default, str) and len(field.default) > INPUT
-
-
 # --- App Home --------------------------------------------------------------------------------------
 
 
@@ -439,7 +411,7 @@ def home_view(items: Sequence[HomeItem], *, today: date) -> Block:
 
 
 def _home_item(item: HomeItem, today: date) -> Block:
-    due = _deadline(item.due, item.what, today, _short_day) if item.due else _esc(item.what)
+    due = _deadline(item.due, item.what, today, short_day) if item.due else _esc(item.what)
     block: Block = {
         "type": "section",
         "text": _mrkdwn(f"*{_esc(item.ref)}* · {_esc(status_words(item.status))}\n{due}"),
@@ -473,22 +445,10 @@ def _button(text: str, action_id: str, *, value: str, url: str | None = None, st
     return button | ({"url": url} if url else {}) | ({"style": style} if style else {})
 
 
-def _deadlines(found: Sequence[Mapping[str, Any]]) -> list[tuple[date, str]]:
-    return sorted((date.fromisoformat(d["on"]), str(d["what"])) for d in found)
-
-
 def _deadline(on: date, what: str, today: date, day: Callable[[date], str]) -> str:
     if on < today:
         return f":warning: *OVERDUE* {day(on)}: {_esc(what)}"
     return f"*today*, {day(on)}: {_esc(what)}" if on == today else f"{day(on)}: {_esc(what)}"
-
-
-def _long_day(on: date) -> str:
-    return f"{on:%A} {on.day} {on:%B %Y}"
-
-
-def _short_day(on: date) -> str:
-    return f"{on:%a} {on.day} {on:%b %Y}"
 
 
 def _plain(text: str, limit: int) -> Block:

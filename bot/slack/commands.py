@@ -15,18 +15,17 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.chat.answers import not_in_directory, visible, words
+from bot.chat.commands import NEW, NEW_FIELDS, find_cases, new_prompt, oral_complaint
 from bot.chat.refs import status_words
 from bot.chat.threads import CaseThreads, Clock
 from bot.chat.waiting import waiting
 from bot.config import Config
-from bot.directory import actor, org_ref, spot_organisations
+from bot.directory import actor
 from bot.service import CaseService
 from bot.slack.blocks import HomeItem, choice_modal, form_values, home_view, notice_modal
-from flows import commands as c
 from flows.calendar import london_date
-from flows.conversation import Choice, Field, FieldKind, Prompt
 from flows.errors import DomainError
-from flows.model import Actor, Case, Channel, Person, Role
+from flows.model import Actor, Case, Role
 from store.errors import DuplicateKey
 
 NEW_FORM = "jointly:new"
@@ -39,18 +38,6 @@ USAGE = (
     "`/complaint mine` lists what waits for you. `/complaint timeline <reference>` posts a case's "
     "dates as a picture in its thread. `/complaint help` shows this."
 )
-
-ORAL = (Channel.PHONE, Channel.IN_PERSON, Channel.LETTER)
-
-NEW_FIELDS = (
-    Field("channel", "How was it made?", FieldKind.CHOICE,
-          tuple((ch.value, ch.value.replace("_", " ")) for ch in ORAL), default=Channel.PHONE.value),
-    Field("name", "The person's name", FieldKind.TEXT),
-    Field("email", "Their email (for the written record)", FieldKind.TEXT, required=False),
-    Field("phone", "Their phone", FieldKind.TEXT, required=False),
-    Field("subject", "In a few words", FieldKind.TEXT),
-    Field("text", "The complaint, as the person put it", FieldKind.TEXT),
-)  # fmt: skip
 
 
 def slack_actor(config: Config, user_id: str) -> Actor | None:
@@ -79,7 +66,7 @@ class Commands:
             await ack(text="Only a complaint handler can log a complaint.")
         elif verb == "new":
             await ack()
-            view = choice_modal("New complaint", 0, _new_prompt(who), 0, [])
+            view = choice_modal(NEW, 0, new_prompt(who), 0, [])
             await client.views_open(trigger_id=command["trigger_id"], view={**view, "callback_id": NEW_FORM})
         elif verb == "find" and rest.strip():
             await ack(text=await asyncio.to_thread(self._find_cases, who, rest.strip()))
@@ -125,19 +112,7 @@ class Commands:
             await ack(response_action="errors", errors=errors or {"name": NOT_IN_DIRECTORY})
             return
         now = self.clock()
-        text = str(values["text"])
-        command = c.ReceiveComplaint(
-            actor=who,
-            channel=Channel(values["channel"]),
-            received_at=now,
-            complainant=Person(
-                str(values["name"]), str(values.get("email", "")), str(values.get("phone", ""))
-            ),
-            home_org=org_ref(self.config, self.config.service.home_organisation),
-            subject=str(values["subject"]),
-            text=text,
-            suggested_orgs=spot_organisations(self.config, text),
-        )
+        command = oral_complaint(self.config, who, values, now)
         ref = self.service.new_ref(now, f"slack:{view.get('id', '')}")
         try:
             await asyncio.to_thread(
@@ -161,19 +136,10 @@ class Commands:
         await client.views_publish(user_id=user, view=home_view(items, today=london_date(self.clock())))
 
     def _find_cases(self, who: Actor, needle: str) -> str:
-        found = visible(self.service, who, needle.upper())
-        hits = [found.ref] if found else []
-        if not hits and who.org_id == self.config.service.home_organisation and Role.HANDLER in who.roles:
-            summaries = [s for s in self.service.store.summaries() if s.stream.startswith("JC-")]
-            folded = needle.casefold()
-            hits = [
-                s.stream
-                for s in summaries
-                if s.summary.get("open") and folded in self.service.load(s.stream).complainant.name.casefold()
-            ]
+        hits = find_cases(self.config, self.service, who, needle)
         if not hits:
             return f"No case matches '{needle}'."
-        return "\n".join(self._line(ref) for ref in sorted(hits)[:20])
+        return "\n".join(self._line(ref) for ref in hits)
 
     def _line(self, ref: str, what: str = "") -> str:
         link = self.threads.link(ref)
@@ -203,14 +169,6 @@ class Commands:
                 )
             )
         return items
-
-
-def _new_prompt(who: Actor) -> Prompt:
-    """The oral complaint form, as a question whose fields the modal renders."""
-    placeholder = c.WithdrawComplaint(actor=who)  # never run: the form builds a ReceiveComplaint
-    return Prompt(
-        "new", "A complaint made by phone or in person", (Choice("Log it", placeholder, NEW_FIELDS),)
-    )
 
 
 def _day(value: str | None) -> date | None:

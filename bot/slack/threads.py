@@ -71,6 +71,10 @@ class SlackSurface:
     async def close(self, where: Where, text: str) -> None:
         await self.client.chat_update(channel=where[0], ts=where[1], text=text, blocks=done_blocks(text))
 
+    async def revise(self, where: Where, case: Case, prompt: Prompt) -> None:
+        text, blocks = text_of(case.ref, prompt), prompt_blocks(case.ref, case.version, prompt)
+        await self.client.chat_update(channel=where[0], ts=where[1], text=text, blocks=blocks)
+
     async def notice(self, thread: Thread, text: str, read: ReadRef | None) -> None:
         blocks = notice_blocks(text, read) if read else None
         await self.client.chat_postMessage(

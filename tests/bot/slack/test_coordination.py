@@ -3,10 +3,12 @@ there, and a senior manager answers an impasse for their organisation."""
 
 from __future__ import annotations
 
+import itertools
+
 from bot.directory import actor
 from flows import commands as c
 from flows.calendar import add_working_days
-from tests.bot.slack.conftest import ASHA, DAVID, LENA, InSlack, agree_lead, to_lead_proposed
+from tests.bot.slack.conftest import ASHA, DAVID, LENA, InSlack, agree_lead, buttons_of, to_lead_proposed
 
 
 async def planned(slack: InSlack) -> str:
@@ -55,3 +57,20 @@ async def test_senior_managers_are_asked_about_an_impasse_by_direct_message(slac
     assert "Cannot resolve" in await slack.answered(asked)
     answered = [e for e in slack.events(ref) if type(e).__name__ == "ImpasseAnswered"]
     assert [(e.by, e.resolved) for e in answered] == [("david-hughes", False)]  # type: ignore[attr-defined]
+
+
+async def test_a_question_whose_choices_change_is_redrawn_in_place(slack: InSlack) -> None:
+    await planned(slack)
+    strand = await slack.asked("strand:S1")
+    assert "Send our response" not in strand.buttons
+    for org in ("northshire-trust", "northshire-council"):
+        agreed = await slack.asked(f"plan_agreed:{org}")
+        await slack.press(ASHA, agreed, "Agreed")
+        await slack.answered(agreed)
+
+    for count in itertools.count(1):  # the strand's message itself, updated: not a new one
+        updates = await slack.fake.wait_for("chat.update", count)
+        if any(c.params["ts"] == strand.ts and "Send our response" in buttons_of(c.params) for c in updates):
+            break
+    posted = [c for c in slack.fake.calls_to("chat.postMessage") if c.params.get("channel") == strand.channel]
+    assert sum("Send our response" in buttons_of(c.params) for c in posted) == 0
