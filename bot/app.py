@@ -34,7 +34,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -171,6 +171,7 @@ class Assistant:
         clock: Clock = utc_now,
         local: bool = False,
         environ: Mapping[str, str] = os.environ,
+        chat_options: Mapping[str, Any] | None = None,
     ) -> None:
         self.config = config
         self.local = local
@@ -186,7 +187,7 @@ class Assistant:
         people = handlers(config, config.service.home_organisation)
         self.handler = actor(people[0]) if people else None
         at_keyboard = self.handler.id if self.handler else ""
-        self.front = build_front(config, self.service, clock, environ, out, at_keyboard)
+        self.front = build_front(config, self.service, clock, environ, out, at_keyboard, chat_options)
         self.runner = EffectRunner(
             config, self.service, mailer, self.front.chat, secret, sent_folder(self.inbox, mailer)
         )

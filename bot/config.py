@@ -65,6 +65,13 @@ Slug = Annotated[str, AfterValidator(_slug)]
 Domain = Annotated[str, matching(_DOMAIN, "a domain name")]
 NonNegative = Annotated[int, Strict(), Field(ge=0)]
 SlackUserId = Annotated[str, matching(re.compile(r"[UW][A-Z0-9]+"), "a Slack user id")]
+TeamsUserId = Annotated[
+    str,
+    matching(
+        re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}"), "an Entra object id (a GUID)"
+    ),
+    AfterValidator(str.lower),
+]
 Url = Annotated[  # slack-sdk joins method names onto it, so it must end in a slash
     str,
     matching(re.compile(r"https?://\S+"), "an http(s) URL"),
@@ -102,7 +109,7 @@ class Service(_Model):
 
 
 class Chat(_Model):
-    kind: Literal["terminal", "slack"] = "terminal"
+    kind: Literal["terminal", "slack", "teams"] = "terminal"
 
 
 class Slack(_Model):
@@ -114,6 +121,23 @@ class Slack(_Model):
     complaints_channel: Text
     http_host: Text = "0.0.0.0"  # noqa: S104 (Slack must reach it; put it behind your proxy)
     http_port: Port = 3000
+
+
+class Teams(_Model):
+    """The bot's Microsoft Entra app registration (its secrets in the environment), the team and
+    channel for case threads, and where Teams reaches the bot (`/api/messages` on the port)."""
+
+    client_id_env: EnvName = "CLIENT_ID"
+    tenant_id_env: EnvName = "TENANT_ID"
+    client_secret_env: EnvName = "CLIENT_SECRET"
+    certificate_env: EnvName | None = None  # a PEM file's path (key and certificate): instead of the secret
+    team_id: Text
+    complaints_channel: Text  # the channel's id: 19:...@thread.tacv2
+    catalog_app_id: Text | None = None  # the app's id in the organisation's app catalogue, to install it
+    service_url: Url = "https://smba.trafficmanager.net/teams/"
+    graph_url: Url = "https://graph.microsoft.com/v1.0/"
+    http_host: Text = "0.0.0.0"  # noqa: S104 (Teams must reach it; put it behind your proxy)
+    http_port: Annotated[int, Strict(), Field(ge=0, le=65535)] = 3978  # 0: any free port
 
 
 class Clocks(_Model):
@@ -201,6 +225,7 @@ class Person(_Model):
     roles: Annotated[tuple[Role, ...], AfterValidator(_non_empty)]
     email: Email
     slack_user_id: SlackUserId | None = None
+    teams_user_id: TeamsUserId | None = None
 
     def has_role(self, role: Role) -> bool:
         return role in self.roles
@@ -212,6 +237,7 @@ class Config(_Model):
     outbox: Outbox
     chat: Chat = Field(default_factory=Chat)
     slack: Slack | None = None
+    teams: Teams | None = None
     clocks: Clocks = Field(default_factory=Clocks)
     runner: Runner = Field(default_factory=Runner)
     ombudsmen: Ombudsmen = Field(default_factory=Ombudsmen)
@@ -224,6 +250,8 @@ class Config(_Model):
         problems = _duplicates(self) + _references(self)
         if self.chat.kind == "slack" and self.slack is None:
             problems.append((("slack",), "a [slack] section is required when chat.kind is 'slack'"))
+        if self.chat.kind == "teams" and self.teams is None:
+            problems.append((("teams",), "a [teams] section is required when chat.kind is 'teams'"))
         if self.oauth2_users and self.oauth2 is None:
             users = " and ".join(f"{part}.auth" for part in self.oauth2_users)
             problems.append((("oauth2",), f"an [oauth2] section is required when {users} is 'xoauth2'"))
@@ -270,6 +298,10 @@ class Config(_Model):
     def person_by_slack(self, user_id: str) -> Person | None:
         return next((p for p in self.people if user_id and p.slack_user_id == user_id), None)
 
+    def person_by_teams(self, object_id: str) -> Person | None:
+        wanted = object_id.lower()
+        return next((p for p in self.people if wanted and p.teams_user_id == wanted), None)
+
     def ombudsman(self, sector: Sector) -> Ombudsman:
         return self.ombudsmen.phso if sector == "health" else self.ombudsmen.lgsco
 
@@ -289,6 +321,7 @@ def _duplicates(config: Config) -> Problems:
         ("people", "id", [p.id for p in config.people]),
         ("people", "email", [p.email.casefold() for p in config.people]),
         ("people", "slack_user_id", [p.slack_user_id for p in config.people]),
+        ("people", "teams_user_id", [p.teams_user_id for p in config.people]),
     ]
     for section, key, values in checks:
         for index, value in enumerate(values):
@@ -364,6 +397,9 @@ def missing_secrets(config: Config, environ: Mapping[str, str]) -> list[str]:
         slack = config.slack
         needed.append(slack.bot_token_env)
         needed.append(slack.app_token_env if slack.mode == "socket" else slack.signing_secret_env)
+    if config.chat.kind == "teams" and config.teams is not None:
+        teams = config.teams
+        needed += [teams.client_id_env, teams.tenant_id_env, teams.certificate_env or teams.client_secret_env]
     return _unset(needed, environ)
 
 

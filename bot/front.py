@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, TextIO
+from typing import Any, Protocol, TextIO
 
 from bot.config import Config
 from bot.runner import Chat
@@ -61,9 +61,15 @@ def build_front(
     environ: Mapping[str, str],
     out: TextIO,
     at_keyboard: str,
+    options: Mapping[str, Any] | None = None,
 ) -> Front:
+    """The configured front; `options` go to a team chat's SDK (tests point it at local fakes)."""
     if config.chat.kind == "slack":
         from bot.slack.front import SlackFront
 
         return SlackFront(config, service, clock, environ)
+    if config.chat.kind == "teams":
+        from bot.teams.front import TeamsFront
+
+        return TeamsFront(config, service, clock, environ, options)
     return TerminalFront(TerminalChat(service, out, at_keyboard))

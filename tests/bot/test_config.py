@@ -137,7 +137,7 @@ def _settings(model: type[BaseModel]) -> set[str]:
 def test_the_example_file_shows_every_setting() -> None:
     text = EXAMPLE.read_text(encoding="utf-8")
     shown = set(re.findall(r"^#? ?([a-z0-9_]+)(?:\.[a-z_]+)* =", text, re.MULTILINE))
-    shown |= set(re.findall(r"^\[+([a-z0-9_.]+)\]+$", text, re.MULTILINE))
+    shown |= set(re.findall(r"^#? ?\[+([a-z0-9_.]+)\]+$", text, re.MULTILINE))  # a table may be commented out
     shown |= {part for name in list(shown) for part in name.split(".")}
 
     assert _settings(Config) - shown == set()
@@ -377,6 +377,37 @@ def test_slack_chat_needs_a_slack_section(tmp_path: Path) -> None:
     found = problems(tmp_path, edit('[slack]\ncomplaints_channel = "C0123"\n', ""))
 
     assert list(found) == ["slack"]
+
+
+TEAMS = '[teams]\nteam_id = "team-1"\ncomplaints_channel = "19:complaints@thread.tacv2"\n'
+
+
+def test_teams_chat_needs_a_teams_section_and_the_apps_identity(tmp_path: Path) -> None:
+    chat = edit('kind = "slack"', 'kind = "teams"')
+    assert list(problems(tmp_path, chat)) == ["teams"]
+
+    config = load(tmp_path, chat + TEAMS)
+    assert config.teams is not None and config.teams.http_port == 3978
+    needed = missing_secrets(config, {"IMAP_PASSWORD": "x", "SMTP_PASSWORD": "x", "CLIENT_ID": "x"})
+    assert needed == ["TENANT_ID", "CLIENT_SECRET"]  # no Slack token asked for
+    pem = load(tmp_path, chat + TEAMS + 'certificate_env = "TEAMS_CERTIFICATE"\n')
+    assert missing_secrets(pem, {"IMAP_PASSWORD": "x", "SMTP_PASSWORD": "x"}) == [
+        "CLIENT_ID",
+        "TENANT_ID",
+        "TEAMS_CERTIFICATE",
+    ]
+
+
+def test_a_teams_user_id_is_an_entra_object_id_and_finds_its_person(tmp_path: Path) -> None:
+    guid = "3F2B8C1A-6D4E-4B7F-9A2C-5E1D0B9C8A7F"
+    config = load(tmp_path, edit('slack_user_id = "U0ANN"', f'teams_user_id = "{guid}"'))
+    ann = config.person_by_teams(guid.lower())
+    assert ann is not None and ann.id == "ann" and ann.teams_user_id == guid.lower()
+    assert config.person_by_teams("") is None
+    found = problems(tmp_path, edit('slack_user_id = "U0ANN"', 'teams_user_id = "29:1abc"'))
+    assert (
+        list(found) == ["people[0].teams_user_id"] and "Entra object id" in found["people[0].teams_user_id"]
+    )
 
 
 def test_a_secret_pasted_in_place_of_its_name_is_refused_and_not_repeated(tmp_path: Path) -> None:
