@@ -12,6 +12,7 @@ from bench import (
     bench_slack,
     bench_store,
     bench_sweep,
+    bench_teams,
     bench_year,
 )
 
@@ -20,6 +21,7 @@ if __name__ == "__main__":
         "store": bench_store.main([]),
         "intake": bench_intake.main([]),
         "slack": bench_slack.main([]),
+        "teams": bench_teams.main([]),
         "sweep": bench_sweep.main([]),
         "busy_day": bench_busy_day.main([]),
         "report": bench_report.main([]),

@@ -32,9 +32,11 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import Assistant
+from bot.chat.refs import ButtonRef
 from bot.config import Chat, Slack, local_config
 from bot.directory import actor, org_ref, system_actor
-from bot.slack.blocks import CHOICE_ACTION, ButtonRef
+from bot.slack.blocks import CHOICE_ACTION
+from bot.slack.front import SlackFront
 from flows import commands as c
 from flows.model import Channel, ConsentMethod, LeadCriterion, Person
 from store.store import Store
@@ -122,7 +124,7 @@ async def measure(root: Path, background: int, pressed: int) -> dict[str, Any]:
         environ = {"SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": SIGNING_SECRET}
         with Store.open(config.store_dir) as store:
             assistant = Assistant(config, store, io.StringIO(), clock=lambda: NOW, environ=environ)
-            assert assistant.front is not None
+            assert isinstance(assistant.front, SlackFront)
             started = time.perf_counter()
             refs = seed(assistant, background, pressed)
             seeded = time.perf_counter() - started
