@@ -179,6 +179,31 @@ class CaseThreads:
             (await self._versions())[ref] = case.version
             return thread
 
+    async def reachable(self, person_id: str) -> int:
+        """`person_id` can now be reached (they added the app): the questions that could not be put
+        to them on the open cases are asked now. Returns how many cases were synced."""
+        refs = [
+            s.stream
+            for s in self.service.store.summaries()
+            if s.stream.startswith("JC-") and s.summary.get("open")
+        ]
+        owed = []
+        async with self._lock:
+            for ref in refs:
+                thread = self.thread(ref)
+                if thread is None:
+                    continue
+                missed = [k for k, w in thread.asked.items() if not w and k.startswith(f"{person_id}/")]
+                for key in missed:
+                    del thread.asked[key]
+                    thread.shapes.pop(key, None)
+                if missed:
+                    self._save(ref, thread)
+                    owed.append(ref)
+        for ref in owed:
+            await self.sync(ref)
+        return len(owed)
+
     async def say(self, ref: str, text: str, read: ReadRef | None = None) -> None:
         """A notice in the case's thread (the thread is opened first if need be)."""
         thread = self.thread(ref) or await self.sync(ref)

@@ -333,12 +333,15 @@ class TeamsHandlers:
     # --- installations --------------------------------------------------------------------------
 
     async def installed(self, ctx: Any) -> None:
-        """The app added for a person: their personal chat is remembered for questions to them."""
+        """The app added for a person: their personal chat is remembered, and the questions that
+        could not be put to them are asked now."""
         activity: InstalledActivity = ctx.activity
         person = self.config.person_by_teams(activity.from_.aad_object_id or "")
-        if person is not None and activity.conversation.id.startswith("a:"):
-            self.service.store.set_cursor(f"teams-chat.{person.id}", {"id": activity.conversation.id})
-            log.info("teams: %s added the app", person.id)
+        if person is None or not activity.conversation.id.startswith("a:"):
+            return
+        self.service.store.set_cursor(f"teams-chat.{person.id}", {"id": activity.conversation.id})
+        asked = await self.threads.reachable(person.id)
+        log.info("teams: %s added the app; questions asked on %d case(s)", person.id, asked)
 
     # --- helpers --------------------------------------------------------------------------------
 

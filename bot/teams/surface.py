@@ -115,9 +115,10 @@ class TeamsSurface:
         await self._update([threaded(thread.channel, thread.ts), thread.ts], activity)
 
     async def ask(self, case: Case, prompt: Prompt, thread: Thread, person: Person | None) -> Where:
-        conversation = threaded(thread.channel, thread.ts) if person is None else await self._personal(person)
         activity = message(text_of(case.ref, prompt), prompt_card(case.ref, case.version, prompt))
-        return await self._send(conversation, activity)
+        if person is not None:
+            return await self.send_to(person, activity)
+        return await self._send(threaded(thread.channel, thread.ts), activity)
 
     async def close(self, where: Where, text: str) -> None:
         await self._update(where, message(text, done_card(text)))
@@ -134,16 +135,21 @@ class TeamsSurface:
         if not person.teams_user_id:
             return False
         try:
-            conversation = await self._personal(person)
+            await self.send_to(person, message(text))
         except Unreachable as error:
             log.warning("%s cannot be reached in Teams: %s", person.id, error)
             return False
-        await self._send(conversation, message(text))
         return True
 
-    async def send_to(self, person: Person, activity: MessageActivityInput) -> None:
-        """A message to one person's personal chat (`Unreachable` if there is none)."""
-        await self._send(await self._personal(person), activity)
+    async def send_to(self, person: Person, activity: MessageActivityInput) -> Where:
+        """A message to one person's personal chat (`Unreachable` if there can be none). A chat
+        remembered from before that Teams now refuses (the app removed since) is made again."""
+        try:
+            return await self._send(await self._personal(person), activity)
+        except httpx.HTTPStatusError as error:
+            if error.response.status_code != 403:
+                raise
+        return await self._send(await self._personal(person, again=True), activity)
 
     async def _send(self, conversation: str, activity: MessageActivityInput) -> Where:
         sent = await retrying(lambda: self.api.conversations.create_activity(conversation, activity))
@@ -152,12 +158,12 @@ class TeamsSurface:
     async def _update(self, where: Where, activity: MessageActivityInput) -> None:
         await retrying(lambda: self.api.conversations.update_activity(where[0], where[1], activity))
 
-    async def _personal(self, person: Person) -> str:
-        """The person's personal chat with the app: remembered, else made (installing the app for
-        them if Teams says it is not)."""
+    async def _personal(self, person: Person, again: bool = False) -> str:
+        """The person's personal chat with the app: remembered (unless made `again`), else made,
+        installing the app for them if Teams says it is not."""
         key = f"teams-chat.{person.id}"
         saved = self.service.store.get_cursor(key)
-        if saved:
+        if saved and not again:
             return str(saved["id"])
         if not person.teams_user_id:
             raise Unreachable("no Teams id in the directory")

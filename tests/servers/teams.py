@@ -405,6 +405,7 @@ class FakeConnector:
         self.message_limit = message_limit
         self.calls: list[Call] = []
         self.installed: set[str] = set()  # Entra object ids the app is installed for (personal scope)
+        self.removed: set[str] = set()  # those who had it and removed it
         self.cannot_install: set[str] = set()  # Graph answers 403 for these
         self.channels: set[str] = {TEAM_ID, CHANNEL_ID}  # channels of teams the app is installed in
         self.catalog: set[str] = {TEAMS_APP_ID}  # app ids in the tenant's app catalog
@@ -448,8 +449,10 @@ class FakeConnector:
             self.installed.update(user_ids)
 
     def uninstall(self, *user_ids: str) -> None:
+        """The app removed: their personal chat stays, and Teams refuses to post in it (403)."""
         with self._changed:
             self.installed.difference_update(user_ids)
+            self.removed.update(user_ids)
 
     def calls_to(self, kind: str) -> list[Call]:
         """Every attempt of this kind, refused and failed ones included."""
@@ -640,7 +643,7 @@ class FakeConnector:
         with self._changed:
             if base in self.channels or any(personal_conversation_id(u) == base for u in self.installed):
                 return None
-            known_people = self.cannot_install | {USER_ID, OTHER_USER_ID}
+            known_people = self.cannot_install | self.removed | {USER_ID, OTHER_USER_ID}
         if base.startswith("a:") and any(personal_conversation_id(u) == base for u in known_people):
             return self._not_in_roster(kind, request, body, conversation_id)
         return self._record_error(

@@ -4,7 +4,7 @@ person the app cannot be installed for, whom the handlers are told about instead
 from __future__ import annotations
 
 from tests.bot.teams.conftest import InTeams
-from tests.servers.teams import CHANNEL_ID
+from tests.servers.teams import CHANNEL_ID, personal_conversation_id
 
 ORGS = ["northshire-trust", "northshire-council"]
 
@@ -45,3 +45,22 @@ async def test_a_person_the_app_cannot_be_installed_for_is_reported_to_the_handl
     assert len(told) == 1 and "Lena Okafor" in told[0] and "Northshire County Council" in told[0], told
     await teams.assistant.cycle()  # told once, not at every cycle
     assert len([m for m in teams.fake.messages(thread) if "cannot be reached" in m.text]) == 1
+
+    teams.fake.cannot_install.discard(lena)  # she adds the app herself: her question reaches her then
+    teams.fake.install(lena)
+    status, _ = await teams.send.send(teams.send.installed(lena))
+    assert status == 200
+    await teams.answer(ref, "lena-okafor", "lead_answer:northshire-council", "Agree")
+
+
+async def test_someone_who_removed_the_app_has_it_installed_again_to_be_told(teams: InTeams) -> None:
+    lena = teams.assistant.config.person("lena-okafor").teams_user_id
+    assert lena is not None
+    ref = await teams.email()
+    await teams.assistant.front.chat.say(ref, f"{ref}: a first notice", ["lena-okafor"])
+    teams.fake.uninstall(lena)  # her chat is remembered, and now refused
+
+    await teams.assistant.front.chat.say(ref, f"{ref}: a second notice", ["lena-okafor"])
+    assert lena in teams.fake.installed
+    said = [m.text for m in teams.fake.messages(personal_conversation_id(lena))]
+    assert said == [f"{ref}: a first notice", f"{ref}: a second notice"]
