@@ -11,12 +11,14 @@ from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 
-from bot.app import EXAMPLES
+from bot.app import EXAMPLES, Assistant
 from bot.config import Config
-from bot.directory import org_ref, system_actor
+from bot.directory import actor, org_ref, system_actor
 from bot.intake import Outcome
 from flows import commands as c
+from flows.calendar import is_working_day
 from flows.model import Channel, Person
+from flows.prompts import answerable
 from mail.maildir import MaildirInbox
 
 NOW = datetime(2026, 11, 25, 13, 0, tzinfo=UTC)  # a Wednesday, after the samples' dates
@@ -90,9 +92,26 @@ def receive(config: Config, at: datetime = RECEIVED) -> c.ReceiveComplaint:
         message_id="<hand-1@mail.example.org>",
     )
 
+
 SECRET = b"a test secret for reply addresses, 32+ bytes"
 
 
 def opened(outcomes: list[Outcome]) -> list[str]:
     """The references of the cases a poll opened."""
     return [o.ref for o in outcomes if o.outcome == "new" and o.ref]
+
+
+def next_working_day(moment: datetime) -> datetime:
+    """10:00 on the working day after `moment`'s."""
+    day = moment.date() + timedelta(days=1)
+    while not is_working_day(day):
+        day += timedelta(days=1)
+    return datetime(day.year, day.month, day.day, 10, tzinfo=UTC)
+
+
+def has_fields(assistant: Assistant, ref: str, person: str, prompt_id: str, choice: str) -> bool:
+    """Whether `choice` on the question `prompt_id` asked of `person` now has a form to fill in."""
+    who = actor(assistant.config.person(person))
+    prompts = {p.id: p for p in answerable(assistant.service.load(ref), who, assistant.clock())}
+    assert prompt_id in prompts, f"{person} is not asked {prompt_id}; asked: {sorted(prompts)}"
+    return any(c.label == choice and c.fields for c in prompts[prompt_id].choices)

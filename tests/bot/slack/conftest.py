@@ -13,8 +13,9 @@ import io
 import itertools
 import json
 from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +25,13 @@ import bot.slack
 from bot.app import Assistant
 from bot.config import Chat, Config, Slack, local_config
 from bot.slack.blocks import ButtonRef
+from bot.slack.front import SlackFront
 from flows.codec import event_from_plain
 from flows.events import Event
 from mail.maildir import MaildirInbox
 from mail.settings import MaildirMailbox
 from store.store import Store
-from tests.bot.support import RECEIVED, Clock, complaint
+from tests.bot.support import RECEIVED, Clock, complaint, has_fields, next_working_day
 from tests.servers.slack import (
     CHANNEL,
     SIGNING_SECRET,
@@ -182,6 +184,56 @@ class InSlack:
     async def ephemeral(self) -> str:
         return str((await self.next_call("chat.postEphemeral")).params["text"])
 
+    # --- the chat-neutral driver of tests/bot/chats (the same calls as `InTeams`) --------------
+
+    async def answer(self, ref: str, person: str, prompt_id: str, choice: str, **values: Any) -> None:
+        """`person` (a directory id) answers `prompt_id` on `ref` where Slack shows it to them (the
+        case's thread or a direct message): presses `choice`, filling in its form with `values`."""
+        front = self.assistant.front
+        assert isinstance(front, SlackFront)
+        await front.threads.sync(ref)  # after any sync in flight: what Slack shows now
+        user = str(self.assistant.config.person(person).slack_user_id)
+        seen = self.question(ref, user, prompt_id)
+        if has_fields(self.assistant, ref, person, prompt_id, choice):
+            answers = {k: v if isinstance(v, list) else _typed_in(v) for k, v in values.items()}
+            status, body = await self.form(user, seen, choice, **answers)
+            assert status == 200 and "errors" not in body, f"{person} on {prompt_id}: {body}"
+        else:
+            await self.press(user, seen, choice)
+            await self.answered(seen)
+
+    def question(self, ref: str, user: str, prompt_id: str) -> Seen:
+        """The message asking `prompt_id` on `ref` in the thread or `user`'s direct messages, as shown now."""
+        shown: dict[str, dict[str, Any]] = {}  # ts -> the message's latest params
+        for call in self.fake.calls:
+            if call.method == "chat.postMessage" and call.answer.get("ok"):
+                shown[str(call.answer["ts"])] = call.params | {"channel": call.answer["channel"]}
+            elif call.method == "chat.update" and str(call.params.get("ts")) in shown:
+                shown[str(call.params["ts"])] |= {"blocks": call.params.get("blocks")}
+        for ts, params in reversed(shown.items()):
+            if params["channel"] not in (CHANNEL, "D" + user):
+                continue
+            posted = Call("chat.postMessage", params, None, answer={"channel": params["channel"], "ts": ts})
+            found = _buttons(posted, prompt_id)
+            if found is not None and _ref_of(found) == ref:
+                return found
+        raise AssertionError(f"{user} has no message asking {prompt_id} on {ref}")
+
+    async def until(self, day: date) -> None:
+        """Each working day at 10:00 up to `day`, with that day's cycle."""
+        while self.clock.now.date() < day:
+            self.clock.now = next_working_day(self.clock.now)
+            await self.assistant.cycle()
+
+    def told(self, person: str) -> list[str]:
+        """The texts of the direct messages `person` was sent."""
+        user = self.assistant.config.person(person).slack_user_id
+        return [
+            str(c.params.get("text"))
+            for c in self.fake.calls_to("chat.postMessage")
+            if c.params.get("channel") == f"D{user}"
+        ]
+
 
 def buttons_of(params: dict[str, Any]) -> dict[str, tuple[str, str]]:
     """The buttons of a message as posted: label -> (action id, value)."""
@@ -216,6 +268,15 @@ def _buttons(call: Call, prompt_id: str) -> Seen | None:
     return None
 
 
+def _typed_in(value: Any) -> str:
+    """An answer as Slack reports what was typed or picked: text."""
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def _ref_of(seen: Seen) -> str:
+    return next(ButtonRef.decode(value).ref for _, value in seen.buttons.values() if "|" in value)
+
+
 def _state(element: dict[str, Any], answer: Any) -> dict[str, Any]:
     """The state Slack reports for an input: the answer typed in, else what was shown."""
     kind = element["type"]
@@ -230,19 +291,25 @@ def _state(element: dict[str, Any], answer: Any) -> dict[str, Any]:
     return {"type": kind, "selected_options": chosen}
 
 
-@pytest.fixture
-async def slack(tmp_path: Path, fake_slack: FakeSlack) -> AsyncIterator[InSlack]:
-    config = slack_config(tmp_path / "var", fake_slack.base_url)
+@asynccontextmanager
+async def serving(config: Config, fake_slack: FakeSlack) -> AsyncIterator[InSlack]:
+    """The assistant configured by `config`, its bolt app served to the fake Slack."""
     environ = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SIGNING_SECRET}
     clock = Clock(RECEIVED + timedelta(minutes=5))
     with Store.open(config.store_dir) as store:
         assistant = Assistant(config, store, io.StringIO(), clock=clock, environ=environ)
-        assert assistant.front is not None and isinstance(config.mailbox, MaildirMailbox)
+        assert isinstance(assistant.front, SlackFront) and isinstance(config.mailbox, MaildirMailbox)
         await assistant.front.surface.find_workspace()  # as `SlackFront.start` does
         async with serve_app(assistant.front.app) as url:
             yield InSlack(assistant, fake_slack, SlackSender(url, SIGNING_SECRET), clock, assistant.inbox)  # type: ignore[arg-type]
     called = {call.method for call in fake_slack.calls if call.token}  # not the upload itself
     assert unscoped(called) == {}, "the app called Web API methods the manifest has no scope for"
+
+
+@pytest.fixture
+async def slack(tmp_path: Path, fake_slack: FakeSlack) -> AsyncIterator[InSlack]:
+    async with serving(slack_config(tmp_path / "var", fake_slack.base_url), fake_slack) as in_slack:
+        yield in_slack
 
 
 async def to_lead_proposed(slack: InSlack) -> str:

@@ -12,7 +12,7 @@ import io
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +22,11 @@ from bot.app import Assistant
 from bot.chat.refs import ButtonRef
 from bot.config import Chat, Config, Teams, local_config
 from bot.teams.front import TeamsFront
-from flows.calendar import is_working_day
 from flows.codec import event_from_plain
 from flows.events import Event
 from mail.maildir import MaildirInbox
 from store.store import Store
-from tests.bot.support import RECEIVED, Clock, complaint
+from tests.bot.support import RECEIVED, Clock, complaint, next_working_day
 from tests.servers.teams import (
     APP_ID,
     CHANNEL_ID,
@@ -217,11 +216,12 @@ class InTeams:
     async def until(self, day: date) -> None:
         """Each working day at 10:00 up to `day`, with that day's cycle."""
         while self.clock.now.date() < day:
-            nxt = self.clock.now.date() + timedelta(days=1)
-            while not is_working_day(nxt):
-                nxt += timedelta(days=1)
-            self.clock.now = datetime(nxt.year, nxt.month, nxt.day, 10, tzinfo=UTC)
+            self.clock.now = next_working_day(self.clock.now)
             await self.assistant.cycle()
+
+    def told(self, person: str) -> list[str]:
+        """The texts of the messages in `person`'s personal chat with the app."""
+        return [m.text for m in self.fake.messages(personal_conversation_id(PEOPLE[person]))]
 
     async def submit(self, user: str, seen: Seen, form: dict[str, Any], **answers: Any) -> tuple[int, Any]:
         """Submit a form card as Teams does: every input's value as a string, `answers` typed in."""
