@@ -26,6 +26,7 @@ NEW_FIELDS = (
     Field("text", "The complaint, as the person put it", FieldKind.TEXT),
 )  # fmt: skip
 FOUND_AT_MOST = 20
+ALREADY_LOGGED = "This complaint is already logged; its thread is in the complaints channel."
 
 
 def new_prompt(who: Actor) -> Prompt:

@@ -15,7 +15,7 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.chat.answers import not_in_directory, visible, words
-from bot.chat.commands import NEW, NEW_FIELDS, find_cases, new_prompt, oral_complaint
+from bot.chat.commands import ALREADY_LOGGED, NEW, NEW_FIELDS, find_cases, new_prompt, oral_complaint
 from bot.chat.refs import status_words
 from bot.chat.threads import CaseThreads, Clock
 from bot.chat.waiting import waiting
@@ -118,8 +118,9 @@ class Commands:
             await asyncio.to_thread(
                 self.service.execute, ref, command, now, [f"slack-new:{view.get('id', '')}"]
             )
-        except DuplicateKey:
-            pass
+        except DuplicateKey:  # the same form sent twice: logged once, by the first
+            await ack(response_action="update", view=notice_modal(ALREADY_LOGGED))
+            return
         except DomainError as error:
             await ack(response_action="errors", errors={"text": words(error)})
             return

@@ -13,6 +13,7 @@ full, one email, the case's menu, help) goes to their personal chat with the app
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 from collections.abc import Sequence
@@ -39,7 +40,7 @@ from bot.chat.answers import (
     unpack,
     words,
 )
-from bot.chat.commands import NEW, find_cases, new_prompt, oral_complaint
+from bot.chat.commands import ALREADY_LOGGED, NEW, find_cases, new_prompt, oral_complaint
 from bot.chat.refs import ButtonRef, ReadRef, status_words
 from bot.chat.sentences import org_names, understand
 from bot.chat.threads import CaseThreads, Clock, Unreachable
@@ -60,7 +61,7 @@ from bot.teams.cards import (
     text_of,
 )
 from bot.teams.surface import TeamsSurface, message
-from bot.threads import MENTIONED
+from bot.threads import MENTIONED, digest
 from flows.calendar import london_date
 from flows.conversation import fill
 from flows.errors import DomainError, UnknownCase
@@ -153,7 +154,7 @@ class TeamsHandlers:
         except ValueError:
             return said(NOT_UNDERSTOOD)
         if button.ref == NEW and button.prompt_id == "new":
-            return await self._new_complaint(who, button, data)
+            return await self._new_complaint(who, data, where)
         found = await self._find(who, button.encode())
         if isinstance(found, str):
             return said(found)
@@ -197,7 +198,7 @@ class TeamsHandlers:
         await self.threads.sync(found.case.ref)
         return shown(done_card(done))
 
-    async def _new_complaint(self, who: Actor, button: ButtonRef, data: dict[str, Any]) -> dict[str, Any]:
+    async def _new_complaint(self, who: Actor, data: dict[str, Any], where: list[str]) -> dict[str, Any]:
         if Role.HANDLER not in who.roles:
             return said("Only a complaint handler can log a complaint.")
         prompt = new_prompt(who)
@@ -205,13 +206,13 @@ class TeamsHandlers:
         if errors:
             return shown(form_card(NEW, 0, prompt, 0, [], values, errors))
         now = self.clock()
-        key = f"teams-new:{data.get('button')}:{sorted(values.items())}"
+        key = "teams-new:" + digest(json.dumps([who.id, where[1], values], sort_keys=True).encode())
         ref = self.service.new_ref(now, key)
         try:
             command = oral_complaint(self.config, who, values, now)
             await asyncio.to_thread(self.service.execute, ref, command, now, [key])
-        except DuplicateKey:
-            pass
+        except DuplicateKey:  # the same form sent twice: logged once, by the first
+            return shown(done_card(ALREADY_LOGGED))
         except DomainError as error:
             return shown(form_card(NEW, 0, prompt, 0, [], values, {"text": words(error)}))
         await self.threads.sync(ref)

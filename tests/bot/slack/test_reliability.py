@@ -230,3 +230,18 @@ async def test_a_case_closed_before_slack_was_switched_on_gets_no_thread(slack: 
 
     assert await slack.assistant.front.threads.sync_changed() == 0
     assert slack.assistant.front.threads.thread(ref) is None
+
+
+async def test_a_new_complaints_form_sent_twice_logs_it_once(slack: InSlack) -> None:
+    await slack.send.command(command="/complaint", text="new", user_id=ASHA)
+    modal = (await slack.next_call("views.open")).params["view"]
+    said = {
+        "name": "Jo Example",
+        "subject": "Phone call",
+        "text": "Rang about a home visit.",
+        "channel": "phone",
+    }
+    first = await slack.submit(ASHA, modal, **said)
+    second = await slack.submit(ASHA, modal, **said)  # Slack retried, or a double click
+    assert "Logged as JC-" in first[1] and "already logged" in second[1]
+    assert len(slack.refs()) == 1

@@ -94,10 +94,11 @@ async def test_a_complaint_made_by_phone_is_logged_from_the_personal_chat(teams:
     assert status == 200
     [form] = [m for m in teams.fake.messages(personal_conversation_id(ASHA)) if m.cards]
     seen = Seen(personal_conversation_id(ASHA), form.id, actions_of(form.cards[0]))
-    status, body = await teams.submit(
-        ASHA, seen, form.cards[0], name="Mary Jones", subject="Missed visits", text="Nobody came on Monday."
-    )
+    said = {"name": "Mary Jones", "subject": "Missed visits", "text": "Nobody came on Monday."}
+    status, body = await teams.submit(ASHA, seen, form.cards[0], **said)
     assert status == 200 and "Logged as JC-" in str(body), body
+    status, again = await teams.submit(ASHA, seen, form.cards[0], **said)  # sent twice
+    assert "already logged" in str(again)
     [ref] = teams.refs()
     assert teams.kinds(ref)[0] == "ComplaintReceived"
     assert teams.front.threads.thread(ref) is not None  # its thread is in the channel at once
