@@ -6,7 +6,7 @@ Times are fixed; nothing here reads the clock.
 from __future__ import annotations
 
 import email
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -17,9 +17,12 @@ from bot.directory import actor, org_ref, system_actor
 from bot.intake import Outcome
 from flows import commands as c
 from flows.calendar import is_working_day
+from flows.codec import event_from_plain
+from flows.events import Event
 from flows.model import Channel, Person
 from flows.prompts import answerable
 from mail.maildir import MaildirInbox
+from store.store import Store
 
 NOW = datetime(2026, 11, 25, 13, 0, tzinfo=UTC)  # a Wednesday, after the samples' dates
 RECEIVED = NOW - timedelta(hours=3)
@@ -115,3 +118,47 @@ def has_fields(assistant: Assistant, ref: str, person: str, prompt_id: str, choi
     prompts = {p.id: p for p in answerable(assistant.service.load(ref), who, assistant.clock())}
     assert prompt_id in prompts, f"{person} is not asked {prompt_id}; asked: {sorted(prompts)}"
     return any(c.label == choice and c.fields for c in prompts[prompt_id].choices)
+
+
+TWO_ORGS = (
+    "My father was discharged from Northshire General to a care package the council never started. "
+    "Nobody visited for five days."
+)
+
+
+class InChat:
+    """What the Slack and Teams harnesses share: an assistant on a test clock with a local inbox, the
+    store it writes, and the days moving (`tests/bot/chats` drives either through these calls and
+    their own `answer` and `told`)."""
+
+    assistant: Assistant
+    clock: Clock
+    inbox: MaildirInbox
+    message_id: str  # of the complaint `email` delivers
+
+    @property
+    def store(self) -> Store:
+        return self.assistant.service.store
+
+    async def email(self, text: str = TWO_ORGS, message_id: str = "") -> str:
+        """A complaint arrives by email and the cycle runs; returns the new case's reference."""
+        before = set(self.refs())
+        self.inbox.deliver(complaint(message_id=message_id or self.message_id, text=text), RECEIVED)
+        await self.assistant.cycle()
+        [ref] = set(self.refs()) - before
+        return ref
+
+    def refs(self) -> list[str]:
+        return [s.stream for s in self.store.summaries() if s.stream.startswith("JC-")]
+
+    def events(self, ref: str) -> list[Event]:
+        return [event_from_plain(e) for e in self.store.load(ref).events]
+
+    def kinds(self, ref: str) -> list[str]:
+        return [type(e).__name__ for e in self.events(ref)]
+
+    async def until(self, day: date) -> None:
+        """Each working day at 10:00 up to `day`, with that day's cycle."""
+        while self.clock.now.date() < day:
+            self.clock.now = next_working_day(self.clock.now)
+            await self.assistant.cycle()

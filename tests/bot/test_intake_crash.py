@@ -82,8 +82,12 @@ def test_a_poll_killed_at_any_point_leaves_no_message_filed_without_its_record(t
 def kill_polling_child(var: Path, rng: random.Random) -> None:
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, str(var)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=child_env(), cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=child_env(),
+        cwd=ROOT,
     )
     assert child.stdout is not None
     try:

@@ -26,12 +26,10 @@ from bot.app import Assistant
 from bot.config import Chat, Config, Slack, local_config
 from bot.slack.blocks import ButtonRef
 from bot.slack.front import SlackFront
-from flows.codec import event_from_plain
-from flows.events import Event
 from mail.maildir import MaildirInbox
 from mail.settings import MaildirMailbox
 from store.store import Store
-from tests.bot.support import RECEIVED, Clock, complaint, has_fields, next_working_day
+from tests.bot.support import RECEIVED, Clock, InChat, has_fields
 from tests.servers.slack import (
     CHANNEL,
     SIGNING_SECRET,
@@ -65,10 +63,6 @@ SCOPE = {  # the bot scope each Web API method needs, None for none (docs.slack.
     "views.push": None,
     "views.update": None,
 }
-TWO_ORGS = (
-    "My father was discharged from Northshire General to a care package the council never started. "
-    "Nobody visited for five days."
-)
 
 
 def manifest_list(key: str) -> list[str]:
@@ -104,34 +98,14 @@ class Seen:
 
 
 @dataclass
-class InSlack:
+class InSlack(InChat):
     assistant: Assistant
     fake: FakeSlack
     send: SlackSender
     clock: Clock
     inbox: MaildirInbox
     waited: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def store(self) -> Store:
-        return self.assistant.service.store
-
-    async def email(self, text: str = TWO_ORGS, message_id: str = "<slack-1@mail.example.org>") -> str:
-        """A complaint arrives by email and the cycle runs; returns the new case's reference."""
-        before = set(self.refs())
-        self.inbox.deliver(complaint(message_id=message_id, text=text), RECEIVED)
-        await self.assistant.cycle()
-        [ref] = set(self.refs()) - before
-        return ref
-
-    def refs(self) -> list[str]:
-        return [s.stream for s in self.store.summaries() if s.stream.startswith("JC-")]
-
-    def events(self, ref: str) -> list[Event]:
-        return [event_from_plain(e) for e in self.store.load(ref).events]
-
-    def kinds(self, ref: str) -> list[str]:
-        return [type(e).__name__ for e in self.events(ref)]
+    message_id: str = "<slack-1@mail.example.org>"
 
     def letters(self, ref: str) -> list[str]:
         return [e.template for e in self.events(ref) if type(e).__name__ == "LetterQueued"]  # type: ignore[attr-defined]
@@ -218,12 +192,6 @@ class InSlack:
             if found is not None and _ref_of(found) == ref:
                 return found
         raise AssertionError(f"{user} has no message asking {prompt_id} on {ref}")
-
-    async def until(self, day: date) -> None:
-        """Each working day at 10:00 up to `day`, with that day's cycle."""
-        while self.clock.now.date() < day:
-            self.clock.now = next_working_day(self.clock.now)
-            await self.assistant.cycle()
 
     def told(self, person: str) -> list[str]:
         """The texts of the direct messages `person` was sent."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,11 +22,9 @@ from bot.app import Assistant
 from bot.chat.refs import ButtonRef
 from bot.config import Chat, Config, Teams, local_config
 from bot.teams.front import TeamsFront
-from flows.codec import event_from_plain
-from flows.events import Event
 from mail.maildir import MaildirInbox
 from store.store import Store
-from tests.bot.support import RECEIVED, Clock, complaint, next_working_day
+from tests.bot.support import RECEIVED, Clock, InChat
 from tests.servers.teams import (
     APP_ID,
     CHANNEL_ID,
@@ -62,10 +60,6 @@ KOFI, DAVID, SAM, RUTH = (
 )
 CARD = "application/vnd.microsoft.card.adaptive"
 NOBODY = "00000000-0000-4000-8000-0000000000ff"  # not in the directory
-TWO_ORGS = (
-    "My father was discharged from Northshire General to a care package the council never started. "
-    "Nobody visited for five days."
-)
 
 
 def teams_config(data_dir: Path, fake: FakeConnector) -> Config:
@@ -101,39 +95,18 @@ class Seen:
 
 
 @dataclass
-class InTeams:
+class InTeams(InChat):
     assistant: Assistant
     fake: FakeConnector
     send: TeamsSender
     clock: Clock
     inbox: MaildirInbox
-    waited: dict[str, int] = field(default_factory=dict)
+    message_id: str = "<teams-1@mail.example.org>"
 
     @property
     def front(self) -> TeamsFront:
         assert isinstance(self.assistant.front, TeamsFront)
         return self.assistant.front
-
-    @property
-    def store(self) -> Store:
-        return self.assistant.service.store
-
-    async def email(self, text: str = TWO_ORGS, message_id: str = "<teams-1@mail.example.org>") -> str:
-        """A complaint arrives by email and the cycle runs; returns the new case's reference."""
-        before = set(self.refs())
-        self.inbox.deliver(complaint(message_id=message_id, text=text), RECEIVED)
-        await self.assistant.cycle()
-        [ref] = set(self.refs()) - before
-        return ref
-
-    def refs(self) -> list[str]:
-        return [s.stream for s in self.store.summaries() if s.stream.startswith("JC-")]
-
-    def events(self, ref: str) -> list[Event]:
-        return [event_from_plain(e) for e in self.store.load(ref).events]
-
-    def kinds(self, ref: str) -> list[str]:
-        return [type(e).__name__ for e in self.events(ref)]
 
     def posted(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
         """(conversation, message id, card) for every card the app posted, oldest first."""
@@ -212,12 +185,6 @@ class InTeams:
         thread = self.front.threads.thread(ref)
         assert thread is not None, f"{ref} has no thread"
         return thread.ts
-
-    async def until(self, day: date) -> None:
-        """Each working day at 10:00 up to `day`, with that day's cycle."""
-        while self.clock.now.date() < day:
-            self.clock.now = next_working_day(self.clock.now)
-            await self.assistant.cycle()
 
     def told(self, person: str) -> list[str]:
         """The texts of the messages in `person`'s personal chat with the app."""
