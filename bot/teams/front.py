@@ -61,6 +61,8 @@ class TeamsFront:
             "http_server_adapter": FastAPIAdapter(server_factory=self._server),
         }
         options |= dict(sdk or {})
+        # the SDK would take this from DANGEROUSLY_ALLOW_UNAUTHENTICATED_REQUESTS: never, here
+        options["dangerously_allow_unauthenticated_requests"] = False
         if "token" in options:
             pass  # a test's own token for the fake connector
         elif teams.certificate_env:

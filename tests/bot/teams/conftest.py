@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -248,29 +249,30 @@ def _prompt(action: dict[str, Any]) -> str | None:
         return None
 
 
-@pytest.fixture
-async def teams(
-    tmp_path: Path, teams_env: None, teams_keys: KeyServer, fake_teams: FakeConnector
-) -> AsyncIterator[InTeams]:
-    config = teams_config(tmp_path / "var", fake_teams)
-    fake_teams.install(ASHA, TOM, LENA, KOFI, DAVID)
+@asynccontextmanager
+async def serving(config: Config, keys: KeyServer, fake: FakeConnector) -> AsyncIterator[InTeams]:
+    """The assistant configured by `config`, its Teams front serving on a free port."""
     environ = {"CLIENT_ID": APP_ID, "TENANT_ID": TENANT_ID}
     clock = Clock(RECEIVED + timedelta(minutes=5))
     with Store.open(config.store_dir) as store:
+        options = chat_options(keys)
         assistant = Assistant(
-            config, store, io.StringIO(), clock=clock, environ=environ, chat_options=chat_options(teams_keys)
+            config, store, io.StringIO(), clock=clock, environ=environ, chat_options=options
         )
         front = assistant.front
         assert isinstance(front, TeamsFront) and isinstance(assistant.inbox, MaildirInbox)
         await front.start()
         try:
-            url = f"http://127.0.0.1:{front.port}/api/messages"
-            yield InTeams(
-                assistant,
-                fake_teams,
-                TeamsSender(url, teams_keys, fake_teams.base_url),
-                clock,
-                assistant.inbox,
-            )
+            sender = TeamsSender(f"http://127.0.0.1:{front.port}/api/messages", keys, fake.base_url)
+            yield InTeams(assistant, fake, sender, clock, assistant.inbox)
         finally:
             await front.stop()
+
+
+@pytest.fixture
+async def teams(
+    tmp_path: Path, teams_env: None, teams_keys: KeyServer, fake_teams: FakeConnector
+) -> AsyncIterator[InTeams]:
+    fake_teams.install(ASHA, TOM, LENA, KOFI, DAVID)
+    async with serving(teams_config(tmp_path / "var", fake_teams), teams_keys, fake_teams) as in_teams:
+        yield in_teams

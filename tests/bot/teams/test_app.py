@@ -4,9 +4,23 @@ the SDK's own check refuses a request."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from bot.teams.app import NOT_IN_DIRECTORY
-from tests.bot.teams.conftest import ASHA, KOFI, LENA, NOBODY, InTeams, Seen, actions_of
-from tests.servers.teams import CHANNEL_ID, personal_conversation_id
+from tests.bot.teams.conftest import (
+    ASHA,
+    KOFI,
+    LENA,
+    NOBODY,
+    InTeams,
+    Seen,
+    actions_of,
+    serving,
+    teams_config,
+)
+from tests.servers.teams import CHANNEL_ID, FakeConnector, KeyServer, personal_conversation_id
 
 CARD = "application/vnd.microsoft.card.adaptive"
 
@@ -16,6 +30,19 @@ async def test_a_request_teams_did_not_sign_is_refused_before_any_handler(teams:
     status, _ = await teams.send.send(activity, token="not-a-token")
     assert status == 401
     assert teams.fake.calls_to("send") == []  # nothing answered
+
+
+async def test_the_sdks_switch_for_unauthenticated_requests_cannot_turn_the_check_off(
+    tmp_path: Path,
+    teams_env: None,
+    teams_keys: KeyServer,
+    fake_teams: FakeConnector,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DANGEROUSLY_ALLOW_UNAUTHENTICATED_REQUESTS", "true")  # read by the SDK itself
+    async with serving(teams_config(tmp_path / "var", fake_teams), teams_keys, fake_teams) as teams:
+        status, _ = await teams.send.send(teams.send.personal_message(ASHA, "mine"), token="")
+        assert status == 401
 
 
 async def test_someone_not_in_the_directory_is_told_and_nothing_is_recorded(teams: InTeams) -> None:

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import io
 import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-from bot.app import Assistant
-from bot.teams.front import TeamsFront
-from store.store import Store
-from tests.bot.support import RECEIVED, Clock, complaint
-from tests.bot.teams.conftest import ASHA, chat_options, teams_config
-from tests.servers.teams import APP_ID, TENANT_ID, FakeConnector, KeyServer
+from tests.bot.teams.conftest import ASHA, serving, teams_config
+from tests.servers.teams import FakeConnector, KeyServer
 
 DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # the proxy itself goes direct
 
@@ -88,16 +82,8 @@ async def test_calls_to_the_connector_go_through_the_configured_proxy(
     monkeypatch.setenv("HTTP_PROXY", proxy.url)  # the fake connector is plain http; HTTPS_PROXY alike
     monkeypatch.delenv("NO_PROXY", raising=False)
     fake_teams.install(ASHA)
-    config = teams_config(tmp_path / "var", fake_teams)
-    environ = {"CLIENT_ID": APP_ID, "TENANT_ID": TENANT_ID}
-    with Store.open(config.store_dir) as store:
-        assistant = Assistant(
-            config, store, io.StringIO(), clock=Clock(RECEIVED + timedelta(minutes=5)), environ=environ,
-            chat_options=chat_options(teams_keys),
-        )  # fmt: skip
-        assert isinstance(assistant.front, TeamsFront) and isinstance(assistant.inbox, object)
-        assistant.inbox.deliver(complaint(), RECEIVED)  # type: ignore[attr-defined]
-        await assistant.cycle()
+    async with serving(teams_config(tmp_path / "var", fake_teams), teams_keys, fake_teams) as teams:
+        await teams.email()
 
     assert [c.ok for c in fake_teams.calls_to("create_conversation")] == [True]
     assert any(line.startswith("POST /emea/v3/conversations") for line in proxy.carried), proxy.carried
