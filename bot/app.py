@@ -58,7 +58,7 @@ from mail.ports import Inbox, Mailer, SentFolder
 from mail.settings import FilesOutbox, ImapMailbox, MaildirMailbox, SmtpOutbox
 from mail.smtp import SmtpMailer
 from store.errors import StoreDiskError
-from store.store import Store
+from store.ports import CaseStore
 
 log = logging.getLogger("jointly")
 Clock = Callable[[], datetime]
@@ -92,7 +92,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def reply_secret(config: Config, store: Store, environ: Mapping[str, str]) -> bytes:
+def reply_secret(config: Config, store: CaseStore, environ: Mapping[str, str]) -> bytes:
     """The key that signs reply addresses: from the configured variable (`NotAvailable` unless it
     holds at least MIN_SECRET_BYTES), else one the assistant made on its first start and keeps in
     its store. Every command that signs or checks tokens gets it here, so all check it alike."""
@@ -112,7 +112,7 @@ def reply_secret(config: Config, store: Store, environ: Mapping[str, str]) -> by
     return bytes.fromhex(saved["hex"])
 
 
-def mailbox_and_mailer(config: Config, store: Store, environ: Mapping[str, str]) -> tuple[Inbox, Mailer]:
+def mailbox_and_mailer(config: Config, store: CaseStore, environ: Mapping[str, str]) -> tuple[Inbox, Mailer]:
     """The configured mailbox and mailer: local folders, or IMAP and SMTP with their secrets."""
     box, out = config.mailbox, config.outbox
     tokens = oauth2_tokens(config, environ)
@@ -166,7 +166,7 @@ class Assistant:
     def __init__(
         self,
         config: Config,
-        store: Store,
+        store: CaseStore,
         out: TextIO,
         clock: Clock = utc_now,
         local: bool = False,

@@ -82,8 +82,8 @@ from flows.errors import DomainError, UnknownCase
 from flows.model import Ombudsman
 from flows.summary import deadlines
 from store.errors import StoreError, StoreLocked
+from store.ports import CaseStore, open_store
 from store.records import check_id
-from store.store import Store
 
 EXIT_OK, EXIT_CASE, EXIT_INVALID, EXIT_STORE, EXIT_MISSING = 0, 1, 2, 3, 4
 
@@ -189,7 +189,7 @@ def dispatch(args: argparse.Namespace) -> int:
     if log_file:
         log_file.parent.mkdir(parents=True, exist_ok=True)
     configure(config.service.log_format, config.service.log_level, log_file)
-    with open_store(config, args.command) as store:
+    with open_case_store(config, args.command) as store:
         if why := refusal(config, store):
             print(f"jointly: {why}", file=sys.stderr)
             return EXIT_STORE
@@ -218,14 +218,14 @@ def dispatch(args: argparse.Namespace) -> int:
 READERS = frozenset({"cases", "show", "report", "chronology", "export-person", "retention"})
 
 
-def open_store(config: Config, command: str) -> Store:
+def open_case_store(config: Config, command: str) -> CaseStore:
     """Commands that only read open the store read-only, beside a running service (each case is
     read whole; see `store.store`); the others take the writer's lock, and are refused with how
     to go about it when the service holds it: never a wait, never two writers."""
     if command in READERS:
-        return Store.open(config.store_dir, readonly=True)
+        return open_store(config.store_dir, readonly=True)
     try:
-        return Store.open(config.store_dir)
+        return open_store(config.store_dir)
     except StoreLocked as error:
         if command == "run":
             raise
@@ -275,7 +275,7 @@ def check_mail_command(config: Config) -> int:
 
 def run(
     config: Config,
-    store: Store,
+    store: CaseStore,
     once: bool,
     local: bool,
     clock: Callable[[], datetime] = utc_now,
@@ -307,7 +307,7 @@ def run(
     return EXIT_OK
 
 
-def case_rows(store: Store, open_only: bool) -> list[dict[str, Any]]:
+def case_rows(store: CaseStore, open_only: bool) -> list[dict[str, Any]]:
     """Case summaries from the store's index (no case file is opened; read-only): open ones first,
     soonest deadline first, then by reference. Their keys are `flows.summary.summarise`'s."""
     summaries = [s.summary for s in store.summaries()]
@@ -323,7 +323,7 @@ def _by_urgency(row: dict[str, Any]) -> tuple[bool, str, str]:
     return (not row["open"], due["on"] if due else "9999", row["ref"])
 
 
-def import_mail(config: Config, store: Store, paths: list[Path], as_json: bool, now: datetime) -> int:
+def import_mail(config: Config, store: CaseStore, paths: list[Path], as_json: bool, now: datetime) -> int:
     inbox = ImportInbox(paths, config.mailbox.max_message_bytes)
     service = CaseService(store)
     outcomes = Intake(config, service, inbox, reply_secret(config, store, os.environ)).poll(now)
@@ -350,7 +350,7 @@ def _imported(source: str, outcome: Outcome) -> dict[str, Any]:
     return entry
 
 
-def list_cases(store: Store, open_only: bool, as_json: bool) -> int:
+def list_cases(store: CaseStore, open_only: bool, as_json: bool) -> int:
     listing = case_rows(store, open_only)
     if as_json:  # the report's facts stay out of the listing: they are the report's business
         print(json.dumps([{k: v for k, v in row.items() if k != "facts"} for row in listing], indent=2))
@@ -416,7 +416,7 @@ def _source(text: str) -> Path:
 
 def report(
     config: Config,
-    store: Store,
+    store: CaseStore,
     start: date | None,
     end: date | None,
     org: str | None,
@@ -447,7 +447,9 @@ def report(
     return EXIT_OK
 
 
-def referral(config: Config, store: Store, ref: str, org: str, ombudsman: Ombudsman, now: datetime) -> int:
+def referral(
+    config: Config, store: CaseStore, ref: str, org: str, ombudsman: Ombudsman, now: datetime
+) -> int:
     """Record the referral as the running organisation's first handler (the assistant, if none)."""
     people = handlers(config, config.service.home_organisation)
     who = actor(people[0]) if people else system_actor(config)
@@ -465,7 +467,7 @@ def referral(config: Config, store: Store, ref: str, org: str, ombudsman: Ombuds
     return EXIT_OK
 
 
-def bundle(config: Config, store: Store, command: str, what: str, out: Path, now: datetime) -> int:
+def bundle(config: Config, store: CaseStore, command: str, what: str, out: Path, now: datetime) -> int:
     """Write the Ombudsman chronology of case `what`, or the subject access export for email `what`."""
     service = CaseService(store)
     try:
@@ -480,7 +482,7 @@ def bundle(config: Config, store: Store, command: str, what: str, out: Path, now
     return EXIT_OK
 
 
-def list_retention(store: Store, as_json: bool, now: datetime) -> int:
+def list_retention(store: CaseStore, as_json: bool, now: datetime) -> int:
     due = due_for_review(CaseService(store), london_date(now))
     if as_json:
         print(json.dumps([vars(d) for d in due], indent=2))
@@ -492,7 +494,9 @@ def list_retention(store: Store, as_json: bool, now: datetime) -> int:
     return EXIT_OK
 
 
-def destroy_record(config: Config, store: Store, ref: str, person: str, reason: str, now: datetime) -> int:
+def destroy_record(
+    config: Config, store: CaseStore, ref: str, person: str, reason: str, now: datetime
+) -> int:
     try:
         gone = destroy(CaseService(store), config, ref, person, reason, now)
     except KeyError:
@@ -505,7 +509,9 @@ def destroy_record(config: Config, store: Store, ref: str, person: str, reason: 
     return EXIT_OK
 
 
-def show_case(store: Store, ref: str, as_json: bool, brief: bool = False, now: datetime | None = None) -> int:
+def show_case(
+    store: CaseStore, ref: str, as_json: bool, brief: bool = False, now: datetime | None = None
+) -> int:
     if ref.startswith("Q-") and store.exists(ref):
         return show_set_aside(store, ref, as_json)
     service = CaseService(store)
@@ -534,7 +540,7 @@ def show_case(store: Store, ref: str, as_json: bool, brief: bool = False, now: d
     return EXIT_OK
 
 
-def show_set_aside(store: Store, ref: str, as_json: bool) -> int:
+def show_set_aside(store: CaseStore, ref: str, as_json: bool) -> int:
     """A message set aside by intake: when, which mailbox file, and why."""
     events = store.load(ref).events
     if as_json:

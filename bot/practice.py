@@ -22,7 +22,7 @@ from bot.config import Config
 from bot.terminal import parse_moment
 from flows.calendar import LONDON, london_date
 from mail.settings import ImapMailbox, SmtpOutbox
-from store.store import Store
+from store.ports import CaseStore
 
 CURSOR = "practice-clock"
 MORNING = time(9, 0)  # the time of the daily cycle while moving, and of a date given alone
@@ -47,11 +47,11 @@ def real_parts(config: Config) -> list[str]:
     return parts
 
 
-def is_practice_store(store: Store) -> bool:
+def is_practice_store(store: CaseStore) -> bool:
     return store.get_cursor(CURSOR) is not None
 
 
-def refusal(config: Config, store: Store) -> str | None:
+def refusal(config: Config, store: CaseStore) -> str | None:
     """Why `store` may not be used with `config`: a practice store with a real configuration."""
     parts = real_parts(config)
     if not parts or not is_practice_store(store):
@@ -73,7 +73,7 @@ def not_local(config: Config, option: str = "the practice clock") -> str:
 class PracticeClock:
     """An Assistant's `clock`: the real time plus the store's practice offset (none until moved)."""
 
-    def __init__(self, store: Store, real: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, store: CaseStore, real: Callable[[], datetime] | None = None) -> None:
         self.store = store
         self.real = real or (lambda: datetime.now(UTC))
         saved = store.get_cursor(CURSOR)

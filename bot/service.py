@@ -28,7 +28,7 @@ from flows.evolve import fold
 from flows.model import Case
 from flows.summary import summarise
 from store.errors import DuplicateKey
-from store.store import Store
+from store.ports import CaseStore
 
 log = logging.getLogger("jointly.cases")
 # Cases kept folded: a case of 300 events takes about a millisecond to read and fold. Each kept
@@ -39,7 +39,7 @@ FOLDED = 512
 
 
 class CaseService:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: CaseStore) -> None:
         self.store = store
         self._lock = threading.Lock()
         self._feeds: list[set[str]] = []  # per change feed, the cases written since it was last asked

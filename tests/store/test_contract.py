@@ -1,0 +1,165 @@
+"""What every store must do (`store.ports.CaseStore`), run against every backend.
+
+The file store is the one backend so far; a backend joins by adding its name to `BACKENDS` and
+how to open it to `opened`. Each test says one promise the rest of the assistant relies on.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from store.errors import DuplicateKey, StoreReadOnly, VersionConflict
+from store.ports import CaseStore, open_store
+
+from .support import MINUTE, NOW, event, run_python
+
+BACKENDS = ["file"]
+Open = Callable[..., CaseStore]
+
+
+@pytest.fixture(params=BACKENDS)
+def opened(request: pytest.FixtureRequest, tmp_path: Path) -> Open:
+    """How to open the backend's store (again): `opened()`, or `opened(readonly=True)`."""
+    assert request.param == "file"
+    return lambda readonly=False: open_store(tmp_path / "store", readonly=readonly)
+
+
+@pytest.fixture
+def store(opened: Open) -> Iterator[CaseStore]:
+    with opened() as writer:
+        yield writer
+
+
+def letter(key: str) -> dict[str, str]:
+    return {"key": key, "kind": "send_letter"}
+
+
+def test_events_append_at_the_version_decided_on_and_load_in_order(store: CaseStore) -> None:
+    assert store.append("JC-1", [event("a")], expected_version=0, now=NOW) == 1
+    assert store.append("JC-1", [event("b"), event("c")], expected_version=1, now=NOW) == 3
+    record = store.load("JC-1")
+    assert [e["type"] for e in record.events] == ["a", "b", "c"] and record.version == 3
+    assert store.exists("JC-1") and not store.exists("JC-2")
+
+
+def test_a_stale_version_is_refused_and_writes_nothing(store: CaseStore) -> None:
+    store.append("JC-1", [event("a")], expected_version=0, now=NOW)
+    with pytest.raises(VersionConflict):
+        store.append("JC-1", [event("b")], expected_version=0, effects=[letter("L1")], keys=["k"], now=NOW)
+    assert store.load("JC-1").version == 1 and not store.has_key("k") and store.due_effects(NOW) == []
+
+
+def test_of_concurrent_appends_at_one_version_exactly_one_wins(store: CaseStore) -> None:
+    store.append("JC-1", [event("a")], expected_version=0, now=NOW)
+    start, won, lost = threading.Barrier(8), [], []
+
+    def write(n: int) -> None:
+        start.wait()
+        try:
+            store.append("JC-1", [event("b", n=n)], expected_version=1, now=NOW)
+            won.append(n)
+        except VersionConflict:
+            lost.append(n)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(won) == 1 and len(lost) == 7
+    assert [e.get("n") for e in store.load("JC-1").events] == [None, won[0]]
+
+
+def test_a_key_is_consumed_once_in_the_whole_store(store: CaseStore) -> None:
+    store.append("JC-1", [event("a")], expected_version=0, keys=["mail:<m1>"], now=NOW)
+    with pytest.raises(DuplicateKey):
+        store.append("JC-2", [event("a")], expected_version=0, keys=["mail:<m1>"], now=NOW)
+    assert store.stream_for_key("mail:<m1>") == "JC-1" and not store.exists("JC-2")
+
+
+def test_effects_are_handed_out_when_due_and_done_once(store: CaseStore) -> None:
+    store.append("JC-1", [event("a")], expected_version=0, effects=[letter("L1")], now=NOW)
+    store.append("JC-2", [event("a")], expected_version=0, effects=[letter("L2")], now=NOW + MINUTE)
+    assert [(s, r.key) for s, r in store.due_effects(NOW + MINUTE)] == [("JC-1", "L1"), ("JC-2", "L2")]
+
+    store.fail_effect("JC-1", "L1", error="451 try later", retry_at=NOW + 10 * MINUTE, now=NOW)
+    assert [r.key for _, r in store.due_effects(NOW + MINUTE)] == ["L2"]
+    due = store.due_effects(NOW + 10 * MINUTE)
+    assert [r.key for _, r in due] == ["L2", "L1"]  # earliest due first
+    retried = due[1][1]
+    assert (retried.attempts, retried.last_error) == (1, "451 try later")
+
+    version = store.complete_effect("JC-2", "L2", events=[event("sent")], now=NOW)
+    assert store.complete_effect("JC-2", "L2", events=[event("sent")], now=NOW) == version  # once
+    assert [e["type"] for e in store.load("JC-2").events] == ["a", "sent"]
+    assert [r.key for _, r in store.due_effects(NOW + 10 * MINUTE)] == ["L1"]
+
+
+def test_the_index_lists_every_stream_with_its_summary(store: CaseStore) -> None:
+    store.append("JC-1", [event("a")], expected_version=0, summary={"open": True}, now=NOW)
+    store.append("JC-2", [event("a")], expected_version=0, summary={"open": False}, now=NOW)
+    listed = {s.stream: (s.version, s.summary) for s in store.summaries()}
+    assert listed == {"JC-1": (1, {"open": True}), "JC-2": (1, {"open": False})}
+    one = store.summary("JC-1")
+    assert one is not None and one.summary == {"open": True} and store.summary("JC-3") is None
+
+
+def test_cursors_are_kept_whole_by_name(store: CaseStore) -> None:
+    assert store.get_cursor("imap") is None
+    store.set_cursor("imap", {"uid": 7, "validity": 1})
+    store.set_cursor("imap", {"uid": 8})
+    assert store.get_cursor("imap") == {"uid": 8}
+
+
+def test_erasing_leaves_a_tombstone_and_frees_its_keys(store: CaseStore) -> None:
+    store.append("JC-1", [event("a")], expected_version=0, effects=[letter("L1")], keys=["k"], now=NOW)
+    assert store.erase("JC-1", event("erased"), summary={"erased": True}, now=NOW) == 1
+    record = store.load("JC-1")
+    assert [e["type"] for e in record.events] == ["erased"] and record.effects == []
+    assert not store.has_key("k") and store.due_effects(NOW) == []
+
+
+def test_what_was_written_is_there_after_reopening_and_to_a_reader_beside(opened: Open) -> None:
+    with opened() as writer:
+        writer.append("JC-1", [event("a")], expected_version=0, keys=["k"], summary={"open": True}, now=NOW)
+        writer.set_cursor("sweep", {"at": 1})
+        with opened(readonly=True) as reader:
+            assert reader.readonly and reader.load("JC-1").version == 1
+            with pytest.raises(StoreReadOnly):
+                reader.append("JC-2", [event("a")], expected_version=0, now=NOW)
+    with opened() as again:
+        assert (
+            again.load("JC-1").version == 1 and again.has_key("k") and again.get_cursor("sweep") == {"at": 1}
+        )
+
+
+def test_a_batch_is_seen_at_once_and_kept_whole_or_not_at_all(opened: Open, tmp_path: Path) -> None:
+    with opened() as store:
+        store.append("JC-0", [event("before")], expected_version=0, now=NOW)
+        with store.batch():
+            store.append("JC-1", [event("a")], expected_version=0, now=NOW)
+            assert store.load("JC-1").version == 1  # seen within the batch
+    child = run_python(CRASH_IN_BATCH, str(tmp_path / "store"))
+    assert child.returncode == 9, child.stderr
+    with opened() as store:
+        assert store.exists("JC-0") and store.exists("JC-1")  # the ended batch is kept
+        assert not store.exists("JC-2") and not store.exists("JC-3")  # the one cut short is not
+
+
+CRASH_IN_BATCH = """
+import os, sys
+from datetime import UTC, datetime
+from pathlib import Path
+from store.ports import open_store
+
+store = open_store(Path(sys.argv[1]))
+now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+with store.batch():
+    store.append("JC-2", [{"type": "a"}], expected_version=0, now=now)
+    store.append("JC-3", [{"type": "a"}], expected_version=0, now=now)
+    os._exit(9)  # killed before the batch ends
+"""
