@@ -14,8 +14,8 @@ test: $(STAMP) servers lint
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$rc
 
 # The tests talk to real servers and a real browser: Dovecot for IMAP (aiosmtpd comes with the dev
-# dependencies) and Chromium for the chronology. Installed here when running as root; otherwise
-# those tests skip, saying how to install them.
+# dependencies), PostgreSQL for the database store, and Chromium for the chronology. Installed here
+# when running as root; otherwise those tests skip, saying how to install them.
 servers:
 	@command -v dovecot >/dev/null || test -x /usr/sbin/dovecot || { \
 	  if [ "$$(id -u)" = 0 ]; then \
@@ -24,6 +24,13 @@ servers:
 	      --no-install-recommends dovecot-imapd dovecot-core >/dev/null; } \
 	    || echo "could not install dovecot: the IMAP tests will be skipped" >&2; \
 	  else echo "IMAP tests will be skipped: apt-get install dovecot-imapd dovecot-core" >&2; fi; }
+	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing postgresql for the database store's tests" >&2; \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      --no-install-recommends postgresql >/dev/null; } \
+	    || echo "could not install postgresql: the database store's tests will be skipped" >&2; \
+	  else echo "the database store's tests will be skipped: apt-get install postgresql" >&2; fi; }
 	@command -v chromium >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing chromium for the chronology test" >&2; \

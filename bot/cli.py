@@ -222,10 +222,12 @@ def open_case_store(config: Config, command: str) -> CaseStore:
     """Commands that only read open the store read-only, beside a running service (each case is
     read whole; see `store.store`); the others take the writer's lock, and are refused with how
     to go about it when the service holds it: never a wait, never two writers."""
+    if config.store.kind == "postgresql" and not os.environ.get(config.store.url_env):
+        raise NotAvailable(f"the database's connection string {config.store.url_env} is not set")
     if command in READERS:
-        return open_store(config.store_dir, readonly=True)
+        return open_store(config.store_location(os.environ), readonly=True)
     try:
-        return open_store(config.store_dir)
+        return open_store(config.store_location(os.environ))
     except StoreLocked as error:
         if command == "run":
             raise

@@ -140,6 +140,14 @@ class Teams(_Model):
     http_port: Annotated[int, Strict(), Field(ge=0, le=65535)] = 3978  # 0: any free port
 
 
+class StoreSettings(_Model):
+    """Where cases are kept: files under the data directory (one process), or a PostgreSQL
+    database (several replicas), its connection string in the environment variable `url_env`."""
+
+    kind: Literal["file", "postgresql"] = "file"
+    url_env: EnvName = "JOINTLY_DATABASE_URL"
+
+
 class Clocks(_Model):
     update_every_working_days_default: Positive = 20
     reminder_offsets_working_days: tuple[NonNegative, ...] = (5, 1, 0)
@@ -238,6 +246,7 @@ class Config(_Model):
     chat: Chat = Field(default_factory=Chat)
     slack: Slack | None = None
     teams: Teams | None = None
+    store: StoreSettings = Field(default_factory=StoreSettings)
     clocks: Clocks = Field(default_factory=Clocks)
     runner: Runner = Field(default_factory=Runner)
     ombudsmen: Ombudsmen = Field(default_factory=Ombudsmen)
@@ -275,6 +284,11 @@ class Config(_Model):
     @property
     def store_dir(self) -> Path:
         return self.service.data_dir / "store"
+
+    def store_location(self, environ: Mapping[str, str]) -> Path | str:
+        """The file store's directory, or the database's connection string (`missing_secrets`
+        names the variable when it is unset)."""
+        return environ[self.store.url_env] if self.store.kind == "postgresql" else self.store_dir
 
     def organisation(self, organisation_id: str) -> Organisation:
         """The organisation with this id; KeyError if there is none."""
@@ -393,6 +407,8 @@ def load_config(path: Path) -> Config:
 def missing_secrets(config: Config, environ: Mapping[str, str]) -> list[str]:
     """Names of the environment variables this configuration needs that are unset or empty."""
     needed = [config.service.reply_token_secret_env, *_mail_secrets(config)]
+    if config.store.kind == "postgresql":
+        needed.append(config.store.url_env)
     if config.chat.kind == "slack" and config.slack is not None:
         slack = config.slack
         needed.append(slack.bot_token_env)

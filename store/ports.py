@@ -98,7 +98,12 @@ class CaseStore(Protocol):
     def set_cursor(self, name: str, value: Mapping[str, Any]) -> None: ...
 
 
-def open_store(path: Path, *, readonly: bool = False) -> CaseStore:
-    """The store at `path`: the file store, the one backend so far. With `readonly`, a reader
-    beside the process that writes it."""
-    return Store.open(path, readonly=readonly)
+def open_store(location: Path | str, *, readonly: bool = False) -> CaseStore:
+    """The store at `location`: a PostgreSQL database for a ``postgresql://`` connection string,
+    else the file store in that directory. With `readonly`, a reader beside the process that
+    writes it."""
+    if str(location).startswith(("postgresql://", "postgres://")):
+        from .postgres import PostgresStore  # psycopg only when a database is used
+
+        return PostgresStore.open(str(location), readonly=readonly)
+    return Store.open(Path(location), readonly=readonly)

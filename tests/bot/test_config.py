@@ -398,6 +398,15 @@ def test_teams_chat_needs_a_teams_section_and_the_apps_identity(tmp_path: Path) 
     ]
 
 
+def test_a_database_store_needs_its_connection_string(tmp_path: Path) -> None:
+    config = load(tmp_path, MINIMAL + '[store]\nkind = "postgresql"\n')
+    environ = {"IMAP_PASSWORD": "x", "SMTP_PASSWORD": "x", "SLACK_BOT_TOKEN": "x", "SLACK_APP_TOKEN": "x"}
+    assert missing_secrets(config, environ) == ["JOINTLY_DATABASE_URL"]
+    url = "postgresql://jointly@db.example/cases"
+    assert config.store_location({"JOINTLY_DATABASE_URL": url}) == url
+    assert load(tmp_path, MINIMAL).store_location({}) == Path("var") / "store"
+
+
 def test_a_teams_user_id_is_an_entra_object_id_and_finds_its_person(tmp_path: Path) -> None:
     guid = "3F2B8C1A-6D4E-4B7F-9A2C-5E1D0B9C8A7F"
     config = load(tmp_path, edit('slack_user_id = "U0ANN"', f'teams_user_id = "{guid}"'))

@@ -1,7 +1,8 @@
 """What every store must do (`store.ports.CaseStore`), run against every backend.
 
-The file store is the one backend so far; a backend joins by adding its name to `BACKENDS` and
-how to open it to `opened`. Each test says one promise the rest of the assistant relies on.
+The file store and PostgreSQL (against a real server the tests start, skipped with how to get it
+where there is none); a backend joins by adding its name to `BACKENDS` and where it is to
+`location`. Each test says one promise the rest of the assistant relies on.
 """
 
 from __future__ import annotations
@@ -17,15 +18,22 @@ from store.ports import CaseStore, open_store
 
 from .support import MINUTE, NOW, event, run_python
 
-BACKENDS = ["file"]
+BACKENDS = ["file", "postgresql"]
 Open = Callable[..., CaseStore]
 
 
 @pytest.fixture(params=BACKENDS)
-def opened(request: pytest.FixtureRequest, tmp_path: Path) -> Open:
+def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where the backend's store is: a directory, or a database's connection string."""
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("postgres_url"))
+    return str(tmp_path / "store")
+
+
+@pytest.fixture
+def opened(location: str) -> Open:
     """How to open the backend's store (again): `opened()`, or `opened(readonly=True)`."""
-    assert request.param == "file"
-    return lambda readonly=False: open_store(tmp_path / "store", readonly=readonly)
+    return lambda readonly=False: open_store(location, readonly=readonly)
 
 
 @pytest.fixture
@@ -137,13 +145,13 @@ def test_what_was_written_is_there_after_reopening_and_to_a_reader_beside(opened
         )
 
 
-def test_a_batch_is_seen_at_once_and_kept_whole_or_not_at_all(opened: Open, tmp_path: Path) -> None:
+def test_a_batch_is_seen_at_once_and_kept_whole_or_not_at_all(opened: Open, location: str) -> None:
     with opened() as store:
         store.append("JC-0", [event("before")], expected_version=0, now=NOW)
         with store.batch():
             store.append("JC-1", [event("a")], expected_version=0, now=NOW)
             assert store.load("JC-1").version == 1  # seen within the batch
-    child = run_python(CRASH_IN_BATCH, str(tmp_path / "store"))
+    child = run_python(CRASH_IN_BATCH, location)
     assert child.returncode == 9, child.stderr
     with opened() as store:
         assert store.exists("JC-0") and store.exists("JC-1")  # the ended batch is kept
@@ -153,10 +161,9 @@ def test_a_batch_is_seen_at_once_and_kept_whole_or_not_at_all(opened: Open, tmp_
 CRASH_IN_BATCH = """
 import os, sys
 from datetime import UTC, datetime
-from pathlib import Path
 from store.ports import open_store
 
-store = open_store(Path(sys.argv[1]))
+store = open_store(sys.argv[1])
 now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 with store.batch():
     store.append("JC-2", [{"type": "a"}], expected_version=0, now=now)

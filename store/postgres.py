@@ -1,0 +1,444 @@
+"""The store in PostgreSQL (`[store] kind = "postgresql"`), for several replicas of the assistant.
+
+The same `store.ports.CaseStore` as the file store, and the same contract suite:
+
+- a stream's events are rows numbered by version under a primary key, so two writers at one
+  version cannot both succeed: `append` locks the stream's row (`FOR UPDATE`), compares the
+  version the caller decided on, and writes events, effects, keys and summary in one transaction;
+- effects are rows with their status and next attempt, found by a partial index on the pending
+  ones; keys and cursors are tables of their own;
+- `batch()` is one transaction on this thread's connection: its writes are seen at once by this
+  thread and by nobody else until it commits, and a crash before then loses all of them;
+- the schema is versioned (`jointly_schema`): created at the first open, and a database whose
+  schema is newer than this code is refused rather than written.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from .errors import DuplicateKey, StoreError, StoreReadOnly, UnknownEffect, UnknownStream, VersionConflict
+from .records import (
+    EffectRecord,
+    StreamRecord,
+    Summary,
+    check_events,
+    check_id,
+    check_key,
+    check_summary,
+    require_aware,
+)
+
+SCHEMA_VERSION = 1
+CONNECT_SECONDS = 10.0  # for a connection from the pool, the first included
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jointly_schema (version integer NOT NULL);
+CREATE TABLE IF NOT EXISTS streams (
+    stream text PRIMARY KEY,
+    version integer NOT NULL,
+    summary jsonb NOT NULL DEFAULT '{}'
+);
+CREATE TABLE IF NOT EXISTS events (
+    stream text NOT NULL REFERENCES streams ON DELETE CASCADE,
+    version integer NOT NULL,
+    body jsonb NOT NULL,
+    PRIMARY KEY (stream, version)
+);
+CREATE TABLE IF NOT EXISTS effects (
+    stream text NOT NULL REFERENCES streams ON DELETE CASCADE,
+    key text NOT NULL,
+    position bigserial,
+    effect jsonb NOT NULL,
+    status text NOT NULL,
+    attempts integer NOT NULL,
+    next_attempt_at timestamptz NOT NULL,
+    last_error text,
+    created_at timestamptz NOT NULL,
+    done_at timestamptz,
+    PRIMARY KEY (stream, key)
+);
+CREATE INDEX IF NOT EXISTS effects_due ON effects (next_attempt_at, created_at) WHERE status = 'pending';
+CREATE TABLE IF NOT EXISTS keys (
+    key text PRIMARY KEY,
+    stream text NOT NULL REFERENCES streams ON DELETE CASCADE
+);
+CREATE TABLE IF NOT EXISTS cursors (name text PRIMARY KEY, value jsonb NOT NULL);
+"""
+EFFECT_COLUMNS = "key, effect, status, attempts, next_attempt_at, last_error, created_at, done_at"
+
+
+class PostgresStore:
+    """A handle on one database; get one with `PostgresStore.open(url)`."""
+
+    def __init__(self, pool: ConnectionPool[Any], where: str, readonly: bool) -> None:
+        self._pool = pool
+        self._where = where
+        self._readonly = readonly
+        self._local = threading.local()  # the connection of this thread's batch, if any
+
+    @classmethod
+    def open(cls, url: str, *, readonly: bool = False) -> PostgresStore:
+        """Connect, and create the schema in an empty database; `StoreError` for a newer schema."""
+        where = url.rsplit("@", 1)[-1]  # no password in messages
+        pool: ConnectionPool[Any] = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=8,
+            kwargs={"options": "-c timezone=UTC"},
+            timeout=CONNECT_SECONDS,
+            open=True,
+        )
+        try:
+            with pool.connection() as connection:
+                _migrate(connection, readonly, where)
+        except (psycopg.OperationalError, PoolTimeout) as error:
+            pool.close()
+            raise StoreError(f"the database at {where} cannot be reached: {error}") from None
+        except BaseException:
+            pool.close()
+            raise
+        return cls(pool, where, readonly)
+
+    @property
+    def readonly(self) -> bool:
+        return self._readonly
+
+    def close(self) -> None:
+        self._pool.close()
+
+    def __enter__(self) -> PostgresStore:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """This thread's writes in one transaction, committed when the block ends (nested: the
+        outer block commits). An exception within still commits what was written, as the file
+        store keeps a batch's writes; a crash loses them all."""
+        if getattr(self._local, "connection", None) is not None:
+            yield
+            return
+        raised: BaseException | None = None
+        with self._pool.connection() as connection, connection.transaction():
+            self._local.connection = connection
+            try:
+                yield
+            except BaseException as error:  # committed all the same, then raised
+                raised = error
+            finally:
+                self._local.connection = None
+        if raised is not None:
+            raise raised
+
+    # --- writes -------------------------------------------------------------------------------
+
+    def append(
+        self,
+        stream: str,
+        events: Sequence[Mapping[str, Any]],
+        *,
+        expected_version: int,
+        effects: Sequence[Mapping[str, Any]] = (),
+        keys: Iterable[str] = (),
+        summary: Mapping[str, Any] | None = None,
+        now: datetime,
+    ) -> int:
+        check_id(stream)
+        require_aware(now, "now")
+        new_events = check_events(events)
+        if not new_events:
+            raise ValueError("append needs at least one event")
+        if type(expected_version) is not int:
+            raise ValueError(f"expected_version must be an int, got {expected_version!r}")
+        records = [EffectRecord.new(effect, now) for effect in effects]
+        new_keys = list(dict.fromkeys(check_key(key) for key in keys))
+        new_summary = check_summary(summary)
+        with self._writing() as cursor:
+            if expected_version == 0:
+                cursor.execute(
+                    "INSERT INTO streams (stream, version) VALUES (%s, 0) ON CONFLICT DO NOTHING", (stream,)
+                )
+            actual = _locked_version(cursor, stream)
+            if actual != expected_version:
+                raise VersionConflict(stream=stream, expected=expected_version, actual=actual or 0)
+            return _add(cursor, stream, expected_version, new_events, records, new_keys, new_summary)
+
+    def complete_effect(
+        self,
+        stream: str,
+        key: str,
+        *,
+        events: Sequence[Mapping[str, Any]] = (),
+        effects: Sequence[Mapping[str, Any]] = (),
+        keys: Iterable[str] = (),
+        summary: Mapping[str, Any] | None = None,
+        now: datetime,
+    ) -> int:
+        check_id(stream)
+        require_aware(now, "now")
+        new_events = check_events(events)
+        records = [EffectRecord.new(effect, now) for effect in effects]
+        new_keys = list(dict.fromkeys(check_key(k) for k in keys))
+        new_summary = check_summary(summary)
+        with self._writing() as cursor:
+            version = _known_version(cursor, stream)
+            status = _effect_status(cursor, stream, key)
+            if status == "done":
+                return version
+            cursor.execute(
+                "UPDATE effects SET status = 'done', done_at = %s WHERE stream = %s AND key = %s",
+                (now, stream, key),
+            )
+            return _add(cursor, stream, version, new_events, records, new_keys, new_summary)
+
+    def fail_effect(self, stream: str, key: str, *, error: str, retry_at: datetime, now: datetime) -> None:
+        check_id(stream)
+        require_aware(now, "now")
+        require_aware(retry_at, "retry_at")
+        if not isinstance(error, str):
+            raise ValueError(f"error must be a string, got {error!r}")
+        with self._writing() as cursor:
+            _known_version(cursor, stream)
+            if _effect_status(cursor, stream, key) == "done":
+                raise ValueError(f"effect {key!r} of stream {stream} is done; it cannot fail")
+            cursor.execute(
+                "UPDATE effects SET attempts = attempts + 1, last_error = %s, next_attempt_at = %s"
+                " WHERE stream = %s AND key = %s",
+                (error, retry_at, stream, key),
+            )
+
+    def erase(
+        self, stream: str, tombstone: Mapping[str, Any], *, summary: Mapping[str, Any], now: datetime
+    ) -> int:
+        check_id(stream)
+        require_aware(now, "now")
+        [event] = check_events([tombstone])
+        new_summary = check_summary(summary) or {}
+        with self._writing() as cursor:
+            _known_version(cursor, stream)
+            for table in ("events", "effects", "keys"):
+                cursor.execute(f"DELETE FROM {table} WHERE stream = %s", (stream,))  # noqa: S608 (table names are ours)
+            cursor.execute(
+                "INSERT INTO events (stream, version, body) VALUES (%s, 1, %s)", (stream, Jsonb(event))
+            )
+            cursor.execute(
+                "UPDATE streams SET version = 1, summary = %s WHERE stream = %s", (Jsonb(new_summary), stream)
+            )
+            return 1
+
+    def set_cursor(self, name: str, value: Mapping[str, Any]) -> None:
+        with self._writing() as cursor:
+            cursor.execute(
+                "INSERT INTO cursors (name, value) VALUES (%s, %s)"
+                " ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value",
+                (name, Jsonb(dict(value))),
+            )
+
+    # --- reads --------------------------------------------------------------------------------
+
+    def load(self, stream: str) -> StreamRecord:
+        check_id(stream)
+        with self._reading() as cursor:
+            cursor.execute("SELECT version, summary FROM streams WHERE stream = %s", (stream,))
+            row = cursor.fetchone()
+            if row is None:
+                raise UnknownStream(stream=stream)
+            cursor.execute("SELECT body FROM events WHERE stream = %s ORDER BY version", (stream,))
+            events = [r["body"] for r in cursor.fetchall()]
+            cursor.execute(
+                f"SELECT {EFFECT_COLUMNS} FROM effects WHERE stream = %s ORDER BY position",  # noqa: S608
+                (stream,),
+            )
+            effects = [EffectRecord(**r) for r in cursor.fetchall()]
+        return StreamRecord(stream, row["version"], events, effects, row["summary"])
+
+    def exists(self, stream: str) -> bool:
+        check_id(stream)
+        return self.summary(stream) is not None
+
+    def summaries(self) -> list[Summary]:
+        with self._reading() as cursor:
+            cursor.execute("SELECT stream, version, summary FROM streams WHERE version > 0")
+            return [Summary(r["stream"], r["version"], r["summary"]) for r in cursor.fetchall()]
+
+    def summary(self, stream: str) -> Summary | None:
+        check_id(stream)
+        with self._reading() as cursor:
+            cursor.execute(
+                "SELECT version, summary FROM streams WHERE stream = %s AND version > 0", (stream,)
+            )
+            row = cursor.fetchone()
+        return Summary(stream, row["version"], row["summary"]) if row else None
+
+    def has_key(self, key: str) -> bool:
+        return self.stream_for_key(key) is not None
+
+    def stream_for_key(self, key: str) -> str | None:
+        with self._reading() as cursor:
+            cursor.execute("SELECT stream FROM keys WHERE key = %s", (key,))
+            row = cursor.fetchone()
+        return str(row["stream"]) if row else None
+
+    def due_effects(self, now: datetime) -> list[tuple[str, EffectRecord]]:
+        require_aware(now, "now")
+        with self._reading() as cursor:
+            cursor.execute(
+                f"SELECT stream, {EFFECT_COLUMNS} FROM effects"  # noqa: S608
+                " WHERE status = 'pending' AND next_attempt_at <= %s"
+                " ORDER BY next_attempt_at, created_at, position",
+                (now,),
+            )
+            rows = cursor.fetchall()
+        return [(r.pop("stream"), EffectRecord(**r)) for r in rows]
+
+    def get_cursor(self, name: str) -> dict[str, Any] | None:
+        with self._reading() as cursor:
+            cursor.execute("SELECT value FROM cursors WHERE name = %s", (name,))
+            row = cursor.fetchone()
+        return dict(row["value"]) if row else None
+
+    # --- connections --------------------------------------------------------------------------
+
+    @contextmanager
+    def _writing(self) -> Iterator[psycopg.Cursor[dict[str, Any]]]:
+        """A cursor in a transaction of its own, or in this thread's batch (as a savepoint, so a
+        refused write leaves the batch's other writes)."""
+        if self._readonly:
+            raise StoreReadOnly(path=Path(self._where))
+        with (
+            self._connection() as connection,
+            connection.transaction(),
+            connection.cursor(row_factory=dict_row) as cursor,
+        ):
+            yield cursor
+
+    @contextmanager
+    def _reading(self) -> Iterator[psycopg.Cursor[dict[str, Any]]]:
+        with self._connection() as connection, connection.cursor(row_factory=dict_row) as cursor:
+            yield cursor
+
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        batch = getattr(self._local, "connection", None)
+        if batch is not None:
+            yield batch
+            return
+        with self._pool.connection() as connection:
+            yield connection
+
+
+def _migrate(connection: psycopg.Connection[Any], readonly: bool, where: str) -> None:
+    with connection.transaction():
+        connection.execute("SELECT pg_advisory_xact_lock(hashtext('jointly_schema'))")
+        exists = connection.execute("SELECT to_regclass('jointly_schema') IS NOT NULL").fetchone()
+        found = (
+            connection.execute("SELECT max(version) FROM jointly_schema").fetchone()
+            if exists and exists[0]
+            else None
+        )
+        version = found[0] if found and found[0] is not None else 0
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"the database at {where} has schema version {version}, newer than this assistant's "
+                f"{SCHEMA_VERSION}: upgrade the assistant, or use a database of its version"
+            )
+        if version < SCHEMA_VERSION:
+            if readonly:
+                raise StoreError(
+                    f"the database at {where} has no jointly schema yet: start the service first"
+                )
+            connection.execute(SCHEMA)
+            connection.execute("INSERT INTO jointly_schema (version) VALUES (%s)", (SCHEMA_VERSION,))
+
+
+def _locked_version(cursor: psycopg.Cursor[dict[str, Any]], stream: str) -> int | None:
+    cursor.execute("SELECT version FROM streams WHERE stream = %s FOR UPDATE", (stream,))
+    row = cursor.fetchone()
+    return int(row["version"]) if row else None
+
+
+def _known_version(cursor: psycopg.Cursor[dict[str, Any]], stream: str) -> int:
+    version = _locked_version(cursor, stream)
+    if not version:
+        raise UnknownStream(stream=stream)
+    return version
+
+
+def _effect_status(cursor: psycopg.Cursor[dict[str, Any]], stream: str, key: str) -> str:
+    cursor.execute("SELECT status FROM effects WHERE stream = %s AND key = %s", (stream, key))
+    row = cursor.fetchone()
+    if row is None:
+        raise UnknownEffect(stream=stream, key=key)
+    return str(row["status"])
+
+
+def _add(
+    cursor: psycopg.Cursor[dict[str, Any]],
+    stream: str,
+    version: int,
+    events: list[dict[str, Any]],
+    effects: list[EffectRecord],
+    keys: list[str],
+    summary: dict[str, Any] | None,
+) -> int:
+    """Events, new effects, consumed keys and the summary, on a stream whose row is locked."""
+    for key in keys:
+        cursor.execute("SELECT stream FROM keys WHERE key = %s", (key,))
+        owner = cursor.fetchone()
+        if owner is not None:
+            raise DuplicateKey(key=key, stream=owner["stream"])
+    cursor.execute("SELECT key FROM effects WHERE stream = %s", (stream,))
+    taken = {r["key"] for r in cursor.fetchall()}
+    for record in effects:
+        if record.key in taken:
+            raise ValueError(f"stream {stream} already has an effect {record.key!r}")
+        taken.add(record.key)
+    cursor.executemany(
+        "INSERT INTO events (stream, version, body) VALUES (%s, %s, %s)",
+        [(stream, version + n, Jsonb(event)) for n, event in enumerate(events, 1)],
+    )
+    cursor.executemany(
+        f"INSERT INTO effects (stream, {EFFECT_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",  # noqa: S608
+        [
+            (
+                stream,
+                r.key,
+                Jsonb(r.effect),
+                r.status,
+                r.attempts,
+                r.next_attempt_at,
+                r.last_error,
+                r.created_at,
+                r.done_at,
+            )
+            for r in effects
+        ],
+    )
+    try:
+        cursor.executemany("INSERT INTO keys (key, stream) VALUES (%s, %s)", [(key, stream) for key in keys])
+    except psycopg.errors.UniqueViolation as error:  # consumed by a write that committed meanwhile
+        raise DuplicateKey(key=str(error.diag.message_detail or ""), stream="another") from None
+    new_version = version + len(events)
+    if summary is not None:
+        cursor.execute(
+            "UPDATE streams SET version = %s, summary = %s WHERE stream = %s",
+            (new_version, Jsonb(summary), stream),
+        )
+    else:
+        cursor.execute("UPDATE streams SET version = %s WHERE stream = %s", (new_version, stream))
+    return new_version
