@@ -81,6 +81,7 @@ from flows.commands import RecordOmbudsmanReferral
 from flows.errors import DomainError, UnknownCase
 from flows.model import Ombudsman
 from flows.summary import deadlines
+from store.copy import copy_store
 from store.errors import StoreError, StoreLocked
 from store.ports import CaseStore, open_store
 from store.records import check_id
@@ -139,6 +140,20 @@ def parser() -> argparse.ArgumentParser:
         "--by", required=True, metavar="PERSON", help="the handler destroying it (person id)"
     )
     destroy.add_argument("--reason", required=True)
+    store = sub.add_parser("store", help="the store itself: copy it to another kind of store")
+    copy = store.add_subparsers(dest="store_command", required=True).add_parser(
+        "copy", help="copy every case into an empty store of another kind, and verify it"
+    )
+    copy.add_argument(
+        "--from",
+        dest="source",
+        required=True,
+        metavar="WHERE",
+        help="a store directory or a postgresql:// URL",
+    )
+    copy.add_argument(
+        "--to", dest="target", required=True, metavar="WHERE", help="an empty one, of either kind"
+    )
     check = sub.add_parser("check-config", help="validate a configuration file")
     check.add_argument("file", nargs="?", type=Path)
     sub.add_parser("check-mail", help="log in to the mailbox and the outbox, count the folders, send nothing")
@@ -178,6 +193,8 @@ def dispatch(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     if args.command == "check-config":
         return check_config(args.file or args.config or Path("config.toml"))
+    if args.command == "store":
+        return store_copy(args.source, args.target)
     config, local = resolve_config(args.config, args.data_dir)
     if args.practice_clock is not None and real_parts(config):
         print(f"jointly: {not_local(config, '--practice-clock')}", file=sys.stderr)
@@ -251,6 +268,22 @@ def resolve_config(path: Path | None, data_dir: Path | None) -> tuple[Config, bo
         service = config.service.model_copy(update={"data_dir": data_dir})
         config = config.model_copy(update={"service": service})
     return config, False
+
+
+def store_copy(source: str, target: str) -> int:
+    """Copy a store (read only: it may be a running service's) into an empty one, and verify it."""
+    with open_store(source, readonly=True) as reading, open_store(target) as writing:
+        copied = copy_store(reading, writing)
+    frm, to = _shown_location(source), _shown_location(target)
+    print(
+        f"copied {copied.streams} cases and records and {copied.cursors} cursors from {frm} to {to};"
+        " the counts and each one's checksum match"
+    )
+    return EXIT_OK
+
+
+def _shown_location(where: str) -> str:
+    return where.rsplit("@", 1)[-1] if "://" in where else where  # no password on the screen
 
 
 def check_config(path: Path) -> int:

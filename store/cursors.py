@@ -37,3 +37,9 @@ def write_cursor(directory: Path, name: str, value: Mapping[str, Any]) -> None:
     if not isinstance(value, Mapping):
         raise ValueError(f"a cursor must be a mapping, got {type(value).__name__}")
     atomic_write(path, dumps(dict(value)).encode())
+
+
+def all_cursors(directory: Path) -> dict[str, dict[str, Any]]:
+    """Every cursor, by name."""
+    found = {path.stem: read_cursor(directory, path.stem) for path in sorted(directory.glob("*.json"))}
+    return {name: value for name, value in found.items() if value is not None}

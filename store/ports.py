@@ -12,6 +12,8 @@ contract suite (tests/store/test_contract.py):
   no-op); `fail_effect` counts an attempt and sets when to try again.
 - **Keys**: a de-duplication key is consumed by one write in the whole store (`DuplicateKey`).
 - **Cursors**: small named positions, each replaced whole.
+- **Moving between stores**: `export` gives a stream whole (its effects' progress and its keys too)
+  and `restore` writes one into a store that has none of its name; `cursors` lists them all.
 - **The index**: every stream's summary and version, without reading the streams.
 - `batch()` groups a burst of writes into one commit, `erase` destroys a record, leaving a
   tombstone, and `readonly` says whether this handle may write (commands that only read open the
@@ -29,7 +31,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
 
-from .records import EffectRecord, StreamRecord, Summary
+from .records import EffectRecord, StoredStream, StreamRecord, Summary
 from .store import Store
 
 
@@ -92,6 +94,12 @@ class CaseStore(Protocol):
     def erase(
         self, stream: str, tombstone: Mapping[str, Any], *, summary: Mapping[str, Any], now: datetime
     ) -> int: ...
+
+    def export(self, stream: str) -> StoredStream: ...
+
+    def restore(self, stored: StoredStream) -> None: ...
+
+    def cursors(self) -> dict[str, dict[str, Any]]: ...
 
     def get_cursor(self, name: str) -> dict[str, Any] | None: ...
 

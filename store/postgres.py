@@ -9,6 +9,8 @@ The same `store.ports.CaseStore` as the file store, and the same contract suite:
   ones; keys and cursors are tables of their own;
 - `batch()` is one transaction on this thread's connection: its writes are seen at once by this
   thread and by nobody else until it commits, and a crash before then loses all of them;
+- documents are `json`, not `jsonb`: kept as written, their keys in their order, so a case reads
+  back exactly as the file store keeps it (`show --json` is the same after a copy);
 - the schema is versioned (`jointly_schema`): created at the first open, and a database whose
   schema is newer than this code is refused rather than written.
 """
@@ -25,12 +27,13 @@ from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
-from psycopg.types.json import Jsonb
+from psycopg.types.json import Json
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from .errors import DuplicateKey, StoreError, StoreReadOnly, UnknownEffect, UnknownStream, VersionConflict
 from .records import (
     EffectRecord,
+    StoredStream,
     StreamRecord,
     Summary,
     check_events,
@@ -47,19 +50,19 @@ CREATE TABLE IF NOT EXISTS jointly_schema (version integer NOT NULL);
 CREATE TABLE IF NOT EXISTS streams (
     stream text PRIMARY KEY,
     version integer NOT NULL,
-    summary jsonb NOT NULL DEFAULT '{}'
+    summary json NOT NULL DEFAULT '{}'
 );
 CREATE TABLE IF NOT EXISTS events (
     stream text NOT NULL REFERENCES streams ON DELETE CASCADE,
     version integer NOT NULL,
-    body jsonb NOT NULL,
+    body json NOT NULL,
     PRIMARY KEY (stream, version)
 );
 CREATE TABLE IF NOT EXISTS effects (
     stream text NOT NULL REFERENCES streams ON DELETE CASCADE,
     key text NOT NULL,
     position bigserial,
-    effect jsonb NOT NULL,
+    effect json NOT NULL,
     status text NOT NULL,
     attempts integer NOT NULL,
     next_attempt_at timestamptz NOT NULL,
@@ -73,7 +76,7 @@ CREATE TABLE IF NOT EXISTS keys (
     key text PRIMARY KEY,
     stream text NOT NULL REFERENCES streams ON DELETE CASCADE
 );
-CREATE TABLE IF NOT EXISTS cursors (name text PRIMARY KEY, value jsonb NOT NULL);
+CREATE TABLE IF NOT EXISTS cursors (name text PRIMARY KEY, value json NOT NULL);
 """
 EFFECT_COLUMNS = "key, effect, status, attempts, next_attempt_at, last_error, created_at, done_at"
 
@@ -234,19 +237,38 @@ class PostgresStore:
             for table in ("events", "effects", "keys"):
                 cursor.execute(f"DELETE FROM {table} WHERE stream = %s", (stream,))  # noqa: S608 (table names are ours)
             cursor.execute(
-                "INSERT INTO events (stream, version, body) VALUES (%s, 1, %s)", (stream, Jsonb(event))
+                "INSERT INTO events (stream, version, body) VALUES (%s, 1, %s)", (stream, Json(event))
             )
             cursor.execute(
-                "UPDATE streams SET version = 1, summary = %s WHERE stream = %s", (Jsonb(new_summary), stream)
+                "UPDATE streams SET version = 1, summary = %s WHERE stream = %s", (Json(new_summary), stream)
             )
             return 1
+
+    def restore(self, stored: StoredStream) -> None:
+        """Write a stream another store exported, as it was, where there is none of its name."""
+        record = stored.record
+        check_id(record.stream)
+        keys = [check_key(key) for key in stored.keys]
+        with self._writing() as cursor:
+            cursor.execute(
+                "INSERT INTO streams (stream, version) VALUES (%s, 0)"
+                " ON CONFLICT DO NOTHING RETURNING stream",
+                (record.stream,),
+            )
+            if cursor.fetchone() is None:
+                raise ValueError(f"stream {record.stream} exists already: restore writes only new ones")
+            _add(cursor, record.stream, 0, check_events(record.events), list(record.effects), keys, None)
+            cursor.execute(
+                "UPDATE streams SET summary = %s WHERE stream = %s",
+                (Json(dict(record.summary)), record.stream),
+            )
 
     def set_cursor(self, name: str, value: Mapping[str, Any]) -> None:
         with self._writing() as cursor:
             cursor.execute(
                 "INSERT INTO cursors (name, value) VALUES (%s, %s)"
                 " ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value",
-                (name, Jsonb(dict(value))),
+                (name, Json(dict(value))),
             )
 
     # --- reads --------------------------------------------------------------------------------
@@ -305,6 +327,18 @@ class PostgresStore:
             )
             rows = cursor.fetchall()
         return [(r.pop("stream"), EffectRecord(**r)) for r in rows]
+
+    def export(self, stream: str) -> StoredStream:
+        record = self.load(stream)
+        with self._reading() as cursor:
+            cursor.execute("SELECT key FROM keys WHERE stream = %s ORDER BY key", (stream,))
+            keys = [str(r["key"]) for r in cursor.fetchall()]
+        return StoredStream(record, keys)
+
+    def cursors(self) -> dict[str, dict[str, Any]]:
+        with self._reading() as cursor:
+            cursor.execute("SELECT name, value FROM cursors ORDER BY name")
+            return {str(r["name"]): dict(r["value"]) for r in cursor.fetchall()}
 
     def get_cursor(self, name: str) -> dict[str, Any] | None:
         with self._reading() as cursor:
@@ -410,7 +444,7 @@ def _add(
         taken.add(record.key)
     cursor.executemany(
         "INSERT INTO events (stream, version, body) VALUES (%s, %s, %s)",
-        [(stream, version + n, Jsonb(event)) for n, event in enumerate(events, 1)],
+        [(stream, version + n, Json(event)) for n, event in enumerate(events, 1)],
     )
     cursor.executemany(
         f"INSERT INTO effects (stream, {EFFECT_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",  # noqa: S608
@@ -418,7 +452,7 @@ def _add(
             (
                 stream,
                 r.key,
-                Jsonb(r.effect),
+                Json(r.effect),
                 r.status,
                 r.attempts,
                 r.next_attempt_at,
@@ -437,7 +471,7 @@ def _add(
     if summary is not None:
         cursor.execute(
             "UPDATE streams SET version = %s, summary = %s WHERE stream = %s",
-            (new_version, Jsonb(summary), stream),
+            (new_version, Json(summary), stream),
         )
     else:
         cursor.execute("UPDATE streams SET version = %s WHERE stream = %s", (new_version, stream))

@@ -102,6 +102,15 @@ class StreamRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredStream:
+    """A stream whole, as one store exports it and another restores it: its record and the
+    de-duplication keys its writes consumed."""
+
+    record: StreamRecord
+    keys: list[str]
+
+
+@dataclass(frozen=True, slots=True)
 class Summary:
     """A stream's summary as the index holds it: enough to list without opening files."""
 

@@ -67,7 +67,7 @@ from types import TracebackType
 from typing import Any
 
 from .atomic import fsync_dir, remove_temp_files, sync_files, temp_path, write_new
-from .cursors import read_cursor, write_cursor
+from .cursors import all_cursors, read_cursor, write_cursor
 from .errors import (
     DuplicateKey,
     StoreCorrupt,
@@ -83,6 +83,7 @@ from .index import Entry, Index
 from .lock import StoreLock
 from .records import (
     EffectRecord,
+    StoredStream,
     StreamRecord,
     Summary,
     check_events,
@@ -358,6 +359,43 @@ class Store:
                 assert stat is not None  # written in place, not staged
                 self._index.erase(stream, Entry.of(write.state, stat))
             return write.state.version
+
+    def export(self, stream: str) -> StoredStream:
+        """A stream whole, keys included, for another store's `restore`."""
+        check_id(stream)
+        with self._mutex:
+            entry = self._entry(stream)
+            path = stream_file(self._streams, stream)
+            state = read_stream(path, stream, self._staged.get(stream))
+            _check_matches(path, None if state is None else state.version, entry)
+            assert state is not None  # _check_matches refused a missing file
+            return StoredStream(state.record(), list(state.keys))
+
+    def restore(self, stored: StoredStream) -> None:
+        """Write a stream another store exported, as it was (its effects' progress and its keys
+        too), where this store has no stream of that name."""
+        record = stored.record
+        check_id(record.stream)
+        keys = [check_key(key) for key in stored.keys]
+        with self._mutex:
+            self._check_writable()
+            if self._entry_or_none(record.stream) is not None:
+                raise ValueError(f"stream {record.stream} exists already: restore writes only new ones")
+            for key in keys:
+                if (owner := self._index.owner(key)) is not None:
+                    raise DuplicateKey(key=key, stream=owner)
+            write = self._begin(record.stream, None)
+            write.add_events(check_events(record.events))
+            write.add_effects(list(record.effects))
+            write.state.keys.extend(keys)
+            write.state.summary = check_summary(record.summary) or {}
+            self._commit(record.stream, write)
+
+    def cursors(self) -> dict[str, dict[str, Any]]:
+        """Every cursor, by name."""
+        with self._mutex:
+            self._check_open()
+            return all_cursors(self._cursors)
 
     def get_cursor(self, name: str) -> dict[str, Any] | None:
         with self._mutex:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -170,3 +171,20 @@ with store.batch():
     store.append("JC-3", [{"type": "a"}], expected_version=0, now=now)
     os._exit(9)  # killed before the batch ends
 """
+
+
+def test_a_stream_restored_elsewhere_is_the_same_and_never_over_another(store: CaseStore) -> None:
+    store.append("JC-1", [event("a")], expected_version=0, effects=[letter("L1")], keys=["k"], now=NOW)
+    store.fail_effect("JC-1", "L1", error="451", retry_at=NOW + MINUTE, now=NOW)
+    store.set_cursor("imap", {"uid": 3})
+    exported = store.export("JC-1")
+    assert exported.keys == ["k"] and exported.record.effects[0].attempts == 1
+    assert store.cursors() == {"imap": {"uid": 3}}
+    with pytest.raises(ValueError, match="exists already"):
+        store.restore(exported)
+    renamed = replace(exported, record=replace(exported.record, stream="JC-2"))
+    with pytest.raises(DuplicateKey):  # its key belongs to JC-1 here
+        store.restore(renamed)
+    store.restore(replace(renamed, keys=["k2"]))
+    again = store.export("JC-2")
+    assert again.record.events == exported.record.events and again.record.effects == exported.record.effects
