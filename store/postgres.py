@@ -11,6 +11,8 @@ The same `store.ports.CaseStore` as the file store, and the same contract suite:
   thread and by nobody else until it commits, and a crash before then loses all of them;
 - documents are `json`, not `jsonb`: kept as written, their keys in their order, so a case reads
   back exactly as the file store keeps it (`show --json` is the same after a copy);
+- one process writes at a time, as with the file store: its session holds an advisory lock for
+  as long as the store is open (readers take none);
 - the schema is versioned (`jointly_schema`): created at the first open, and a database whose
   schema is newer than this code is refused rather than written.
 """
@@ -30,7 +32,15 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Json
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from .errors import DuplicateKey, StoreError, StoreReadOnly, UnknownEffect, UnknownStream, VersionConflict
+from .errors import (
+    DuplicateKey,
+    StoreError,
+    StoreLocked,
+    StoreReadOnly,
+    UnknownEffect,
+    UnknownStream,
+    VersionConflict,
+)
 from .records import (
     EffectRecord,
     StoredStream,
@@ -84,10 +94,11 @@ EFFECT_COLUMNS = "key, effect, status, attempts, next_attempt_at, last_error, cr
 class PostgresStore:
     """A handle on one database; get one with `PostgresStore.open(url)`."""
 
-    def __init__(self, pool: ConnectionPool[Any], where: str, readonly: bool) -> None:
+    def __init__(self, pool: ConnectionPool[Any], where: str, holder: psycopg.Connection[Any] | None) -> None:
         self._pool = pool
         self._where = where
-        self._readonly = readonly
+        self._holder = holder  # the session holding the writer's lock; None for a reader
+        self._readonly = holder is None
         self._local = threading.local()  # the connection of this thread's batch, if any
 
     @classmethod
@@ -102,16 +113,19 @@ class PostgresStore:
             timeout=CONNECT_SECONDS,
             open=True,
         )
+        holder = None
         try:
             with pool.connection() as connection:
                 _migrate(connection, readonly, where)
+            if not readonly:
+                holder = _writer_lock(url, where)
         except (psycopg.OperationalError, PoolTimeout) as error:
             pool.close()
             raise StoreError(f"the database at {where} cannot be reached: {error}") from None
         except BaseException:
             pool.close()
             raise
-        return cls(pool, where, readonly)
+        return cls(pool, where, holder)
 
     @property
     def readonly(self) -> bool:
@@ -119,6 +133,8 @@ class PostgresStore:
 
     def close(self) -> None:
         self._pool.close()
+        if self._holder is not None:
+            self._holder.close()  # the lock goes with its session
 
     def __enter__(self) -> PostgresStore:
         return self
@@ -374,6 +390,17 @@ class PostgresStore:
             return
         with self._pool.connection() as connection:
             yield connection
+
+
+def _writer_lock(url: str, where: str) -> psycopg.Connection[Any]:
+    """A session holding the database's writer lock, as the file store's lock file is held: one
+    writing process at a time (a killed one's session ends, and its lock with it)."""
+    holder = psycopg.connect(url, autocommit=True, connect_timeout=int(CONNECT_SECONDS))
+    row = holder.execute("SELECT pg_try_advisory_lock(hashtext('jointly_writer'))").fetchone()
+    if not row or not row[0]:
+        holder.close()
+        raise StoreLocked(path=Path(where), pid=None)
+    return holder
 
 
 def _migrate(connection: psycopg.Connection[Any], readonly: bool, where: str) -> None:

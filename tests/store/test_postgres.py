@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from store.errors import StoreError
+from store.errors import StoreError, StoreLocked
 from store.ports import open_store
 from tests.servers.postgres import Postgres
 
@@ -34,3 +34,14 @@ def test_what_was_committed_is_there_after_the_server_is_killed(
     postgres_server.start()
     with open_store(postgres_url) as store:
         assert store.load("JC-1").version == 1 and store.has_key("k")
+
+
+def test_one_process_writes_at_a_time_and_readers_beside_it(postgres_url: str) -> None:
+    with open_store(postgres_url) as writer:
+        writer.append("JC-1", [event("a")], expected_version=0, now=NOW)
+        with pytest.raises(StoreLocked, match="in use by another jointly process"):
+            open_store(postgres_url)
+        with open_store(postgres_url, readonly=True) as reader:
+            assert reader.load("JC-1").version == 1
+    with open_store(postgres_url) as again:  # the lock went with the writer
+        assert again.exists("JC-1")
