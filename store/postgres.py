@@ -42,6 +42,7 @@ from .errors import (
     VersionConflict,
 )
 from .records import (
+    Change,
     EffectRecord,
     StoredStream,
     StreamRecord,
@@ -177,16 +178,9 @@ class PostgresStore:
         summary: Mapping[str, Any] | None = None,
         now: datetime,
     ) -> int:
-        check_id(stream)
-        require_aware(now, "now")
-        new_events = check_events(events)
-        if not new_events:
-            raise ValueError("append needs at least one event")
-        if type(expected_version) is not int:
-            raise ValueError(f"expected_version must be an int, got {expected_version!r}")
-        records = [EffectRecord.new(effect, now) for effect in effects]
-        new_keys = list(dict.fromkeys(check_key(key) for key in keys))
-        new_summary = check_summary(summary)
+        change = Change.checked(
+            stream, events, effects, keys, summary, now, expected_version=expected_version
+        )
         with self._writing() as cursor:
             if expected_version == 0:
                 cursor.execute(
@@ -195,7 +189,7 @@ class PostgresStore:
             actual = _locked_version(cursor, stream)
             if actual != expected_version:
                 raise VersionConflict(stream=stream, expected=expected_version, actual=actual or 0)
-            return _add(cursor, stream, expected_version, new_events, records, new_keys, new_summary)
+            return _add(cursor, stream, expected_version, change)
 
     def complete_effect(
         self,
@@ -208,12 +202,7 @@ class PostgresStore:
         summary: Mapping[str, Any] | None = None,
         now: datetime,
     ) -> int:
-        check_id(stream)
-        require_aware(now, "now")
-        new_events = check_events(events)
-        records = [EffectRecord.new(effect, now) for effect in effects]
-        new_keys = list(dict.fromkeys(check_key(k) for k in keys))
-        new_summary = check_summary(summary)
+        change = Change.checked(stream, events, effects, keys, summary, now)
         with self._writing() as cursor:
             version = _known_version(cursor, stream)
             status = _effect_status(cursor, stream, key)
@@ -223,7 +212,7 @@ class PostgresStore:
                 "UPDATE effects SET status = 'done', done_at = %s WHERE stream = %s AND key = %s",
                 (now, stream, key),
             )
-            return _add(cursor, stream, version, new_events, records, new_keys, new_summary)
+            return _add(cursor, stream, version, change)
 
     def fail_effect(self, stream: str, key: str, *, error: str, retry_at: datetime, now: datetime) -> None:
         check_id(stream)
@@ -273,7 +262,12 @@ class PostgresStore:
             )
             if cursor.fetchone() is None:
                 raise ValueError(f"stream {record.stream} exists already: restore writes only new ones")
-            _add(cursor, record.stream, 0, check_events(record.events), list(record.effects), keys, None)
+            _add(
+                cursor,
+                record.stream,
+                0,
+                Change(check_events(record.events), list(record.effects), keys, None),
+            )
             cursor.execute(
                 "UPDATE streams SET summary = %s WHERE stream = %s",
                 (Json(dict(record.summary)), record.stream),
@@ -448,16 +442,9 @@ def _effect_status(cursor: psycopg.Cursor[dict[str, Any]], stream: str, key: str
     return str(row["status"])
 
 
-def _add(
-    cursor: psycopg.Cursor[dict[str, Any]],
-    stream: str,
-    version: int,
-    events: list[dict[str, Any]],
-    effects: list[EffectRecord],
-    keys: list[str],
-    summary: dict[str, Any] | None,
-) -> int:
-    """Events, new effects, consumed keys and the summary, on a stream whose row is locked."""
+def _add(cursor: psycopg.Cursor[dict[str, Any]], stream: str, version: int, change: Change) -> int:
+    """A change (events, new effects, consumed keys, the summary) to a stream whose row is locked."""
+    events, effects, keys, summary = change.events, change.effects, change.keys, change.summary
     for key in keys:
         cursor.execute("SELECT stream FROM keys WHERE key = %s", (key,))
         owner = cursor.fetchone()

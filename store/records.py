@@ -102,6 +102,46 @@ class StreamRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class Change:
+    """What one write adds to a stream, checked: every backend's `append` and `complete_effect`
+    take their arguments through `Change.checked`, so they refuse the same things alike."""
+
+    events: list[dict[str, Any]]
+    effects: list[EffectRecord]
+    keys: list[str]
+    summary: dict[str, Any] | None
+
+    @classmethod
+    def checked(
+        cls,
+        stream: str,
+        events: Any,
+        effects: Any,
+        keys: Any,
+        summary: Any,
+        now: Any,
+        *,
+        expected_version: Any = None,
+    ) -> Change:
+        """ValueError for a bad stream id, a naive `now`, malformed events, effects or keys, and
+        (for an append, with `expected_version`) no events or a version that is not an int."""
+        check_id(stream)
+        require_aware(now, "now")
+        new_events = check_events(events)
+        if expected_version is not None:
+            if not new_events:
+                raise ValueError("append needs at least one event")
+            if type(expected_version) is not int:
+                raise ValueError(f"expected_version must be an int, got {expected_version!r}")
+        return cls(
+            new_events,
+            [EffectRecord.new(effect, now) for effect in effects],
+            list(dict.fromkeys(check_key(key) for key in keys)),
+            check_summary(summary),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class StoredStream:
     """A stream whole, as one store exports it and another restores it: its record and the
     de-duplication keys its writes consumed."""

@@ -82,6 +82,7 @@ from .errors import (
 from .index import Entry, Index
 from .lock import StoreLock
 from .records import (
+    Change,
     EffectRecord,
     StoredStream,
     StreamRecord,
@@ -200,16 +201,9 @@ class Store:
         ``expected_version`` is the version the caller decided on (0 for a new
         stream); returns the new version.
         """
-        check_id(stream)
-        require_aware(now, "now")
-        new_events = check_events(events)
-        if not new_events:
-            raise ValueError("append needs at least one event")
-        if type(expected_version) is not int:
-            raise ValueError(f"expected_version must be an int, got {expected_version!r}")
-        records = [EffectRecord.new(effect, now) for effect in effects]
-        new_keys = list(dict.fromkeys(check_key(key) for key in keys))
-        new_summary = check_summary(summary)
+        change = Change.checked(
+            stream, events, effects, keys, summary, now, expected_version=expected_version
+        )
         with self._mutex:
             self._check_writable()
             entry = self._entry_or_none(stream)
@@ -217,7 +211,7 @@ class Store:
             if actual != expected_version:
                 raise VersionConflict(stream=stream, expected=expected_version, actual=actual)
             write = self._begin(stream, entry)
-            self._add(write, new_events, records, new_keys, new_summary)
+            self._add(write, change)
             return self._commit(stream, write)
 
     def load(self, stream: str) -> StreamRecord:
@@ -290,19 +284,14 @@ class Store:
     ) -> int:
         """Mark an effect done and append what followed from it (events, new pending effects,
         consumed keys) in one write; done already: no-op."""
-        check_id(stream)
-        require_aware(now, "now")
-        new_events = check_events(events)
-        records = [EffectRecord.new(effect, now) for effect in effects]
-        new_keys = list(dict.fromkeys(check_key(k) for k in keys))
-        new_summary = check_summary(summary)
+        change = Change.checked(stream, events, effects, keys, summary, now)
         with self._mutex:
             write = self._begin(stream, self._entry(stream))
             record = _effect(write, key)
             if record.status == "done":
                 return write.state.version
             write.replace_effect(replace(record, status="done", done_at=now))
-            self._add(write, new_events, records, new_keys, new_summary)
+            self._add(write, change)
             return self._commit(stream, write)
 
     def fail_effect(
@@ -408,25 +397,18 @@ class Store:
             self._check_writable()
             write_cursor(self._cursors, name, value)
 
-    def _add(
-        self,
-        write: StreamWrite,
-        events: list[dict[str, Any]],
-        effects: list[EffectRecord],
-        keys: list[str],
-        summary: dict[str, Any] | None,
-    ) -> None:
-        """Put events, new effects, consumed keys and the summary into one pending write; a key
-        another write consumed already, or an effect key the stream has, refuses the whole write."""
-        for key in keys:
+    def _add(self, write: StreamWrite, change: Change) -> None:
+        """Put a change into one pending write; a key another write consumed already, or an effect
+        key the stream has, refuses the whole write."""
+        for key in change.keys:
             if (owner := self._index.owner(key)) is not None:
                 raise DuplicateKey(key=key, stream=owner)
-        _refuse_taken_effect_keys(write, effects)
-        write.add_events(events)
-        write.add_effects(effects)
-        write.state.keys.extend(keys)
-        if summary is not None:
-            write.state.summary = summary
+        _refuse_taken_effect_keys(write, change.effects)
+        write.add_events(change.events)
+        write.add_effects(change.effects)
+        write.state.keys.extend(change.keys)
+        if change.summary is not None:
+            write.state.summary = change.summary
 
     def _check_open(self) -> None:
         if self._closed:
