@@ -13,9 +13,10 @@ import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
+from bot.case_text import case_text, message_text
 from bot.chat.refs import ButtonRef, status_words
 from bot.chat.sentences import Suggestion
 from bot.chat.threads import coordinator
@@ -27,12 +28,13 @@ from bot.threads import MENTIONED
 from flows.codec import to_plain
 from flows.conversation import Choice, Field, FieldKind, Prompt
 from flows.errors import DomainError, UnknownCase
-from flows.model import Actor, Case, Message, Role
+from flows.model import Actor, Case, Role
 from flows.prompts import answerable, next_prompts
 
 log = logging.getLogger("jointly.chat")
 NOT_UNDERSTOOD = "That button was not understood; nothing was recorded."
 NOT_HOLDER = "Only a complaint handler of the organisation holding the case can see it."
+WIDE = 1_000_000  # the width case texts wrap to in a team chat: never, so the chat wraps to the screen
 
 
 def not_in_directory(chat: str) -> str:
@@ -116,12 +118,23 @@ def case_meant(
     return f"Which case do you mean? Start with its reference: {', '.join(theirs)}."
 
 
-def email(case: Case, key: str) -> tuple[int, Message] | None:
-    """The email a "Read it" button names (by Message-ID, else as "#n") with its number on the case."""
+def in_full(case: Case, today: date) -> tuple[str, list[str]]:
+    """The case in full (`jointly show`'s text) and its title: for a holder's eyes only."""
+    return f"{case.ref}: the case in full", case_text(case, today, WIDE)
+
+
+def one_email(case: Case, key: str) -> tuple[int, str, list[str]] | str:
+    """The email a "Read it" button names (by Message-ID, else as "#n"): its number on the case, a
+    title and its text in full, for a holder's eyes only; or why there is nothing to show."""
     numbered = list(enumerate(case.messages, 1))
     by_id = (found for found in numbered if found[1].message_id == key)
     by_number = (found for found in numbered if key == f"#{found[0]}")
-    return next(by_id, None) or next(by_number, None)
+    found = next(by_id, None) or next(by_number, None)
+    if found is None:
+        return f"That email is not on {case.ref}, so there is nothing to show."
+    n, message = found
+    title = f"{case.ref}: email {n} of {len(case.messages)}"
+    return n, title, [title, "-" * len(title), *message_text(case, message, WIDE)]
 
 
 def pack(case: Case, suggestion: Suggestion) -> str:

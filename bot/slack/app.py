@@ -23,16 +23,16 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.case_text import case_text, message_text
 from bot.chat.answers import (
     NOT_HOLDER,
     NOT_UNDERSTOOD,
     Found,
     case_meant,
     choose,
-    email,
     failure,
+    in_full,
     may_read,
+    one_email,
     pack,
     typed,
     unpack,
@@ -67,7 +67,6 @@ from flows.sentences import OrgName
 from store.errors import DuplicateKey
 
 log = logging.getLogger("jointly.slack")
-WIDE = 1_000_000  # the width `bot.case_text` wraps to in Slack: never, so Slack wraps to the screen
 
 
 def build_app(client: AsyncWebClient, signing_secret: str | None) -> AsyncApp:
@@ -183,7 +182,7 @@ class Handlers:
         if who is None or case is None:
             return
         log.info("%s details shown to %s", ref, who.id, extra={"ref": ref})
-        await self._show(body, f"{ref}: the case in full", case_text(case, london_date(self.clock()), WIDE))
+        await self._show(body, *in_full(case, london_date(self.clock())))
 
     async def read(self, ack: Any, body: dict[str, Any]) -> None:
         """One email on the case in full, from "Read it" under the notice of its arrival: to the same
@@ -198,14 +197,13 @@ class Handlers:
         case = await self._load(body, button.ref) if who else None
         if who is None or case is None:
             return
-        found = email(case, button.message)
-        if found is None:
-            await self._tell(body, f"That email is not on {case.ref}, so there is nothing to show.")
+        found = one_email(case, button.message)
+        if isinstance(found, str):
+            await self._tell(body, found)
             return
-        n, message = found
+        n, title, lines = found
         log.info("%s email %s shown to %s", case.ref, n, who.id, extra={"ref": case.ref})
-        title = f"{case.ref}: email {n} of {len(case.messages)}"
-        await self._show(body, title, [title, "-" * len(title), *message_text(case, message, WIDE)])
+        await self._show(body, title, lines)
 
     async def menu(self, ack: Any, body: dict[str, Any]) -> None:
         """The case's menu (consent for one organisation, a withdrawal, a representative, an

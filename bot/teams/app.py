@@ -24,17 +24,17 @@ from microsoft_teams.api.activities.install_update import InstalledActivity
 from microsoft_teams.api.activities.invoke.adaptive_card import AdaptiveCardInvokeActivity
 from microsoft_teams.api.activities.message import MessageActivity, MessageActivityInput
 
-from bot.case_text import case_text, message_text
 from bot.chat.answers import (
     NOT_HOLDER,
     NOT_UNDERSTOOD,
     Found,
     case_meant,
     choose,
-    email,
     failure,
+    in_full,
     may_read,
     not_in_directory,
+    one_email,
     pack,
     typed,
     unpack,
@@ -71,7 +71,6 @@ from store.errors import DuplicateKey
 
 log = logging.getLogger("jointly.teams")
 NOT_IN_DIRECTORY = not_in_directory("Teams")
-WIDE = 1_000_000  # the width `bot.case_text` wraps to in Teams: never, so Teams wraps to the screen
 USAGE = (
     "Write to me: `new` logs a complaint made by phone or in person, `find <reference or name>` finds "
     "a case, `mine` lists what waits for you, `help` shows this. In a case's thread, write what "
@@ -201,10 +200,9 @@ class TeamsHandlers:
     async def _new_complaint(self, who: Actor, data: dict[str, Any], where: list[str]) -> dict[str, Any]:
         if Role.HANDLER not in who.roles:
             return said("Only a complaint handler can log a complaint.")
-        prompt = new_prompt(who)
-        values, errors = form_values(prompt.choices[0].fields, data)
+        values, errors = form_values(new_prompt(who).choices[0].fields, data)
         if errors:
-            return shown(form_card(NEW, 0, prompt, 0, [], values, errors))
+            return shown(self._new_form(who, values, errors))
         now = self.clock()
         key = "teams-new:" + digest(json.dumps([who.id, where[1], values], sort_keys=True).encode())
         ref = self.service.new_ref(now, key)
@@ -214,7 +212,7 @@ class TeamsHandlers:
         except DuplicateKey:  # the same form sent twice: logged once, by the first
             return shown(done_card(ALREADY_LOGGED))
         except DomainError as error:
-            return shown(form_card(NEW, 0, prompt, 0, [], values, {"text": words(error)}))
+            return shown(self._new_form(who, values, {"text": words(error)}))
         await self.threads.sync(ref)
         return shown(done_card(f"Logged as {ref}. Its thread is in the complaints channel."))
 
@@ -232,14 +230,12 @@ class TeamsHandlers:
         if case is None:
             return said(f"There is no case {ref or 'by that reference'}.")
         if button is None:
-            title, lines = f"{ref}: the case in full", case_text(case, london_date(self.clock()), WIDE)
+            title, lines = in_full(case, london_date(self.clock()))
         else:
-            found = email(case, button.message)
-            if found is None:
-                return said(f"That email is not on {case.ref}, so there is nothing to show.")
-            n, mail = found
-            title = f"{case.ref}: email {n} of {len(case.messages)}"
-            lines = [title, "-" * len(title), *message_text(case, mail, WIDE)]
+            found = one_email(case, button.message)
+            if isinstance(found, str):
+                return said(found)
+            _, title, lines = found
         log.info("%s %s shown to %s", ref, title.split(": ", 1)[1], who.id, extra={"ref": ref})
         return await self._privately(who, [message(title, card) for card in full_cards(lines)])
 
@@ -376,5 +372,6 @@ class TeamsHandlers:
         ))  # fmt: skip
         return form_card(case.ref, case.version, prompt, found.button.choice, self.choices, values, errors)
 
-    def _new_form(self, who: Actor) -> Card:
-        return form_card(NEW, 0, new_prompt(who), 0, [])
+    def _new_form(self, who: Actor, values: Any = None, errors: Any = None) -> Card:
+        """The form for a complaint made by phone or in person (refused answers under their fields)."""
+        return form_card(NEW, 0, new_prompt(who), 0, [], values, errors)

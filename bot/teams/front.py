@@ -144,9 +144,11 @@ def certificate_token(client_id: str, tenant_id: str, pem: str) -> Callable[...,
     private key and the certificate), through MSAL, which keeps and renews the token."""
     import msal
     from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
 
     data = Path(pem).read_bytes()
-    thumbprint = x509.load_pem_x509_certificate(data).fingerprint(_sha1()).hex()
+    sha1 = hashes.SHA1()  # noqa: S303 (Entra ID names a certificate by its SHA-1 thumbprint)
+    thumbprint = x509.load_pem_x509_certificate(data).fingerprint(sha1).hex()
     client = msal.ConfidentialClientApplication(
         client_id,
         authority=f"https://login.microsoftonline.com/{tenant_id}",
@@ -162,8 +164,3 @@ def certificate_token(client_id: str, tenant_id: str, pem: str) -> Callable[...,
 
     return token
 
-
-def _sha1() -> Any:
-    from cryptography.hazmat.primitives import hashes
-
-    return hashes.SHA1()  # noqa: S303 (Entra ID names a certificate by its SHA-1 thumbprint)
