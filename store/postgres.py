@@ -445,11 +445,15 @@ def _effect_status(cursor: psycopg.Cursor[dict[str, Any]], stream: str, key: str
 def _add(cursor: psycopg.Cursor[dict[str, Any]], stream: str, version: int, change: Change) -> int:
     """A change (events, new effects, consumed keys, the summary) to a stream whose row is locked."""
     events, effects, keys, summary = change.events, change.effects, change.keys, change.summary
-    for key in keys:
-        cursor.execute("SELECT stream FROM keys WHERE key = %s", (key,))
-        owner = cursor.fetchone()
-        if owner is not None:
-            raise DuplicateKey(key=key, stream=owner["stream"])
+    for key in keys:  # a write consuming it meanwhile is waited for: its owner is then known
+        cursor.execute(
+            "INSERT INTO keys (key, stream) VALUES (%s, %s) ON CONFLICT (key) DO NOTHING RETURNING key",
+            (key, stream),
+        )
+        if cursor.fetchone() is None:
+            cursor.execute("SELECT stream FROM keys WHERE key = %s", (key,))
+            owner = cursor.fetchone()
+            raise DuplicateKey(key=key, stream=owner["stream"] if owner else "another write")
     cursor.execute("SELECT key FROM effects WHERE stream = %s", (stream,))
     taken = {r["key"] for r in cursor.fetchall()}
     for record in effects:
@@ -477,10 +481,6 @@ def _add(cursor: psycopg.Cursor[dict[str, Any]], stream: str, version: int, chan
             for r in effects
         ],
     )
-    try:
-        cursor.executemany("INSERT INTO keys (key, stream) VALUES (%s, %s)", [(key, stream) for key in keys])
-    except psycopg.errors.UniqueViolation as error:  # consumed by a write that committed meanwhile
-        raise DuplicateKey(key=str(error.diag.message_detail or ""), stream="another") from None
     new_version = version + len(events)
     if summary is not None:
         cursor.execute(
