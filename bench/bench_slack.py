@@ -17,8 +17,6 @@ import asyncio
 import io
 import json
 import logging
-import os
-import platform
 import shutil
 import statistics
 import tempfile
@@ -31,6 +29,7 @@ import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bench.common import machine, press_targets
 from bot.app import Assistant
 from bot.chat.refs import ButtonRef
 from bot.config import Chat, Slack, local_config
@@ -176,12 +175,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     finally:
         shutil.rmtree(root)
         logging.disable(logging.NOTSET)
-    ours = figures["jointly"]
-    figures["targets"] = {
-        "ack_p95_ms": {"value": ours["ack_ms"]["p95"], "ok": ours["ack_ms"]["p95"] < 100},
-        "update_p95_ms": {"value": ours["update_ms"]["p95"], "ok": ours["update_ms"]["p95"] < 300},
-    }
-    figures["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version()}
+    figures["targets"] = press_targets(figures["jointly"])
+    figures["machine"] = machine()
     return figures
 
 
