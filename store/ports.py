@@ -15,6 +15,14 @@ contract suite (tests/store/test_contract.py):
 - **Moving between stores**: `export` gives a stream whole (its effects' progress and its keys too)
   and `restore` writes one into a store that has none of its name; `cursors` lists them all.
 - **The index**: every stream's summary and version, without reading the streams.
+- **Queries**: `open_cases` lists the open cases' summaries (each with its next date) without a
+  scan of the closed ones where the backend can.
+- **Replicas** (`shared`: several processes may write the store at once): `feed()` is a change feed
+  of every writer's writes, `wait_changes` waits for another process's; `lead()` says whether this
+  process is the one that reads the mailbox and runs the sweep and the outbox (one at a time, and
+  another takes over when it dies); `claim_effects` hands out due effects that no other process
+  holds; `exclusive(name)` keeps one process at a time in a named section; `check()` raises
+  `StoreError` unless the store can serve (reachable, schema current).
 - `batch()` groups a burst of writes into one commit, `erase` destroys a record, leaving a
   tombstone, and `readonly` says whether this handle may write (commands that only read open the
   store beside the running service).
@@ -24,9 +32,9 @@ Errors are those of `store.errors`, for every backend.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
@@ -69,11 +77,15 @@ class CaseStore(Protocol):
 
     def summary(self, stream: str) -> Summary | None: ...
 
+    def open_cases(self) -> list[Summary]: ...
+
     def has_key(self, key: str) -> bool: ...
 
     def stream_for_key(self, key: str) -> str | None: ...
 
     def due_effects(self, now: datetime) -> list[tuple[str, EffectRecord]]: ...
+
+    def claim_effects(self, now: datetime, *, lease: timedelta) -> list[tuple[str, EffectRecord]]: ...
 
     def complete_effect(
         self,
@@ -85,6 +97,7 @@ class CaseStore(Protocol):
         keys: Iterable[str] = (),
         summary: Mapping[str, Any] | None = None,
         now: datetime,
+        expected_version: int | None = None,
     ) -> int: ...
 
     def fail_effect(
@@ -104,6 +117,19 @@ class CaseStore(Protocol):
     def get_cursor(self, name: str) -> dict[str, Any] | None: ...
 
     def set_cursor(self, name: str, value: Mapping[str, Any]) -> None: ...
+
+    @property
+    def shared(self) -> bool: ...
+
+    def check(self) -> None: ...
+
+    def feed(self) -> Callable[[], set[str]]: ...
+
+    def lead(self) -> bool: ...
+
+    def wait_changes(self, seconds: float) -> bool: ...
+
+    def exclusive(self, name: str) -> AbstractContextManager[None]: ...
 
 
 def open_store(location: Path | str, *, readonly: bool = False) -> CaseStore:

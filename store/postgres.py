@@ -11,23 +11,34 @@ The same `store.ports.CaseStore` as the file store, and the same contract suite:
   thread and by nobody else until it commits, and a crash before then loses all of them;
 - documents are `json`, not `jsonb`: kept as written, their keys in their order, so a case reads
   back exactly as the file store keeps it (`show --json` is the same after a copy);
-- one process writes at a time, as with the file store: its session holds an advisory lock for
-  as long as the store is open (readers take none);
-- the schema is versioned (`jointly_schema`): created at the first open, and a database whose
-  schema is newer than this code is refused rather than written.
+- several processes (replicas) write it at once; what must happen once is theirs to share:
+  - `lead()`: one of them leads (reads the mailbox, runs the sweep and the outbox) while its session
+    holds an advisory lock; the session keeps TCP keepalives short, so the lock of a replica that
+    vanished is released within seconds, and another takes it on its next try;
+  - `claim_effects`: due effects are claimed for a lease (`FOR UPDATE SKIP LOCKED`), so two
+    processes that both believe they lead never run one effect twice;
+  - `exclusive(name)`: a section one process at a time (a case's chat thread), by advisory lock;
+  - `feed()`: every write stamps its stream with its transaction id and notifies `CHANNEL` at
+    commit; a feed asks for the streams stamped since the oldest transaction still running at its
+    previous call, so it misses nothing a notification missed (`wait_changes` only wakes it early);
+- the schema is versioned (`jointly_schema`): migrated in order at the first open by a writer, and
+  a database whose schema is newer than this code is refused rather than written.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import psycopg
+from psycopg.conninfo import make_conninfo
 from psycopg.rows import dict_row
 from psycopg.types.json import Json
 from psycopg_pool import ConnectionPool, PoolTimeout
@@ -35,7 +46,6 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from .errors import (
     DuplicateKey,
     StoreError,
-    StoreLocked,
     StoreReadOnly,
     UnknownEffect,
     UnknownStream,
@@ -54,9 +64,16 @@ from .records import (
     require_aware,
 )
 
-SCHEMA_VERSION = 1
+log = logging.getLogger(__name__)
 CONNECT_SECONDS = 10.0  # for a connection from the pool, the first included
-SCHEMA = """
+CHECK_SECONDS = 2.0  # a readiness check answers within this, reachable or not
+CHANNEL = "jointly_changes"
+# The leading session's keepalives, on both ends: a leader whose machine vanished loses its lock
+# within about 5 + 3 x 2 = 11 seconds, and a replica trying every few seconds takes over.
+KEEPALIVES = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 3}
+SERVER_KEEPALIVES = "-c tcp_keepalives_idle=5 -c tcp_keepalives_interval=2 -c tcp_keepalives_count=3"
+MIGRATIONS = (
+    """
 CREATE TABLE IF NOT EXISTS jointly_schema (version integer NOT NULL);
 CREATE TABLE IF NOT EXISTS streams (
     stream text PRIMARY KEY,
@@ -88,24 +105,43 @@ CREATE TABLE IF NOT EXISTS keys (
     stream text NOT NULL REFERENCES streams ON DELETE CASCADE
 );
 CREATE TABLE IF NOT EXISTS cursors (name text PRIMARY KEY, value json NOT NULL);
-"""
+""",
+    # 2: several replicas: a change feed, the open cases by index, effects claimed for a lease
+    """
+ALTER TABLE streams ADD COLUMN changed xid8 NOT NULL DEFAULT pg_current_xact_id();
+ALTER TABLE streams ADD COLUMN open boolean GENERATED ALWAYS AS ((summary ->> 'open')::boolean) STORED;
+CREATE INDEX streams_changed ON streams (changed);
+CREATE INDEX streams_open ON streams (stream) WHERE open;
+ALTER TABLE effects ADD COLUMN claimed_until timestamptz;
+""",
+)
+SCHEMA_VERSION = len(MIGRATIONS)
 EFFECT_COLUMNS = "key, effect, status, attempts, next_attempt_at, last_error, created_at, done_at"
 
 
 class PostgresStore:
     """A handle on one database; get one with `PostgresStore.open(url)`."""
 
-    def __init__(self, pool: ConnectionPool[Any], where: str, holder: psycopg.Connection[Any] | None) -> None:
+    shared = True
+
+    def __init__(self, pool: ConnectionPool[Any], url: str, readonly: bool) -> None:
         self._pool = pool
-        self._where = where
-        self._holder = holder  # the session holding the writer's lock; None for a reader
-        self._readonly = holder is None
+        self._url = url
+        self._where = url.rsplit("@", 1)[-1]  # no password in messages
+        self._readonly = readonly
+        self._id = uuid.uuid4().hex  # this handle's name in the notifications of its writes
         self._local = threading.local()  # the connection of this thread's batch, if any
+        # two sessions of its own, each used by one thread at a time (under its lock)
+        self._leader: psycopg.Connection[Any] | None = None  # tries for, or holds, the lead
+        self._leading = False
+        self._leader_lock = threading.Lock()
+        self._listener: psycopg.Connection[Any] | None = None  # listening on CHANNEL
+        self._listener_lock = threading.Lock()
 
     @classmethod
     def open(cls, url: str, *, readonly: bool = False) -> PostgresStore:
-        """Connect, and create the schema in an empty database; `StoreError` for a newer schema."""
-        where = url.rsplit("@", 1)[-1]  # no password in messages
+        """Connect, and migrate the schema (a writer); `StoreError` for a newer schema."""
+        where = url.rsplit("@", 1)[-1]
         pool: ConnectionPool[Any] = ConnectionPool(
             url,
             min_size=1,
@@ -114,19 +150,16 @@ class PostgresStore:
             timeout=CONNECT_SECONDS,
             open=True,
         )
-        holder = None
         try:
             with pool.connection() as connection:
                 _migrate(connection, readonly, where)
-            if not readonly:
-                holder = _writer_lock(url, where)
         except (psycopg.OperationalError, PoolTimeout) as error:
             pool.close()
             raise StoreError(f"the database at {where} cannot be reached: {error}") from None
         except BaseException:
             pool.close()
             raise
-        return cls(pool, where, holder)
+        return cls(pool, url, readonly)
 
     @property
     def readonly(self) -> bool:
@@ -134,8 +167,14 @@ class PostgresStore:
 
     def close(self) -> None:
         self._pool.close()
-        if self._holder is not None:
-            self._holder.close()  # the lock goes with its session
+        with self._leader_lock:
+            if self._leader is not None:
+                self._leader.close()  # the lead goes with its session
+            self._leader, self._leading = None, False
+        with self._listener_lock:
+            if self._listener is not None:
+                self._listener.close()
+            self._listener = None
 
     def __enter__(self) -> PostgresStore:
         return self
@@ -201,6 +240,7 @@ class PostgresStore:
         keys: Iterable[str] = (),
         summary: Mapping[str, Any] | None = None,
         now: datetime,
+        expected_version: int | None = None,
     ) -> int:
         change = Change.checked(stream, events, effects, keys, summary, now)
         with self._writing() as cursor:
@@ -208,8 +248,11 @@ class PostgresStore:
             status = _effect_status(cursor, stream, key)
             if status == "done":
                 return version
+            if expected_version is not None and version != expected_version:
+                raise VersionConflict(stream=stream, expected=expected_version, actual=version)
             cursor.execute(
-                "UPDATE effects SET status = 'done', done_at = %s WHERE stream = %s AND key = %s",
+                "UPDATE effects SET status = 'done', done_at = %s, claimed_until = NULL"
+                " WHERE stream = %s AND key = %s",
                 (now, stream, key),
             )
             return _add(cursor, stream, version, change)
@@ -220,13 +263,13 @@ class PostgresStore:
         require_aware(retry_at, "retry_at")
         if not isinstance(error, str):
             raise ValueError(f"error must be a string, got {error!r}")
-        with self._writing() as cursor:
+        with self._writing(changes=False) as cursor:
             _known_version(cursor, stream)
             if _effect_status(cursor, stream, key) == "done":
                 raise ValueError(f"effect {key!r} of stream {stream} is done; it cannot fail")
             cursor.execute(
-                "UPDATE effects SET attempts = attempts + 1, last_error = %s, next_attempt_at = %s"
-                " WHERE stream = %s AND key = %s",
+                "UPDATE effects SET attempts = attempts + 1, last_error = %s, next_attempt_at = %s,"
+                " claimed_until = NULL WHERE stream = %s AND key = %s",
                 (error, retry_at, stream, key),
             )
 
@@ -245,7 +288,9 @@ class PostgresStore:
                 "INSERT INTO events (stream, version, body) VALUES (%s, 1, %s)", (stream, Json(event))
             )
             cursor.execute(
-                "UPDATE streams SET version = 1, summary = %s WHERE stream = %s", (Json(new_summary), stream)
+                "UPDATE streams SET version = 1, summary = %s, changed = pg_current_xact_id()"
+                " WHERE stream = %s",
+                (Json(new_summary), stream),
             )
             return 1
 
@@ -274,7 +319,7 @@ class PostgresStore:
             )
 
     def set_cursor(self, name: str, value: Mapping[str, Any]) -> None:
-        with self._writing() as cursor:
+        with self._writing(changes=False) as cursor:
             cursor.execute(
                 "INSERT INTO cursors (name, value) VALUES (%s, %s)"
                 " ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value",
@@ -356,12 +401,142 @@ class PostgresStore:
             row = cursor.fetchone()
         return dict(row["value"]) if row else None
 
+    def open_cases(self) -> list[Summary]:
+        with self._reading() as cursor:
+            cursor.execute("SELECT stream, version, summary FROM streams WHERE open AND stream LIKE 'JC-%'")
+            return [Summary(r["stream"], r["version"], r["summary"]) for r in cursor.fetchall()]
+
+    # --- replicas -----------------------------------------------------------------------------
+
+    def check(self) -> None:
+        try:
+            with self._pool.connection(timeout=CHECK_SECONDS) as connection:
+                row = connection.execute("SELECT max(version) FROM jointly_schema").fetchone()
+        except (psycopg.Error, PoolTimeout) as error:
+            raise StoreError(f"the database at {self._where} cannot be reached: {error}") from None
+        found = row[0] if row else None
+        if found != SCHEMA_VERSION:
+            raise StoreError(
+                f"the database at {self._where} has schema version {found}; "
+                f"this assistant needs {SCHEMA_VERSION}"
+            )
+
+    def feed(self) -> Callable[[], set[str]]:
+        """A change feed of every replica's writes: each call returns the streams written since its
+        previous call (a stream may come again: the oldest transaction still running then marks
+        where the next call starts)."""
+        since = [self._snapshot()[0]]
+
+        def take() -> set[str]:
+            oldest, streams = self._snapshot(since[0])
+            since[0] = oldest
+            return streams
+
+        return take
+
+    def _snapshot(self, since: str | None = None) -> tuple[str, set[str]]:
+        with self._reading() as cursor:
+            cursor.execute(
+                "SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS oldest,"
+                " array(SELECT stream FROM streams WHERE changed >= %s::xid8) AS streams",
+                (since or "0",),
+            )
+            row = cursor.fetchone()
+        assert row is not None
+        return row["oldest"], set(row["streams"] if since else ())
+
+    def wait_changes(self, seconds: float) -> bool:
+        """Wait up to `seconds` for another process's write; True when one came (or the listening
+        session was lost, when one may have come unheard). The first call starts listening: what
+        was written before it is for a feed to find, not for this to announce."""
+        with self._listener_lock:
+            try:
+                heard = False
+                for note in self._listening().notifies(timeout=seconds):
+                    heard = heard or note.payload != self._id
+                    if heard:
+                        break
+                return heard
+            except psycopg.Error as error:
+                log.warning("stopped hearing of other replicas' writes (%s); listening again", error)
+                if self._listener is not None:
+                    self._listener.close()
+                self._listener = None
+                return True
+
+    def _listening(self) -> psycopg.Connection[Any]:
+        """The session listening on CHANNEL (with `_listener_lock` held): from its start on, every
+        replica's writes are heard."""
+        if self._listener is None:
+            self._listener = psycopg.connect(self._url, autocommit=True, connect_timeout=int(CONNECT_SECONDS))
+            self._listener.execute(f"LISTEN {CHANNEL}")
+        return self._listener
+
+    def lead(self) -> bool:
+        """Lead, or go on leading: True while this handle's session holds the lead (a writer only).
+        A lost session loses the lead; another try is made at the next call."""
+        if self._readonly:
+            return False
+        with self._leader_lock:
+            try:
+                if self._leader is None:
+                    conninfo = make_conninfo(self._url, options=SERVER_KEEPALIVES, **KEEPALIVES)
+                    self._leader = psycopg.connect(
+                        conninfo, autocommit=True, connect_timeout=int(CONNECT_SECONDS)
+                    )
+                if self._leading:
+                    self._leader.execute("SELECT 1")  # the session, and its lock, still there
+                else:
+                    row = self._leader.execute(
+                        "SELECT pg_try_advisory_lock(hashtext('jointly_leader'))"
+                    ).fetchone()
+                    self._leading = bool(row and row[0])
+            except psycopg.Error as error:
+                if self._leading:
+                    log.error("lost the database session that held the lead: %s", error)
+                if self._leader is not None:
+                    self._leader.close()
+                self._leader, self._leading = None, False
+            return self._leading
+
+    def claim_effects(self, now: datetime, *, lease: timedelta) -> list[tuple[str, EffectRecord]]:
+        """The pending effects due at `now` that no other process holds, held for `lease`: each is
+        this process's until it is completed, fails, or the lease ends (its holder died)."""
+        require_aware(now, "now")
+        with self._writing(changes=False) as cursor:
+            cursor.execute(
+                f"UPDATE effects AS e SET claimed_until = %(until)s FROM ("  # noqa: S608
+                " SELECT stream, key FROM effects WHERE status = 'pending' AND next_attempt_at <= %(now)s"
+                " AND (claimed_until IS NULL OR claimed_until <= %(now)s) FOR UPDATE SKIP LOCKED) AS due"
+                " WHERE e.stream = due.stream AND e.key = due.key"
+                f" RETURNING e.stream, e.position, {', '.join('e.' + c for c in EFFECT_COLUMNS.split(', '))}",
+                {"now": now, "until": now + lease},
+            )
+            rows = cursor.fetchall()
+        rows.sort(key=lambda r: (r["next_attempt_at"], r["created_at"], r["position"]))
+        for r in rows:
+            del r["position"]
+        return [(r.pop("stream"), EffectRecord(**r)) for r in rows]
+
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """One process at a time in section `name`: waits for the process in it to leave."""
+        with self._pool.connection() as connection:
+            connection.autocommit = True
+            connection.execute("SELECT pg_advisory_lock(hashtext(%s))", (f"jointly:{name}",))
+            try:
+                yield
+            finally:
+                connection.execute("SELECT pg_advisory_unlock(hashtext(%s))", (f"jointly:{name}",))
+                connection.autocommit = False
+
     # --- connections --------------------------------------------------------------------------
 
     @contextmanager
-    def _writing(self) -> Iterator[psycopg.Cursor[dict[str, Any]]]:
+    def _writing(self, *, changes: bool = True) -> Iterator[psycopg.Cursor[dict[str, Any]]]:
         """A cursor in a transaction of its own, or in this thread's batch (as a savepoint, so a
-        refused write leaves the batch's other writes)."""
+        refused write leaves the batch's other writes). A write that `changes` a stream tells the
+        other replicas when it commits."""
         if self._readonly:
             raise StoreReadOnly(path=Path(self._where))
         with (
@@ -370,6 +545,8 @@ class PostgresStore:
             connection.cursor(row_factory=dict_row) as cursor,
         ):
             yield cursor
+            if changes:
+                cursor.execute("SELECT pg_notify(%s, %s)", (CHANNEL, self._id))
 
     @contextmanager
     def _reading(self) -> Iterator[psycopg.Cursor[dict[str, Any]]]:
@@ -386,18 +563,8 @@ class PostgresStore:
             yield connection
 
 
-def _writer_lock(url: str, where: str) -> psycopg.Connection[Any]:
-    """A session holding the database's writer lock, as the file store's lock file is held: one
-    writing process at a time (a killed one's session ends, and its lock with it)."""
-    holder = psycopg.connect(url, autocommit=True, connect_timeout=int(CONNECT_SECONDS))
-    row = holder.execute("SELECT pg_try_advisory_lock(hashtext('jointly_writer'))").fetchone()
-    if not row or not row[0]:
-        holder.close()
-        raise StoreLocked(path=Path(where), pid=None)
-    return holder
-
-
 def _migrate(connection: psycopg.Connection[Any], readonly: bool, where: str) -> None:
+    """Bring the schema to this code's version, each step in order, one process at a time."""
     with connection.transaction():
         connection.execute("SELECT pg_advisory_xact_lock(hashtext('jointly_schema'))")
         exists = connection.execute("SELECT to_regclass('jointly_schema') IS NOT NULL").fetchone()
@@ -412,13 +579,12 @@ def _migrate(connection: psycopg.Connection[Any], readonly: bool, where: str) ->
                 f"the database at {where} has schema version {version}, newer than this assistant's "
                 f"{SCHEMA_VERSION}: upgrade the assistant, or use a database of its version"
             )
-        if version < SCHEMA_VERSION:
-            if readonly:
-                raise StoreError(
-                    f"the database at {where} has no jointly schema yet: start the service first"
-                )
-            connection.execute(SCHEMA)
-            connection.execute("INSERT INTO jointly_schema (version) VALUES (%s)", (SCHEMA_VERSION,))
+        if version < SCHEMA_VERSION and readonly:
+            state = f"schema version {version}, older than ours" if version else "no jointly schema yet"
+            raise StoreError(f"the database at {where} has {state}: start the service first")
+        for step, sql in enumerate(MIGRATIONS[version:], version + 1):
+            connection.execute(sql)
+            connection.execute("INSERT INTO jointly_schema (version) VALUES (%s)", (step,))
 
 
 def _locked_version(cursor: psycopg.Cursor[dict[str, Any]], stream: str) -> int | None:
@@ -484,9 +650,12 @@ def _add(cursor: psycopg.Cursor[dict[str, Any]], stream: str, version: int, chan
     new_version = version + len(events)
     if summary is not None:
         cursor.execute(
-            "UPDATE streams SET version = %s, summary = %s WHERE stream = %s",
+            "UPDATE streams SET version = %s, summary = %s, changed = pg_current_xact_id() WHERE stream = %s",
             (new_version, Json(summary), stream),
         )
     else:
-        cursor.execute("UPDATE streams SET version = %s WHERE stream = %s", (new_version, stream))
+        cursor.execute(
+            "UPDATE streams SET version = %s, changed = pg_current_xact_id() WHERE stream = %s",
+            (new_version, stream),
+        )
     return new_version

@@ -58,10 +58,10 @@ import contextlib
 import logging
 import os
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -72,6 +72,7 @@ from .errors import (
     DuplicateKey,
     StoreCorrupt,
     StoreDiskError,
+    StoreError,
     StoreReadOnly,
     UnknownEffect,
     UnknownStream,
@@ -120,6 +121,7 @@ class Store:
         self._placed: dict[str, Fingerprint] = {}  # renamed into place, their directory not flushed
         self.stage_limit = STAGE_LIMIT
         self._staged_bytes = 0
+        self._feeds: list[set[str]] = []  # per change feed, the streams written since it was last asked
 
     @classmethod
     def open(cls, path: Path, *, readonly: bool = False) -> Store:
@@ -242,6 +244,10 @@ class Store:
             self._check_open()
             return self._index.summaries()
 
+    def open_cases(self) -> list[Summary]:
+        """The open cases' summaries (the index's own objects: do not change them)."""
+        return [s for s in self.summaries() if s.stream.startswith("JC-") and s.summary.get("open")]
+
     def summary(self, stream: str) -> Summary | None:
         """One stream's summary, from memory (the index's own object: do not change it)."""
         check_id(stream)
@@ -271,6 +277,10 @@ class Store:
             due = [(s, r) for s, r in self._index.pending() if r.next_attempt_at <= now and s not in staged]
         return sorted(due, key=lambda item: (item[1].next_attempt_at, item[1].created_at))
 
+    def claim_effects(self, now: datetime, *, lease: timedelta) -> list[tuple[str, EffectRecord]]:
+        """The effects due: this process is the store's only writer, so no other can claim them."""
+        return self.due_effects(now)
+
     def complete_effect(
         self,
         stream: str,
@@ -281,15 +291,19 @@ class Store:
         keys: Iterable[str] = (),
         summary: Mapping[str, Any] | None = None,
         now: datetime,
+        expected_version: int | None = None,
     ) -> int:
         """Mark an effect done and append what followed from it (events, new pending effects,
-        consumed keys) in one write; done already: no-op."""
+        consumed keys) in one write; done already: no-op. With `expected_version`, the events
+        follow that version or nothing is written (`VersionConflict`)."""
         change = Change.checked(stream, events, effects, keys, summary, now)
         with self._mutex:
             write = self._begin(stream, self._entry(stream))
             record = _effect(write, key)
             if record.status == "done":
                 return write.state.version
+            if expected_version is not None and write.state.version != expected_version:
+                raise VersionConflict(stream=stream, expected=expected_version, actual=write.state.version)
             write.replace_effect(replace(record, status="done", done_at=now))
             self._add(write, change)
             return self._commit(stream, write)
@@ -347,6 +361,7 @@ class Store:
                 stat = write.commit()
                 assert stat is not None  # written in place, not staged
                 self._index.erase(stream, Entry.of(write.state, stat))
+            self._wrote(stream)
             return write.state.version
 
     def export(self, stream: str) -> StoredStream:
@@ -397,6 +412,43 @@ class Store:
             self._check_writable()
             write_cursor(self._cursors, name, value)
 
+    # --- what replicas need, for one process ---------------------------------------------------
+
+    shared = False  # one process writes a store directory (its lock says so)
+
+    def check(self) -> None:
+        """Ready to serve: open, its directory there."""
+        with self._mutex:
+            self._check_open()
+        if not self._streams.is_dir():
+            raise StoreError(f"the store at {self.root} has no {STREAMS} directory: was it moved?")
+
+    def feed(self) -> Callable[[], set[str]]:
+        """A change feed: each call returns the streams written since its previous call."""
+        written: set[str] = set()
+        with self._mutex:
+            self._feeds.append(written)
+
+        def take() -> set[str]:
+            with self._mutex:
+                taken = set(written)
+                written.clear()
+            return taken
+
+        return take
+
+    def lead(self) -> bool:
+        """The writer leads: no other process has the store open for writing."""
+        return not self.readonly
+
+    def wait_changes(self, seconds: float) -> bool:
+        """No other process writes this store: nothing to wait for."""
+        return False
+
+    def exclusive(self, name: str) -> AbstractContextManager[None]:
+        """One process holds the store: its own locks keep its threads apart."""
+        return nullcontext()
+
     def _add(self, write: StreamWrite, change: Change) -> None:
         """Put a change into one pending write; a key another write consumed already, or an effect
         key the stream has, refuses the whole write."""
@@ -409,6 +461,10 @@ class Store:
         write.state.keys.extend(change.keys)
         if change.summary is not None:
             write.state.summary = change.summary
+
+    def _wrote(self, stream: str) -> None:
+        for written in self._feeds:
+            written.add(stream)
 
     def _check_open(self) -> None:
         if self._closed:
@@ -447,6 +503,7 @@ class Store:
             self._staged[stream] = data
             self._staged_bytes += len(data)
         self._index.put(stream, Entry.of(write.state, stat or UNWRITTEN), journal=data is None)
+        self._wrote(stream)
         if self._staged_bytes > self.stage_limit:  # an archive import must not sit in memory
             try:
                 self._flush()

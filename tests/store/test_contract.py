@@ -188,3 +188,50 @@ def test_a_stream_restored_elsewhere_is_the_same_and_never_over_another(store: C
     store.restore(replace(renamed, keys=["k2"]))
     again = store.export("JC-2")
     assert again.record.events == exported.record.events and again.record.effects == exported.record.effects
+
+
+def test_the_open_cases_are_listed_with_their_summaries(store: CaseStore) -> None:
+    for ref, is_open in (("JC-1", True), ("JC-2", False), ("JC-3", True)):
+        store.append(ref, [event("a")], expected_version=0, summary={"open": is_open, "ref": ref}, now=NOW)
+    store.append("mail-1", [event("a")], expected_version=0, summary={"status": "quarantined"}, now=NOW)
+    store.append("JC-3", [event("b")], expected_version=1, summary={"open": False, "ref": "JC-3"}, now=NOW)
+    assert [(s.stream, s.version, s.summary["ref"]) for s in store.open_cases()] == [("JC-1", 1, "JC-1")]
+
+
+def test_a_feed_gives_the_streams_written_since_it_was_last_asked(store: CaseStore) -> None:
+    store.append("JC-0", [event("a")], expected_version=0, effects=[letter("L1")], now=NOW)
+    written = store.feed()
+    assert written() == set()  # only what comes after it
+    store.append("JC-1", [event("a")], expected_version=0, now=NOW)
+    store.complete_effect("JC-0", "L1", events=[event("sent")], now=NOW)
+    assert written() == {"JC-0", "JC-1"}
+    assert written() == set()
+    store.erase("JC-1", event("destroyed"), summary={}, now=NOW)
+    assert written() == {"JC-1"}
+
+
+def test_an_effect_completed_with_events_follows_the_version_decided_on(store: CaseStore) -> None:
+    store.append("JC-1", [event("a")], expected_version=0, effects=[letter("L1")], now=NOW)
+    store.append("JC-1", [event("b")], expected_version=1, now=NOW)  # another writer, meanwhile
+    with pytest.raises(VersionConflict):
+        store.complete_effect("JC-1", "L1", events=[event("sent")], expected_version=1, now=NOW)
+    assert [r.status for r in store.load("JC-1").effects] == ["pending"]
+    assert store.complete_effect("JC-1", "L1", events=[event("sent")], expected_version=2, now=NOW) == 3
+
+
+def test_due_effects_are_claimed_once_until_done_or_failed(store: CaseStore) -> None:
+    store.append("JC-1", [event("a")], expected_version=0, effects=[letter("L1"), letter("L2")], now=NOW)
+    lease = 10 * MINUTE
+    assert [r.key for _, r in store.claim_effects(NOW, lease=lease)] == ["L1", "L2"]
+    store.complete_effect("JC-1", "L1", now=NOW)
+    store.fail_effect("JC-1", "L2", error="refused", retry_at=NOW + MINUTE, now=NOW)
+    assert [r.key for _, r in store.claim_effects(NOW + MINUTE, lease=lease)] == ["L2"]
+
+
+def test_a_writer_leads_is_ready_and_holds_a_section(opened: Open) -> None:
+    with opened() as writer, opened(readonly=True) as reader:
+        assert writer.lead() and not reader.lead()
+        writer.check()
+        with writer.exclusive("thread:JC-1"):
+            writer.set_cursor("in", {"at": 1})
+        assert writer.get_cursor("in") == {"at": 1}

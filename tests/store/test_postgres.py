@@ -1,12 +1,16 @@
-"""What only the PostgreSQL store has: its schema's version, and a database that crashes."""
+"""What only the PostgreSQL store has: its schema's version, a database that crashes, and several
+processes writing it at once (replicas), one of them leading."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import psycopg
 import pytest
 
-from store.errors import StoreError, StoreLocked
+from store.errors import StoreError, VersionConflict
 from store.ports import open_store
+from store.postgres import MIGRATIONS, SCHEMA_VERSION
 from tests.servers.postgres import Postgres
 
 from .support import NOW, event
@@ -36,12 +40,72 @@ def test_what_was_committed_is_there_after_the_server_is_killed(
         assert store.load("JC-1").version == 1 and store.has_key("k")
 
 
-def test_one_process_writes_at_a_time_and_readers_beside_it(postgres_url: str) -> None:
-    with open_store(postgres_url) as writer:
-        writer.append("JC-1", [event("a")], expected_version=0, now=NOW)
-        with pytest.raises(StoreLocked, match="in use by another jointly process"):
-            open_store(postgres_url)
+def test_a_database_of_the_first_schema_is_migrated_in_place(postgres_url: str) -> None:
+    with psycopg.connect(postgres_url, autocommit=True) as connection:  # as version 1 left it
+        connection.execute(MIGRATIONS[0])
+        connection.execute("INSERT INTO jointly_schema (version) VALUES (1)")
+        connection.execute(
+            "INSERT INTO streams (stream, version, summary) VALUES ('JC-1', 1, '{\"open\": true}')"
+        )
+        connection.execute(
+            "INSERT INTO events (stream, version, body) VALUES ('JC-1', 1, '{\"type\": \"a\"}')"
+        )
+    with pytest.raises(StoreError, match="older than ours: start the service first"):
+        open_store(postgres_url, readonly=True)
+    with open_store(postgres_url) as store:
+        assert [s.stream for s in store.open_cases()] == ["JC-1"] and store.load("JC-1").version == 1
+        store.check()
+    with psycopg.connect(postgres_url) as connection:
+        assert connection.execute("SELECT max(version) FROM jointly_schema").fetchone() == (SCHEMA_VERSION,)
+
+
+def test_replicas_write_at_once_and_each_hears_of_the_others_writes(postgres_url: str) -> None:
+    with open_store(postgres_url) as one, open_store(postgres_url) as two:
+        heard = two.feed()
+        assert not two.wait_changes(0)  # listening from now on
+        one.append("JC-1", [event("a")], expected_version=0, now=NOW)
+        assert two.wait_changes(5) and heard() == {"JC-1"}
+        two.append("JC-1", [event("b")], expected_version=1, now=NOW)
+        with pytest.raises(VersionConflict):
+            one.append("JC-1", [event("c")], expected_version=1, now=NOW)
+        assert heard() == {"JC-1"} and heard() == set()
+        assert not one.wait_changes(0.05)  # drained? only its own write, not another's, wakes it
+        one.append("JC-2", [event("a")], expected_version=0, now=NOW)
+        assert not one.wait_changes(0.2) and two.wait_changes(5)
+
+
+def test_one_replica_leads_at_a_time_and_another_takes_over_when_it_goes(postgres_url: str) -> None:
+    first, second = open_store(postgres_url), open_store(postgres_url)
+    try:
+        assert first.lead() and first.lead()  # and goes on leading
+        assert not second.lead()
         with open_store(postgres_url, readonly=True) as reader:
-            assert reader.load("JC-1").version == 1
-    with open_store(postgres_url) as again:  # the lock went with the writer
-        assert again.exists("JC-1")
+            assert not reader.lead()  # a reader never leads
+        first.close()  # its session, and the lead, go (as when its process is killed)
+        assert second.lead()
+    finally:
+        second.close()
+
+
+def test_a_leader_whose_session_is_cut_stops_leading(postgres_url: str) -> None:
+    with open_store(postgres_url) as leader, open_store(postgres_url) as other:
+        assert leader.lead()
+        with psycopg.connect(postgres_url, autocommit=True) as admin:  # as a network cut would
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                " AND pid <> pg_backend_pid()"
+            )
+        assert not leader.lead()  # it knows, and does not act as the leader
+        assert other.lead()
+
+
+def test_two_replicas_never_claim_one_effect(postgres_url: str) -> None:
+    with open_store(postgres_url) as one, open_store(postgres_url) as two:
+        one.append("JC-1", [event("a")], expected_version=0, effects=[{"key": "L1", "kind": "x"}], now=NOW)
+        [(stream, claimed)] = one.claim_effects(NOW, lease=timedelta(minutes=5))
+        assert (stream, claimed.key) == ("JC-1", "L1")
+        assert two.claim_effects(NOW, lease=timedelta(minutes=5)) == []  # held
+        later = NOW + timedelta(minutes=6)  # the lease ended: its holder died with it
+        assert [r.key for _, r in two.claim_effects(later, lease=timedelta(minutes=5))] == ["L1"]
+        two.complete_effect("JC-1", "L1", now=later)
+        assert one.claim_effects(later + timedelta(hours=1), lease=timedelta(minutes=5)) == []
