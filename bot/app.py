@@ -9,6 +9,12 @@ is closed. A cycle runs as a task of its own, shielded from its caller's cancell
 cancels the mailbox listener and the scheduler's job, and a poll cut off there would go on in its
 thread, still writing as the store closed, with its letters left for the next start.
 
+Several replicas may share one PostgreSQL store (`CaseStore.shared`): each serves the chat, and
+the one that leads (`CaseStore.lead`) takes in the mailbox, sweeps, runs the outbox and brings the
+case threads up to date. The others try for the lead every `LEAD_SECONDS` and take over when the
+leader goes; the leader runs a cycle as soon as another replica writes (a press in the chat that
+leaves a letter to send), not only on its interval.
+
 When the disk refuses a write (full, over quota, read-only), the cycle stops where it is and the
 service waits the disk out instead of dying: nothing more is taken in (mail stays in the mailbox;
 the intake moves it only after its batch is on disk) and nothing is sent, the handlers are told
@@ -65,6 +71,7 @@ Clock = Callable[[], datetime]
 EXAMPLES = Path(__file__).parent / "examples"
 POLL_SECONDS = 1.0  # a local Maildir is cheap to look at
 IDLE_SECONDS = 10.0  # an IMAP IDLE is renewed this often (and shutdown waits for it at most this long)
+LEAD_SECONDS = 5.0  # a replica that does not lead tries this often (a dead leader's session ends in ~11 s)
 MIN_SECRET_BYTES = 32  # the reply-token secret's: as long as the HMAC-SHA256 it keys
 DISK_REFUSALS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS})  # outside the store (attachments)
 
@@ -196,6 +203,21 @@ class Assistant:
         self.mailbox_error: MailError | None = None
         self.outage: DiskOutage | None = None
         self._listen_seconds = IDLE_SECONDS if isinstance(self.inbox, ImapInbox) else POLL_SECONDS
+        self.leading = False
+
+    async def lead(self) -> bool:
+        """Lead, or go on leading (always, for a store only this process writes). A replica that
+        comes to lead looks first for a letter the last leader left in doubt."""
+        leading = await asyncio.to_thread(self.service.store.lead)
+        if leading != self.leading:
+            if leading:
+                self.runner.sending.unsettled = True
+            if self.service.store.shared:
+                log.warning(
+                    "this replica %s", "now leads: it reads the mailbox" if leading else "does not lead"
+                )
+        self.leading = leading
+        return leading
 
     def deliver_examples(self) -> int:
         """In local mode, on a first start with an empty store, put the sample complaints in the inbox."""
@@ -249,7 +271,10 @@ class Assistant:
                 self.outage = None
 
     async def _steps(self, now: datetime) -> None:
-        """Take in the mailbox, sweep for reminders, run what is due, bring the chat up to date."""
+        """Take in the mailbox, sweep for reminders, run what is due, bring the chat up to date:
+        the leader's work (another replica leading, nothing)."""
+        if not await self.lead():
+            return
         try:
             taken = await asyncio.to_thread(self.intake.poll, now)
             self.mailbox_error = None
@@ -320,10 +345,13 @@ class Assistant:
             max_instances=1,
             next_run_time=datetime.now(UTC),  # the scheduler keeps real time, even in practice
         )
+        await self.lead()
         scheduler.start()
         try:
             await self.front.start()
             waits = [self._listen(stop), stop.wait()]
+            if self.service.store.shared:
+                waits.append(self._follow(stop))
             if interactive and self.handler is not None and self.front.converses:
                 waits.append(self._converse())
             await _first(*waits)
@@ -340,6 +368,9 @@ class Assistant:
         """Take mail in as it arrives: IMAP IDLE tells us at once; a Maildir is looked at every
         second. The scheduler's cycle still runs the outbox and retries on its interval."""
         while not stop.is_set():
+            if not self.leading:  # the leader's mailbox: `_follow` tries for the lead meanwhile
+                await _until(stop, LEAD_SECONDS)
+                continue
             try:
                 changed = await asyncio.to_thread(self.inbox.wait, self._listen_seconds)
             except MailError as error:  # the mailbox reconnects with backoff on its next call
@@ -347,6 +378,19 @@ class Assistant:
                 changed = False
             if changed or isinstance(self.inbox, MaildirInbox):
                 await self.cycle()
+
+    async def _follow(self, stop: asyncio.Event) -> None:
+        """With other replicas: the leader runs a cycle when one of them writes; the others try for
+        the lead, and run a cycle the moment they take it over."""
+        while not stop.is_set():
+            if self.leading:
+                if await asyncio.to_thread(self.service.store.wait_changes, LEAD_SECONDS):
+                    await self.cycle()
+                continue
+            if await self.lead():
+                await self.cycle()
+            else:
+                await _until(stop, LEAD_SECONDS)
 
     async def _converse(self) -> None:
         assert self.handler is not None
@@ -370,6 +414,12 @@ def freeze_start_up() -> None:
     walked them all again (about a tenth of the time of filing a burst of 2,000 messages)."""
     gc.collect()
     gc.freeze()
+
+
+async def _until(stop: asyncio.Event, seconds: float) -> None:
+    """Wait `seconds`, or less if `stop` is set meanwhile."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
 
 
 async def _first(*aws: Awaitable[object]) -> None:

@@ -345,11 +345,10 @@ def run(
 def case_rows(store: CaseStore, open_only: bool) -> list[dict[str, Any]]:
     """Case summaries from the store's index (no case file is opened; read-only): open ones first,
     soonest deadline first, then by reference. Their keys are `flows.summary.summarise`'s."""
-    summaries = [s.summary for s in store.summaries()]
-    if open_only:  # only cases are ever open; set-aside mail is not
-        rows = [x for x in summaries if x.get("open")]
+    if open_only:
+        rows = [s.summary for s in store.open_cases()]
     else:
-        rows = [x for x in summaries if x.get("status") != "quarantined"]
+        rows = [s.summary for s in store.summaries() if s.summary.get("status") != "quarantined"]
     return sorted(rows, key=_by_urgency)
 
 

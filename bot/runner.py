@@ -8,6 +8,10 @@ A letter goes exactly once as far as SMTP allows, and never silently twice: it i
 it goes, recorded as sent the moment the server takes it, and one left in doubt by a crash is
 settled before any other letter goes (`bot.sending`).
 
+With several replicas, only the leader runs effects, and it claims them first
+(`CaseStore.claim_effects`): two processes that both believe they lead for a moment (one cut off
+from the database, the other taking over) never run one effect twice.
+
 The runner shares the event loop with the chat: it hands the loop back between effects, so a
 handler's answer waits for one effect at most, never for a whole busy day's thousands of them.
 """
@@ -38,6 +42,9 @@ from store.records import EffectRecord
 
 log = logging.getLogger("jointly.runner")
 LETTERS = frozenset({SendLetter.__name__, SendLetterAgain.__name__})
+# How long claimed effects are this process's: longer than a busy day's pass. Letters claimed while
+# another is in doubt wait for it (`Sending.settle`), and then for the lease, on a shared store.
+LEASE = timedelta(minutes=10)
 
 
 class Chat(Protocol):
@@ -83,7 +90,7 @@ class EffectRunner:
         doubt and cannot be settled yet."""
         done = 0
         letters = await self.sending.settle(now)
-        for stream, record in self.service.store.due_effects(now):
+        for stream, record in self.service.store.claim_effects(now, lease=LEASE):
             await asyncio.sleep(0)  # a chat or mailer that never suspends must not hold the loop
             if not letters and record.effect["type"] in LETTERS:
                 continue

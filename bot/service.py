@@ -3,9 +3,11 @@
     command -> load the case (fold its events) -> flows.decide -> append the events, the effects
     and the new summary to the store in one atomic write
 
-It is synchronous and guarded by a lock: the store has a single writer, and async callers reach it
-through `asyncio.to_thread`. Each accepted decision is logged as one line per event, carrying the
-case reference and the actor, never personal details.
+It is synchronous and guarded by a lock, and async callers reach it through `asyncio.to_thread`.
+Other replicas may write the same store meanwhile: a decision made on a case another process has
+moved on since (`VersionConflict`) is made again on the case as it now is, as if it had come after.
+Each accepted decision is logged as one line per event, carrying the case reference and the actor,
+never personal details.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from flows.errors import UnknownCase
 from flows.evolve import fold
 from flows.model import Case
 from flows.summary import summarise
-from store.errors import DuplicateKey
+from store.errors import DuplicateKey, VersionConflict
 from store.ports import CaseStore
 
 log = logging.getLogger("jointly.cases")
@@ -36,13 +38,13 @@ log = logging.getLogger("jointly.cases")
 # the chat's event loop meanwhile: 4,096 kept made those stalls 110-300 ms on the busiest day
 # (bench/bench_busy_day.py); 512 keep them under 100 ms.
 FOLDED = 512
+TRIES = 5  # decisions made again on a case other replicas keep moving on, before giving up
 
 
 class CaseService:
     def __init__(self, store: CaseStore) -> None:
         self.store = store
         self._lock = threading.Lock()
-        self._feeds: list[set[str]] = []  # per change feed, the cases written since it was last asked
         self._folded: OrderedDict[str, Case] = OrderedDict()  # the latest cases, least recent first
         self._folded_lock = threading.Lock()
 
@@ -85,22 +87,39 @@ class CaseService:
             for key in keys:
                 if (owner := self.store.stream_for_key(key)) is not None:
                     raise DuplicateKey(key=key, stream=owner)
-            case = self.load(ref) if self.store.exists(ref) else Case(ref=ref)
-            decision = decide(case, command, now)
-            self.store.append(
-                ref,
-                [to_plain(e) for e in decision.events],
-                expected_version=case.version,
-                effects=[to_plain(e) for e in decision.effects],
-                keys=keys,
-                summary=summarise(decision.after),
-                now=now,
-            )
-            self._keep(decision.after)
-            self._wrote(ref)
+            decision = self._again(ref, lambda: self._decide_new(ref, command, now, keys))
         for event in decision.events:
             log.info("%s %s by %s", ref, type(event).__name__, event.by, extra={"ref": ref})
         return decision
+
+    def _decide_new(self, ref: str, command: Command, now: datetime, keys: list[str]) -> Decision:
+        case = self.load(ref) if self.store.exists(ref) else Case(ref=ref)
+        decision = decide(case, command, now)
+        self.store.append(
+            ref,
+            [to_plain(e) for e in decision.events],
+            expected_version=case.version,
+            effects=[to_plain(e) for e in decision.effects],
+            keys=keys,
+            summary=summarise(decision.after),
+            now=now,
+        )
+        self._keep(decision.after)
+        return decision
+
+    def _again(self, ref: str, attempt: Callable[[], Decision]) -> Decision:
+        """`attempt` (a decision and its write), made again while another replica wrote the case
+        first; the case it read is forgotten each time."""
+        for tried in range(1, TRIES + 1):
+            try:
+                return attempt()
+            except VersionConflict:
+                with self._folded_lock:
+                    self._folded.pop(ref, None)
+                if tried == TRIES:
+                    raise
+                log.info("%s: written by another replica meanwhile; deciding again", ref, extra={"ref": ref})
+        raise AssertionError("unreachable")
 
     def record(
         self,
@@ -127,19 +146,23 @@ class CaseService:
             if command is None:
                 self.store.complete_effect(ref, key, keys=keys, now=now)
                 return
-            case = self.load(ref)
-            decision = decide(case, command, now)
-            self.store.complete_effect(
-                ref,
-                key,
-                events=[to_plain(e) for e in decision.events],
-                effects=[to_plain(e) for e in decision.effects],
-                keys=keys,
-                summary=summarise(decision.after),
-                now=now,
-            )
-            self._keep(decision.after)
-            self._wrote(ref)
+            self._again(ref, lambda: self._complete(ref, key, command, now, keys))
+
+    def _complete(self, ref: str, key: str, command: Command, now: datetime, keys: Iterable[str]) -> Decision:
+        case = self.load(ref)
+        decision = decide(case, command, now)
+        self.store.complete_effect(
+            ref,
+            key,
+            events=[to_plain(e) for e in decision.events],
+            effects=[to_plain(e) for e in decision.effects],
+            keys=keys,
+            summary=summarise(decision.after),
+            now=now,
+            expected_version=case.version,
+        )
+        self._keep(decision.after)
+        return decision
 
     def destroy(self, ref: str, command: Command, now: datetime) -> Case:
         """Decide a `DestroyRecord` and replace the case's whole record with the tombstone it leaves;
@@ -151,28 +174,13 @@ class CaseService:
             [tombstone] = decision.events
             self.store.erase(ref, to_plain(tombstone), summary=summarise(after), now=now)
             self._keep(after)  # its version starts again: never the case it was
-            self._wrote(ref)
         log.info("%s record destroyed by %s", ref, command.actor.id, extra={"ref": ref})
         return case
 
     def feed(self) -> Callable[[], set[str]]:
-        """A change feed of its own: each call returns the cases written (new events) since its
-        previous call. The sweep and the Slack threads follow one each instead of scanning all."""
-        written: set[str] = set()
-        with self._lock:
-            self._feeds.append(written)
-
-        def take() -> set[str]:
-            with self._lock:
-                taken = set(written)
-                written.clear()
-            return taken
-
-        return take
-
-    def _wrote(self, ref: str) -> None:
-        for written in self._feeds:
-            written.add(ref)
+        """A change feed of its own: each call returns the cases written (by any replica) since its
+        previous call. The sweep and the chat threads follow one each instead of scanning all."""
+        return self.store.feed()
 
     def fail(self, ref: str, key: str, error: str, retry_at: datetime, now: datetime) -> None:
         with self._lock:

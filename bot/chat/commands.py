@@ -61,6 +61,6 @@ def find_cases(config: Config, service: CaseService, who: Actor, needle: str) ->
     if who.org_id != config.service.home_organisation or Role.HANDLER not in who.roles:
         return []
     folded = needle.casefold()
-    summaries = [s for s in service.store.summaries() if s.stream.startswith("JC-") and s.summary.get("open")]
-    hits = [s.stream for s in summaries if folded in service.load(s.stream).complainant.name.casefold()]
+    refs = [s.stream for s in service.store.open_cases()]
+    hits = [ref for ref in refs if folded in service.load(ref).complainant.name.casefold()]
     return sorted(hits)[:FOUND_AT_MOST]

@@ -17,9 +17,10 @@ everything else, which questions are waiting for whom and when a thread is behin
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -170,7 +171,7 @@ class CaseThreads:
 
     async def sync(self, ref: str) -> Thread:
         """Post or update the card, ask the questions now waiting, close the ones answered."""
-        async with self._lock:
+        async with self._lock, self._section(ref):
             case = await asyncio.to_thread(self.service.load, ref)
             thread = await self._card(case)
             await self._questions(case, thread)
@@ -182,11 +183,7 @@ class CaseThreads:
     async def reachable(self, person_id: str) -> int:
         """`person_id` can now be reached (they added the app): the questions that could not be put
         to them on the open cases are asked now. Returns how many cases were synced."""
-        refs = [
-            s.stream
-            for s in self.service.store.summaries()
-            if s.stream.startswith("JC-") and s.summary.get("open")
-        ]
+        refs = [s.stream for s in self.service.store.open_cases()]
         owed = []
         async with self._lock:
             for ref in refs:
@@ -211,13 +208,28 @@ class CaseThreads:
 
     async def answered(self, ref: str, where: Where, text: str) -> None:
         """The question at `where` was just answered: say so in its place, buttons gone."""
-        async with self._lock:
+        async with self._lock, self._section(ref):
             thread = self.thread(ref)
             if thread is not None:
                 thread.asked = {k: w for k, w in thread.asked.items() if w != where}
                 thread.shapes = {k: v for k, v in thread.shapes.items() if k in thread.asked}
                 self._save(ref, thread)
         await self.surface.close(where, text)
+
+    @contextlib.asynccontextmanager
+    async def _section(self, ref: str) -> AsyncIterator[None]:
+        """The case's thread to this replica alone while it is drawn (others wait their turn), so
+        two replicas never ask one question twice."""
+        store = self.service.store
+        if not store.shared:
+            yield
+            return
+        section = store.exclusive(f"{self.surface.name}.{ref}")
+        await asyncio.to_thread(section.__enter__)
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(section.__exit__, None, None, None)
 
     async def _card(self, case: Case) -> Thread:
         summary, today = summarise(case), london_date(self.clock())

@@ -18,6 +18,5 @@ def waiting(service: CaseService, actor: Actor, now: datetime) -> list[tuple[str
 
 def ranked(service: CaseService, actor: Actor, now: datetime) -> list[Waiting]:
     """`waiting`, with what makes each question urgent."""
-    summaries = service.store.summaries()
-    refs = [s.stream for s in summaries if s.summary.get("open") and s.stream.startswith("JC-")]
+    refs = [s.stream for s in service.store.open_cases()]
     return most_urgent_first((service.load(ref) for ref in refs), actor, now)

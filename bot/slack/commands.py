@@ -144,9 +144,10 @@ class Commands:
 
     def _line(self, ref: str, what: str = "") -> str:
         link = self.threads.link(ref)
-        summary = next(s.summary for s in self.service.store.summaries() if s.stream == ref)
+        summary = self.service.store.summary(ref)
+        assert summary is not None, ref  # found just now
         name = f"<{link}|{ref}>" if link else ref
-        return f"{name}: {what or status_words(summary['status'])}"
+        return f"{name}: {what or status_words(summary.summary['status'])}"
 
     def _mine(self, who: Actor) -> str:
         tasks = waiting(self.service, who, self.clock())
@@ -155,7 +156,7 @@ class Commands:
         return "\n".join(self._line(ref, prompt.question) for ref, prompt in tasks[:30])
 
     def _home_items(self, who: Actor) -> list[HomeItem]:
-        summaries = {s.stream: s.summary for s in self.service.store.summaries()}
+        summaries = {s.stream: s.summary for s in self.service.store.open_cases()}
         items = []
         for ref, prompt in waiting(self.service, who, self.clock()):
             summary = summaries[ref]
