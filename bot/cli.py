@@ -346,7 +346,7 @@ def case_rows(store: CaseStore, open_only: bool) -> list[dict[str, Any]]:
     """Case summaries from the store's index (no case file is opened; read-only): open ones first,
     soonest deadline first, then by reference. Their keys are `flows.summary.summarise`'s."""
     if open_only:
-        rows = [s.summary for s in store.open_cases()]
+        rows = [s.summary for s in store.summaries(open_only=True)]
     else:
         rows = [s.summary for s in store.summaries() if s.summary.get("status") != "quarantined"]
     return sorted(rows, key=_by_urgency)

@@ -11,12 +11,14 @@ contract suite (tests/store/test_contract.py):
   earliest first; `complete_effect` marks one done with what followed from it, once (again is a
   no-op); `fail_effect` counts an attempt and sets when to try again.
 - **Keys**: a de-duplication key is consumed by one write in the whole store (`DuplicateKey`).
-- **Cursors**: small named positions, each replaced whole.
+- **Cursors**: small named positions, each replaced whole; `first_cursor` sets one only if it has
+  none, and gives what it holds.
 - **Moving between stores**: `export` gives a stream whole (its effects' progress and its keys too)
   and `restore` writes one into a store that has none of its name; `cursors` lists them all.
 - **The index**: every stream's summary and version, without reading the streams.
-- **Queries**: `open_cases` lists the open cases' summaries (each with its next date) without a
-  scan of the closed ones where the backend can.
+- **Queries**: `open_cases` lists the open cases with their next date, soonest first, and
+  `summaries(open_only=True)` their whole summaries, without a scan of the closed ones where the
+  backend can.
 - **Replicas** (`shared`: several processes may write the store at once): `feed()` is a change feed
   of every writer's writes, `wait_changes` waits for another process's; `lead()` says whether this
   process is the one that reads the mailbox and runs the sweep and the outbox (one at a time, and
@@ -39,7 +41,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
 
-from .records import EffectRecord, StoredStream, StreamRecord, Summary
+from .records import EffectRecord, OpenCase, StoredStream, StreamRecord, Summary
 from .store import Store
 
 
@@ -73,11 +75,11 @@ class CaseStore(Protocol):
 
     def exists(self, stream: str) -> bool: ...
 
-    def summaries(self) -> list[Summary]: ...
+    def summaries(self, *, open_only: bool = False) -> list[Summary]: ...
 
     def summary(self, stream: str) -> Summary | None: ...
 
-    def open_cases(self) -> list[Summary]: ...
+    def open_cases(self) -> list[OpenCase]: ...
 
     def has_key(self, key: str) -> bool: ...
 
@@ -117,6 +119,8 @@ class CaseStore(Protocol):
     def get_cursor(self, name: str) -> dict[str, Any] | None: ...
 
     def set_cursor(self, name: str, value: Mapping[str, Any]) -> None: ...
+
+    def first_cursor(self, name: str, value: Mapping[str, Any]) -> dict[str, Any]: ...
 
     @property
     def shared(self) -> bool: ...

@@ -15,8 +15,9 @@ The same `store.ports.CaseStore` as the file store, and the same contract suite:
   - `lead()`: one of them leads (reads the mailbox, runs the sweep and the outbox) while its session
     holds an advisory lock; the session keeps TCP keepalives short, so the lock of a replica that
     vanished is released within seconds, and another takes it on its next try;
-  - `claim_effects`: due effects are claimed for a lease (`FOR UPDATE SKIP LOCKED`), so two
-    processes that both believe they lead never run one effect twice;
+  - `claim_effects`: due effects are claimed (`FOR UPDATE SKIP LOCKED`) by the leading session,
+    for a lease: nobody else runs them while that session lives and the lease lasts, and a leader
+    killed mid-pass leaves nothing held (its session's end voids its claims);
   - `exclusive(name)`: a section one process at a time (a case's chat thread), by advisory lock;
   - `feed()`: every write stamps its stream with its transaction id and notifies `CHANNEL` at
     commit; a feed asks for the streams stamped since the oldest transaction still running at its
@@ -39,7 +40,7 @@ from typing import Any
 
 import psycopg
 from psycopg.conninfo import make_conninfo
-from psycopg.rows import dict_row
+from psycopg.rows import RowFactory, dict_row, tuple_row
 from psycopg.types.json import Json
 from psycopg_pool import ConnectionPool, PoolTimeout
 
@@ -54,6 +55,7 @@ from .errors import (
 from .records import (
     Change,
     EffectRecord,
+    OpenCase,
     StoredStream,
     StreamRecord,
     Summary,
@@ -110,9 +112,11 @@ CREATE TABLE IF NOT EXISTS cursors (name text PRIMARY KEY, value json NOT NULL);
     """
 ALTER TABLE streams ADD COLUMN changed xid8 NOT NULL DEFAULT pg_current_xact_id();
 ALTER TABLE streams ADD COLUMN open boolean GENERATED ALWAYS AS ((summary ->> 'open')::boolean) STORED;
+ALTER TABLE streams ADD COLUMN next_on text GENERATED ALWAYS AS (summary -> 'next_deadline' ->> 'on') STORED;
 CREATE INDEX streams_changed ON streams (changed);
-CREATE INDEX streams_open ON streams (stream) WHERE open;
+CREATE INDEX streams_open ON streams (next_on, stream) INCLUDE (version) WHERE open;
 ALTER TABLE effects ADD COLUMN claimed_until timestamptz;
+ALTER TABLE effects ADD COLUMN claimed_by integer;
 """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -326,6 +330,19 @@ class PostgresStore:
                 (name, Json(dict(value))),
             )
 
+    def first_cursor(self, name: str, value: Mapping[str, Any]) -> dict[str, Any]:
+        """The cursor `name`, set to `value` first if it has none (of replicas setting it at once,
+        one sets it and all get its value)."""
+        with self._writing(changes=False) as cursor:
+            cursor.execute(
+                "INSERT INTO cursors (name, value) VALUES (%s, %s) ON CONFLICT (name) DO NOTHING",
+                (name, Json(dict(value))),
+            )
+            cursor.execute("SELECT value FROM cursors WHERE name = %s", (name,))
+            row = cursor.fetchone()
+        assert row is not None
+        return dict(row["value"])
+
     # --- reads --------------------------------------------------------------------------------
 
     def load(self, stream: str) -> StreamRecord:
@@ -348,9 +365,12 @@ class PostgresStore:
         check_id(stream)
         return self.summary(stream) is not None
 
-    def summaries(self) -> list[Summary]:
+    def summaries(self, *, open_only: bool = False) -> list[Summary]:
         with self._reading() as cursor:
-            cursor.execute("SELECT stream, version, summary FROM streams WHERE version > 0")
+            cursor.execute(
+                "SELECT stream, version, summary FROM streams"
+                + (" WHERE open AND stream LIKE 'JC-%'" if open_only else " WHERE version > 0")
+            )
             return [Summary(r["stream"], r["version"], r["summary"]) for r in cursor.fetchall()]
 
     def summary(self, stream: str) -> Summary | None:
@@ -401,10 +421,14 @@ class PostgresStore:
             row = cursor.fetchone()
         return dict(row["value"]) if row else None
 
-    def open_cases(self) -> list[Summary]:
-        with self._reading() as cursor:
-            cursor.execute("SELECT stream, version, summary FROM streams WHERE open AND stream LIKE 'JC-%'")
-            return [Summary(r["stream"], r["version"], r["summary"]) for r in cursor.fetchall()]
+    def open_cases(self) -> list[OpenCase]:
+        """From the index of open cases alone (their summaries are not read)."""
+        with self._reading(tuple_row) as cursor:
+            cursor.execute(
+                "SELECT stream, version, next_on FROM streams WHERE open AND stream LIKE 'JC-%'"
+                " ORDER BY next_on NULLS LAST, stream"
+            )
+            return list(map(OpenCase._make, cursor.fetchall()))
 
     # --- replicas -----------------------------------------------------------------------------
 
@@ -501,16 +525,21 @@ class PostgresStore:
 
     def claim_effects(self, now: datetime, *, lease: timedelta) -> list[tuple[str, EffectRecord]]:
         """The pending effects due at `now` that no other process holds, held for `lease`: each is
-        this process's until it is completed, fails, or the lease ends (its holder died)."""
+        this process's until it is completed, fails, the lease ends, or the session leading when it
+        was claimed ends (its process died, or was cut off and another leads)."""
         require_aware(now, "now")
+        with self._leader_lock:
+            holder = self._leader.info.backend_pid if self._leading and self._leader else None
         with self._writing(changes=False) as cursor:
             cursor.execute(
-                f"UPDATE effects AS e SET claimed_until = %(until)s FROM ("  # noqa: S608
+                f"UPDATE effects AS e SET claimed_until = %(until)s, claimed_by = %(holder)s FROM ("  # noqa: S608
                 " SELECT stream, key FROM effects WHERE status = 'pending' AND next_attempt_at <= %(now)s"
-                " AND (claimed_until IS NULL OR claimed_until <= %(now)s) FOR UPDATE SKIP LOCKED) AS due"
+                " AND (claimed_until IS NULL OR claimed_until <= %(now)s OR claimed_by IS NOT NULL"
+                " AND NOT EXISTS (SELECT FROM pg_stat_activity WHERE pid = claimed_by))"
+                " FOR UPDATE SKIP LOCKED) AS due"
                 " WHERE e.stream = due.stream AND e.key = due.key"
                 f" RETURNING e.stream, e.position, {', '.join('e.' + c for c in EFFECT_COLUMNS.split(', '))}",
-                {"now": now, "until": now + lease},
+                {"now": now, "until": now + lease, "holder": holder},
             )
             rows = cursor.fetchall()
         rows.sort(key=lambda r: (r["next_attempt_at"], r["created_at"], r["position"]))
@@ -549,8 +578,8 @@ class PostgresStore:
                 cursor.execute("SELECT pg_notify(%s, %s)", (CHANNEL, self._id))
 
     @contextmanager
-    def _reading(self) -> Iterator[psycopg.Cursor[dict[str, Any]]]:
-        with self._connection() as connection, connection.cursor(row_factory=dict_row) as cursor:
+    def _reading(self, rows: RowFactory[Any] = dict_row) -> Iterator[psycopg.Cursor[Any]]:
+        with self._connection() as connection, connection.cursor(row_factory=rows) as cursor:
             yield cursor
 
     @contextmanager

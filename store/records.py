@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,80}")
 
@@ -157,6 +157,24 @@ class Summary:
     stream: str
     version: int
     summary: dict[str, Any]
+
+
+class OpenCase(NamedTuple):
+    """An open case and the next date it must meet (ISO, or None): what lists of open cases need,
+    without their whole summaries (a tuple: ten thousand are made in a few milliseconds)."""
+
+    ref: str
+    version: int
+    next_on: str | None
+
+
+def is_open(summary: Summary) -> bool:
+    """Only cases are ever open: set-aside mail is not."""
+    return bool(summary.summary.get("open")) and summary.stream.startswith("JC-")
+
+
+def soonest_first(cases: Iterable[OpenCase]) -> list[OpenCase]:
+    return sorted(cases, key=lambda c: (c.next_on or "9999", c.ref))
 
 
 def check_id(value: Any, what: str = "stream id") -> str:

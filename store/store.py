@@ -85,6 +85,7 @@ from .lock import StoreLock
 from .records import (
     Change,
     EffectRecord,
+    OpenCase,
     StoredStream,
     StreamRecord,
     Summary,
@@ -92,7 +93,9 @@ from .records import (
     check_id,
     check_key,
     check_summary,
+    is_open,
     require_aware,
+    soonest_first,
 )
 from .streams import Fingerprint, StreamWrite, fingerprint, read_stream, stream_file
 
@@ -234,19 +237,27 @@ class Store:
         with self._mutex:
             return self._entry_or_none(stream) is not None
 
-    def summaries(self) -> list[Summary]:
-        """Every stream's summary, from memory, in no particular order.
+    def summaries(self, *, open_only: bool = False) -> list[Summary]:
+        """Every stream's summary (or the open cases'), from memory, in no particular order.
 
         The summaries are the index's own objects, not copies (copying 10,000
         of them would cost more than the listing itself): do not change them.
         """
         with self._mutex:
             self._check_open()
-            return self._index.summaries()
+            found = self._index.summaries()
+        return [s for s in found if is_open(s)] if open_only else found
 
-    def open_cases(self) -> list[Summary]:
-        """The open cases' summaries (the index's own objects: do not change them)."""
-        return [s for s in self.summaries() if s.stream.startswith("JC-") and s.summary.get("open")]
+    def open_cases(self) -> list[OpenCase]:
+        """The open cases, soonest next date first, from memory."""
+        with self._mutex:
+            self._check_open()
+            found = self._index.summaries()
+        return soonest_first(
+            OpenCase(s.stream, s.version, (s.summary.get("next_deadline") or {}).get("on"))
+            for s in found
+            if is_open(s)
+        )
 
     def summary(self, stream: str) -> Summary | None:
         """One stream's summary, from memory (the index's own object: do not change it)."""
@@ -411,6 +422,17 @@ class Store:
             self._check_open()
             self._check_writable()
             write_cursor(self._cursors, name, value)
+
+    def first_cursor(self, name: str, value: Mapping[str, Any]) -> dict[str, Any]:
+        """The cursor `name`, set to `value` first if it has none."""
+        with self._mutex, disk_errors(self._cursors):
+            self._check_open()
+            saved = read_cursor(self._cursors, name)
+            if saved is None:
+                self._check_writable()
+                write_cursor(self._cursors, name, value)
+                saved = dict(value)
+            return saved
 
     # --- what replicas need, for one process ---------------------------------------------------
 

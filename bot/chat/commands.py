@@ -61,6 +61,6 @@ def find_cases(config: Config, service: CaseService, who: Actor, needle: str) ->
     if who.org_id != config.service.home_organisation or Role.HANDLER not in who.roles:
         return []
     folded = needle.casefold()
-    refs = [s.stream for s in service.store.open_cases()]
+    refs = [c.ref for c in service.store.open_cases()]
     hits = [ref for ref in refs if folded in service.load(ref).complainant.name.casefold()]
     return sorted(hits)[:FOUND_AT_MOST]

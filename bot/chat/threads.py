@@ -183,7 +183,7 @@ class CaseThreads:
     async def reachable(self, person_id: str) -> int:
         """`person_id` can now be reached (they added the app): the questions that could not be put
         to them on the open cases are asked now. Returns how many cases were synced."""
-        refs = [s.stream for s in self.service.store.open_cases()]
+        refs = [c.ref for c in self.service.store.open_cases()]
         owed = []
         async with self._lock:
             for ref in refs:

@@ -18,5 +18,5 @@ def waiting(service: CaseService, actor: Actor, now: datetime) -> list[tuple[str
 
 def ranked(service: CaseService, actor: Actor, now: datetime) -> list[Waiting]:
     """`waiting`, with what makes each question urgent."""
-    refs = [s.stream for s in service.store.open_cases()]
+    refs = [c.ref for c in service.store.open_cases()]
     return most_urgent_first((service.load(ref) for ref in refs), actor, now)

@@ -156,7 +156,7 @@ class Commands:
         return "\n".join(self._line(ref, prompt.question) for ref, prompt in tasks[:30])
 
     def _home_items(self, who: Actor) -> list[HomeItem]:
-        summaries = {s.stream: s.summary for s in self.service.store.open_cases()}
+        summaries = {s.stream: s.summary for s in self.service.store.summaries(open_only=True)}
         items = []
         for ref, prompt in waiting(self.service, who, self.clock()):
             summary = summaries[ref]

@@ -190,12 +190,18 @@ def test_a_stream_restored_elsewhere_is_the_same_and_never_over_another(store: C
     assert again.record.events == exported.record.events and again.record.effects == exported.record.effects
 
 
-def test_the_open_cases_are_listed_with_their_summaries(store: CaseStore) -> None:
-    for ref, is_open in (("JC-1", True), ("JC-2", False), ("JC-3", True)):
-        store.append(ref, [event("a")], expected_version=0, summary={"open": is_open, "ref": ref}, now=NOW)
+def test_the_open_cases_are_listed_soonest_next_date_first(store: CaseStore) -> None:
+    cases = [("JC-1", True, "2026-03-09"), ("JC-2", False, "2026-03-02"), ("JC-3", True, "2026-03-03"),
+             ("JC-4", True, None), ("JC-5", True, "2026-03-05")]  # fmt: skip
+    for ref, is_open, on in cases:
+        summary = {"open": is_open, "ref": ref, "next_deadline": {"on": on, "what": "x"} if on else None}
+        store.append(ref, [event("a")], expected_version=0, summary=summary, now=NOW)
     store.append("mail-1", [event("a")], expected_version=0, summary={"status": "quarantined"}, now=NOW)
-    store.append("JC-3", [event("b")], expected_version=1, summary={"open": False, "ref": "JC-3"}, now=NOW)
-    assert [(s.stream, s.version, s.summary["ref"]) for s in store.open_cases()] == [("JC-1", 1, "JC-1")]
+    store.append("JC-5", [event("b")], expected_version=1, summary={"open": False, "ref": "JC-5"}, now=NOW)
+    assert [(c.ref, c.version, c.next_on) for c in store.open_cases()] == [
+        ("JC-3", 1, "2026-03-03"), ("JC-1", 1, "2026-03-09"), ("JC-4", 1, None)
+    ]  # fmt: skip
+    assert sorted(s.summary["ref"] for s in store.summaries(open_only=True)) == ["JC-1", "JC-3", "JC-4"]
 
 
 def test_a_feed_gives_the_streams_written_since_it_was_last_asked(store: CaseStore) -> None:
