@@ -71,6 +71,8 @@ Clock = Callable[[], datetime]
 EXAMPLES = Path(__file__).parent / "examples"
 POLL_SECONDS = 1.0  # a local Maildir is cheap to look at
 IDLE_SECONDS = 10.0  # an IMAP IDLE is renewed this often (and shutdown waits for it at most this long)
+LEADS = "this replica leads: it reads the mailbox, sweeps and runs the outbox"
+FOLLOWS = "another replica leads: this one serves the chat, and takes over if that one goes"
 LEAD_SECONDS = 5.0  # a replica that does not lead tries this often (a dead leader's session ends in ~11 s)
 MIN_SECRET_BYTES = 32  # the reply-token secret's: as long as the HMAC-SHA256 it keys
 DISK_REFUSALS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS})  # outside the store (attachments)
@@ -112,10 +114,8 @@ def reply_secret(config: Config, store: CaseStore, environ: Mapping[str, str]) -
                 "random bytes (for instance `openssl rand -hex 32`)"
             )
         return secret
-    saved = store.get_cursor("reply-secret")
-    if saved is None:
-        saved = {"hex": secrets.token_hex(32)}
-        store.set_cursor("reply-secret", saved)
+    made = {"hex": secrets.token_hex(32)}  # replicas starting at once agree on the first one written
+    saved = store.get_cursor("reply-secret") or store.first_cursor("reply-secret", made)
     return bytes.fromhex(saved["hex"])
 
 
@@ -203,7 +203,7 @@ class Assistant:
         self.mailbox_error: MailError | None = None
         self.outage: DiskOutage | None = None
         self._listen_seconds = IDLE_SECONDS if isinstance(self.inbox, ImapInbox) else POLL_SECONDS
-        self.leading = False
+        self.leading: bool | None = None  # not yet asked
 
     async def lead(self) -> bool:
         """Lead, or go on leading (always, for a store only this process writes). A replica that
@@ -213,9 +213,7 @@ class Assistant:
             if leading:
                 self.runner.sending.unsettled = True
             if self.service.store.shared:
-                log.warning(
-                    "this replica %s", "now leads: it reads the mailbox" if leading else "does not lead"
-                )
+                log.warning("%s", LEADS if leading else FOLLOWS)
         self.leading = leading
         return leading
 

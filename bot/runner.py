@@ -92,6 +92,9 @@ class EffectRunner:
         letters = await self.sending.settle(now)
         for stream, record in self.service.store.claim_effects(now, lease=LEASE):
             await asyncio.sleep(0)  # a chat or mailer that never suspends must not hold the loop
+            if not self.service.store.lead():  # cut off meanwhile: the replica leading now runs the rest
+                log.warning("no longer leading: the effects left go to the replica that leads")
+                break
             if not letters and record.effect["type"] in LETTERS:
                 continue
             try:

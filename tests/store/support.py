@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,3 +30,14 @@ def run_python(code: str, *args: str) -> subprocess.CompletedProcess[str]:
         [sys.executable, "-c", code, *args],
         capture_output=True, text=True, env=child_env(), cwd=ROOT, timeout=60, check=False,
     )
+
+
+def eventually(condition: Callable[[], bool], seconds: float = 30.0) -> bool:
+    """Whether `condition` comes true within `seconds`, asked every 10 ms: for what the database
+    server does after a client has gone (a closed session's locks go when its backend exits)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
