@@ -1,5 +1,6 @@
 """The Slack side of a running assistant: one Web API client, the case threads, the listeners, and
-the transport Slack reaches them by (Socket Mode, or signed HTTP requests on a port).
+the transport Slack reaches them by (Socket Mode, or signed HTTP requests on a port, which also
+answers the health checks of `bot.chat.health`: Socket Mode has no port, so no health checks).
 
 The client retries rate limits (honouring Retry-After) and server errors itself; anything Slack
 still refuses leaves the case thread's cursor where it was, and the next cycle tries again.
@@ -19,6 +20,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.chat import health
 from bot.chat.threads import CaseThreads, ThreadChat
 from bot.config import Config
 from bot.service import CaseService
@@ -39,6 +41,7 @@ class SlackFront:
         slack = config.slack
         assert slack is not None, "checked when the configuration was loaded"
         self.settings = slack
+        self.service = service
         self.client = AsyncWebClient(token=environ[slack.bot_token_env], base_url=slack.api_base_url)
         self.client.retry_handlers.extend(
             [
@@ -67,10 +70,25 @@ class SlackFront:
             await self._socket.connect_async()  # type: ignore[no-untyped-call]
             log.info("slack: connected by Socket Mode")
             return
-        self._site = web.AppRunner(self.app.web_app(EVENTS_PATH))
+        self._site = web.AppRunner(self.web_app())
         await self._site.setup()
         await web.TCPSite(self._site, self.settings.http_host, self.settings.http_port).start()
         log.info("slack: serving %s on port %d", EVENTS_PATH, self.settings.http_port)
+
+    def web_app(self) -> web.Application:
+        """The aiohttp application HTTP mode serves: Slack's events, and the health checks."""
+        served = self.app.web_app(EVENTS_PATH)
+        served.router.add_get(health.ALIVE_PATH, self._alive)
+        served.router.add_get(health.READY_PATH, self._ready)
+        return served
+
+    async def _alive(self, request: web.Request) -> web.Response:
+        status, text = health.alive()
+        return web.Response(status=status, text=text)
+
+    async def _ready(self, request: web.Request) -> web.Response:
+        status, text = await health.ready(self.service.store)
+        return web.Response(status=status, text=text)
 
     async def sync_changed(self) -> int:
         return await self.threads.sync_changed()

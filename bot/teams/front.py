@@ -1,5 +1,6 @@
 """The Microsoft Teams side of a running assistant: the Teams SDK's app serving the standard
-messaging endpoint (`POST /api/messages`), the case threads, and the handlers.
+messaging endpoint (`POST /api/messages`) and, on the same port, the health checks of
+`bot.chat.health`; the case threads, and the handlers.
 
 The app's identity comes from the environment variables `[teams]` names (by default the SDK's own
 CLIENT_ID, TENANT_ID and CLIENT_SECRET), or a certificate instead of the secret. Inbound requests are
@@ -23,7 +24,10 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from fastapi import FastAPI
+from fastapi.responses import PlainTextResponse
 
+from bot.chat import health
 from bot.chat.threads import CaseThreads, ThreadChat
 from bot.config import Config
 from bot.service import CaseService
@@ -52,13 +56,16 @@ class TeamsFront:
         teams = config.teams
         assert teams is not None, "checked when the configuration was loaded"
         self.settings = teams
+        self.service = service
         tenant = environ[teams.tenant_id_env]
+        adapter = FastAPIAdapter(server_factory=self._server)
+        self._health_routes(adapter.app)
         options: dict[str, Any] = {
             "client_id": environ[teams.client_id_env],
             "tenant_id": tenant,
             "service_url": teams.service_url.rstrip("/"),
             "messaging_endpoint": MESSAGES_PATH,
-            "http_server_adapter": FastAPIAdapter(server_factory=self._server),
+            "http_server_adapter": adapter,
         }
         options |= dict(sdk or {})
         # the SDK would take this from DANGEROUSLY_ALLOW_UNAUTHENTICATED_REQUESTS: never, here
@@ -113,6 +120,20 @@ class TeamsFront:
         """Built with the App, before the port is known: `start` sets it."""
         self._uvicorn = _Served(uvicorn.Config(fastapi, log_config=None, log_level="warning"), self)
         return self._uvicorn
+
+    def _health_routes(self, fastapi: FastAPI) -> None:
+        """`GET /healthz` and `GET /readyz` beside the SDK's messaging endpoint."""
+
+        async def alive() -> PlainTextResponse:
+            status, text = health.alive()
+            return PlainTextResponse(text, status_code=status)
+
+        async def ready() -> PlainTextResponse:
+            status, text = await health.ready(self.service.store)
+            return PlainTextResponse(text, status_code=status)
+
+        fastapi.add_api_route(health.ALIVE_PATH, alive, methods=["GET"], include_in_schema=False)
+        fastapi.add_api_route(health.READY_PATH, ready, methods=["GET"], include_in_schema=False)
 
     async def _graph_token(self) -> str:
         token = await self.app.token_provider.get_app_token(
