@@ -235,10 +235,11 @@ class Assistant:
         log.info("first start: %d sample complaints delivered to the local inbox", len(emails))
         return len(emails)
 
-    async def cycle(self) -> None:
+    async def cycle(self, mail: bool = True) -> None:
         """Run one cycle to its end, even if the caller is cancelled meanwhile (see the module's
-        docstring); `cycles_done` waits for every cycle in hand."""
-        task = asyncio.ensure_future(self._cycle())
+        docstring); `cycles_done` waits for every cycle in hand. Without `mail`, the mailbox is
+        left to its listener (a cycle for another replica's write must not wait for an IDLE)."""
+        task = asyncio.ensure_future(self._cycle(mail))
         self._cycles.add(task)
         task.add_done_callback(self._cycles.discard)
         await asyncio.shield(task)
@@ -252,13 +253,13 @@ class Assistant:
         with contextlib.suppress(asyncio.CancelledError):
             await self.cycle()
 
-    async def _cycle(self) -> None:
+    async def _cycle(self, mail: bool) -> None:
         async with self._cycle_lock:
             now = self.clock()
             if self.outage is not None and now < self.outage.retry_at:
                 return
             try:
-                await self._steps(now)
+                await self._steps(now, mail)
             except (StoreDiskError, OSError) as error:
                 if not refused_by_disk(error):
                     raise
@@ -268,17 +269,19 @@ class Assistant:
                 log.warning("the disk takes writes again: taking in mail again")
                 self.outage = None
 
-    async def _steps(self, now: datetime) -> None:
+    async def _steps(self, now: datetime, mail: bool = True) -> None:
         """Take in the mailbox, sweep for reminders, run what is due, bring the chat up to date:
         the leader's work (another replica leading, nothing)."""
         if not await self.lead():
             return
+        taken = []
         try:
-            taken = await asyncio.to_thread(self.intake.poll, now)
-            self.mailbox_error = None
+            if mail:
+                taken = await asyncio.to_thread(self.intake.poll, now)
+                self.mailbox_error = None
         except MailError as error:  # unreachable: nothing is lost, the next cycle tries again
             log.warning("the mailbox could not be read: %s", error)
-            taken, self.mailbox_error = [], error
+            self.mailbox_error = error
         reminded = await asyncio.to_thread(self.sweep.run, now)
         sent = await self.runner.run_due(now)
         await self.front.sync_changed()
@@ -383,7 +386,7 @@ class Assistant:
         while not stop.is_set():
             if self.leading:
                 if await asyncio.to_thread(self.service.store.wait_changes, LEAD_SECONDS):
-                    await self.cycle()
+                    await self.cycle(mail=False)
                 continue
             if await self.lead():
                 await self.cycle()
