@@ -8,6 +8,7 @@ from bench import (
     bench_chronology,
     bench_intake,
     bench_parse,
+    bench_replicas,
     bench_report,
     bench_slack,
     bench_store,
@@ -20,6 +21,7 @@ if __name__ == "__main__":
     figures = {
         "store": bench_store.main([]),
         "intake": bench_intake.main([]),
+        "intake_replicas": bench_replicas.main([]),
         "slack": bench_slack.main([]),
         "teams": bench_teams.main([]),
         "sweep": bench_sweep.main([]),
