@@ -22,7 +22,7 @@ from flows.events import Event
 from flows.model import Channel, Person
 from flows.prompts import answerable
 from mail.maildir import MaildirInbox
-from store.store import Store
+from store.ports import CaseStore
 
 NOW = datetime(2026, 11, 25, 13, 0, tzinfo=UTC)  # a Wednesday, after the samples' dates
 RECEIVED = NOW - timedelta(hours=3)
@@ -137,7 +137,7 @@ class InChat:
     message_id: str  # of the complaint `email` delivers
 
     @property
-    def store(self) -> Store:
+    def store(self) -> CaseStore:
         return self.assistant.service.store
 
     async def email(self, text: str = TWO_ORGS, message_id: str = "") -> str:

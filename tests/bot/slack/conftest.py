@@ -28,7 +28,7 @@ from bot.slack.blocks import ButtonRef
 from bot.slack.front import SlackFront
 from mail.maildir import MaildirInbox
 from mail.settings import MaildirMailbox
-from store.store import Store
+from store.ports import open_store
 from tests.bot.support import RECEIVED, Clock, InChat, has_fields
 from tests.servers.slack import (
     CHANNEL,
@@ -260,11 +260,12 @@ def _state(element: dict[str, Any], answer: Any) -> dict[str, Any]:
 
 
 @asynccontextmanager
-async def serving(config: Config, fake_slack: FakeSlack) -> AsyncIterator[InSlack]:
-    """The assistant configured by `config`, its bolt app served to the fake Slack."""
+async def serving(config: Config, fake_slack: FakeSlack, where: str = "") -> AsyncIterator[InSlack]:
+    """The assistant configured by `config`, its bolt app served to the fake Slack; its store in
+    `config`'s directory, or at `where` (a database several replicas share)."""
     environ = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SIGNING_SECRET}
     clock = Clock(RECEIVED + timedelta(minutes=5))
-    with Store.open(config.store_dir) as store:
+    with open_store(where or config.store_dir) as store:
         assistant = Assistant(config, store, io.StringIO(), clock=clock, environ=environ)
         assert isinstance(assistant.front, SlackFront) and isinstance(config.mailbox, MaildirMailbox)
         await assistant.front.surface.find_workspace()  # as `SlackFront.start` does
