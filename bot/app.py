@@ -15,11 +15,11 @@ case threads up to date. The others try for the lead every `LEAD_SECONDS` and ta
 leader goes; the leader runs a cycle as soon as another replica writes (a press in the chat that
 leaves a letter to send), not only on its interval.
 
-When the disk refuses a write (full, over quota, read-only), the cycle stops where it is and the
-service waits the disk out instead of dying: nothing more is taken in (mail stays in the mailbox;
-the intake moves it only after its batch is on disk) and nothing is sent, the handlers are told
-once, and the whole cycle is tried again with the runner's backoff (`runner.retry_base_seconds`
-doubling up to `retry_cap_seconds`) until a cycle goes through.
+When the disk refuses a write (full, over quota, read-only), or the database cannot be reached,
+the cycle stops where it is and the service waits it out instead of dying: nothing more is taken
+in (mail stays in the mailbox; the intake moves it only after its batch is on disk) and nothing is
+sent, the handlers are told once, and the whole cycle is tried again with the runner's backoff
+(`runner.retry_base_seconds` doubling up to `retry_cap_seconds`) until a cycle goes through.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ from mail.outbox import FileOutbox
 from mail.ports import Inbox, Mailer, SentFolder
 from mail.settings import FilesOutbox, ImapMailbox, MaildirMailbox, SmtpOutbox
 from mail.smtp import SmtpMailer
-from store.errors import StoreDiskError
+from store.errors import StoreDiskError, StoreUnavailable
 from store.ports import CaseStore
 
 log = logging.getLogger("jointly")
@@ -84,8 +84,9 @@ class NotAvailable(Exception):
 
 
 @dataclass(frozen=True)
-class DiskOutage:
-    """The disk refused a write: no cycle runs before `retry_at`."""
+class Outage:
+    """The disk refused a write, or the database could not be reached: no cycle runs before
+    `retry_at`."""
 
     error: Exception
     retry_at: datetime
@@ -95,6 +96,11 @@ class DiskOutage:
 def refused_by_disk(error: Exception) -> bool:
     """A write the disk refused: the store's own, or an attachment's on a full or read-only disk."""
     return isinstance(error, StoreDiskError) or (isinstance(error, OSError) and error.errno in DISK_REFUSALS)
+
+
+def waited_out(error: Exception) -> bool:
+    """An outage the service waits out: the disk refusing writes, or the database out of reach."""
+    return isinstance(error, StoreUnavailable) or refused_by_disk(error)
 
 
 def utc_now() -> datetime:
@@ -201,14 +207,18 @@ class Assistant:
         self._cycle_lock = asyncio.Lock()
         self._cycles: set[asyncio.Task[None]] = set()
         self.mailbox_error: MailError | None = None
-        self.outage: DiskOutage | None = None
+        self.outage: Outage | None = None
         self._listen_seconds = IDLE_SECONDS if isinstance(self.inbox, ImapInbox) else POLL_SECONDS
         self.leading: bool | None = None  # not yet asked
 
     async def lead(self) -> bool:
         """Lead, or go on leading (always, for a store only this process writes). A replica that
         comes to lead looks first for a letter the last leader left in doubt."""
-        leading = await asyncio.to_thread(self.service.store.lead)
+        try:
+            leading = await asyncio.to_thread(self.service.store.lead)
+        except StoreUnavailable:
+            self.leading = False  # its session, and the lead with it, went with the database
+            raise
         if leading != self.leading:
             if leading:
                 self.runner.sending.unsettled = True
@@ -260,13 +270,13 @@ class Assistant:
                 return
             try:
                 await self._steps(now, mail)
-            except (StoreDiskError, OSError) as error:
-                if not refused_by_disk(error):
+            except (StoreDiskError, StoreUnavailable, OSError) as error:
+                if not waited_out(error):
                     raise
-                await self._wait_for_disk(error, now)
+                await self._wait_out(error, now)
                 return
             if self.outage is not None:
-                log.warning("the disk takes writes again: taking in mail again")
+                log.warning("the store takes writes again: taking in mail again")
                 self.outage = None
 
     async def _steps(self, now: datetime, mail: bool = True) -> None:
@@ -293,21 +303,22 @@ class Assistant:
                 sent,
             )
 
-    async def _wait_for_disk(self, error: Exception, now: datetime) -> None:
+    async def _wait_out(self, error: Exception, now: datetime) -> None:
         """Back off before the next cycle; tell the handlers when the outage begins."""
         attempts = self.outage.attempts + 1 if self.outage else 1
         runner = self.config.runner
         delay = min(runner.retry_cap_seconds, runner.retry_base_seconds * 2 ** (attempts - 1))
-        self.outage = DiskOutage(error, now + timedelta(seconds=delay), attempts)
+        self.outage = Outage(error, now + timedelta(seconds=delay), attempts)
         log.error("%s: mail stays in the mailbox; trying again in %d s", error, delay)
         people = handlers(self.config, self.config.service.home_organisation)
         if attempts > 1 or not people:
             return
-        text = notice("disk_refused", {"reason": str(error)})
+        unreachable = isinstance(error, StoreUnavailable)
+        text = notice("database_unreachable" if unreachable else "disk_refused", {"reason": str(error)})
         try:
             await self.runner.chat.say("", text, [p.id for p in people])
         except Exception:  # the notice is a courtesy: the service must go on waiting regardless
-            log.exception("the handlers could not be told that the disk refuses writes")
+            log.exception("the handlers could not be told of the outage")
 
     def print_waiting(self) -> None:
         if self.handler is None:
@@ -346,7 +357,8 @@ class Assistant:
             max_instances=1,
             next_run_time=datetime.now(UTC),  # the scheduler keeps real time, even in practice
         )
-        await self.lead()
+        with contextlib.suppress(StoreUnavailable):  # tried again by `_follow` and the cycles
+            await self.lead()
         scheduler.start()
         try:
             await self.front.start()
@@ -384,14 +396,17 @@ class Assistant:
         """With other replicas: the leader runs a cycle when one of them writes; the others try for
         the lead, and run a cycle the moment they take it over."""
         while not stop.is_set():
-            if self.leading:
-                if await asyncio.to_thread(self.service.store.wait_changes, LEAD_SECONDS):
-                    await self.cycle(mail=False)
-                continue
-            if await self.lead():
-                await self.cycle()
-            else:
-                await _until(stop, LEAD_SECONDS)
+            try:
+                if self.leading:
+                    if await asyncio.to_thread(self.service.store.wait_changes, LEAD_SECONDS):
+                        await self.cycle(mail=False)
+                    continue
+                if await self.lead():
+                    await self.cycle()
+                    continue
+            except StoreUnavailable as error:  # the cycles wait it out, and say so
+                log.warning("%s; trying again in %d s", error, LEAD_SECONDS)
+            await _until(stop, LEAD_SECONDS)
 
     async def _converse(self) -> None:
         assert self.handler is not None

@@ -37,6 +37,7 @@ from mail.errors import MailParseError
 from mail.maildir import RawMail
 from mail.parse import IncomingMail, parse_message
 from mail.ports import Inbox
+from store.errors import StoreUnavailable
 
 log = logging.getLogger("jointly.intake")
 MAX_TEXT = 100_000
@@ -70,7 +71,7 @@ class Intake:
             for raw in self.inbox.pending():
                 try:
                     outcomes.append(self._take(raw, now))
-                except OSError:  # our disk (full, read-only), not the message: stop, moving nothing
+                except (OSError, StoreUnavailable):  # our disk or database, not the message: stop
                     raise
                 except Exception as error:  # one bad message must not block the next
                     log.exception("message %s could not be taken in", raw.uid)

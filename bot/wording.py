@@ -13,6 +13,9 @@ NOTICES = {
     "disk_refused": "The assistant cannot write to its data folder ({reason}). Until it can, it takes "
     "in no mail (new mail waits in the mailbox) and sends nothing; it tries again by itself and "
     "carries on as soon as it can write. Please ask whoever looks after the server.",
+    "database_unreachable": "The assistant cannot reach its database ({reason}). Until it can, it "
+    "takes in no mail (new mail waits in the mailbox) and sends nothing; it tries again by itself "
+    "and carries on as soon as the database answers. Please ask whoever looks after the database.",
     "consent_withdrawn": "{ref}: the person withdrew consent for {organisations}: nothing more is "
     "sent to them, and the response cannot cover their part unless the person consents again. The "
     "person has been told, with how to contact them directly.",

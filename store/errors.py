@@ -7,6 +7,7 @@ Every error text is built here, so the wording stays in one place::
      ├── StoreReadOnly       a write through a store opened read-only
      ├── StoreCorrupt        a file does not parse, or parses to the wrong shape
      ├── StoreDiskError      the operating system refused a write: disk full, read-only, ...
+     ├── StoreUnavailable    the database cannot be reached
      ├── VersionConflict     append(expected_version=...) did not match the stream
      ├── UnknownStream       no stream with that id
      ├── UnknownEffect       no effect with that key in the stream
@@ -74,6 +75,15 @@ class StoreDiskError(StoreError):
         self.path = path
         self.errno = errno
         super().__init__(f"the store cannot write {path}: {reason}")
+
+
+class StoreUnavailable(StoreError):
+    """The database cannot be reached (down, out of reach, refusing connections). The call that
+    failed wrote nothing, so it can be made again once the database answers."""
+
+    def __init__(self, *, where: str, reason: str) -> None:
+        self.where = where
+        super().__init__(f"the database at {where} cannot be reached: {reason}")
 
 
 @contextmanager

@@ -48,6 +48,7 @@ from .errors import (
     DuplicateKey,
     StoreError,
     StoreReadOnly,
+    StoreUnavailable,
     UnknownEffect,
     UnknownStream,
     VersionConflict,
@@ -70,6 +71,7 @@ log = logging.getLogger(__name__)
 CONNECT_SECONDS = 10.0  # for a connection from the pool, the first included
 CHECK_SECONDS = 2.0  # a readiness check answers within this, reachable or not
 CHANNEL = "jointly_changes"
+TRY_LEAD = "SELECT pg_try_advisory_lock(hashtext('jointly_leader'))"
 # The leading session's keepalives, on both ends: a leader whose machine vanished loses its lock
 # within about 5 + 3 x 2 = 11 seconds, and a replica trying every few seconds takes over.
 KEEPALIVES = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 3}
@@ -152,6 +154,7 @@ class PostgresStore:
             max_size=8,
             kwargs={"options": "-c timezone=UTC"},
             timeout=CONNECT_SECONDS,
+            check=ConnectionPool.check_connection,  # none lost while the server restarted is handed out
             open=True,
         )
         try:
@@ -159,7 +162,7 @@ class PostgresStore:
                 _migrate(connection, readonly, where)
         except (psycopg.OperationalError, PoolTimeout) as error:
             pool.close()
-            raise StoreError(f"the database at {where} cannot be reached: {error}") from None
+            raise StoreUnavailable(where=where, reason=str(error)) from None
         except BaseException:
             pool.close()
             raise
@@ -197,7 +200,7 @@ class PostgresStore:
             yield
             return
         raised: BaseException | None = None
-        with self._pool.connection() as connection, connection.transaction():
+        with self._unreachable(), self._pool.connection() as connection, connection.transaction():
             self._local.connection = connection
             try:
                 yield
@@ -437,7 +440,7 @@ class PostgresStore:
             with self._pool.connection(timeout=CHECK_SECONDS) as connection:
                 row = connection.execute("SELECT max(version) FROM jointly_schema").fetchone()
         except (psycopg.Error, PoolTimeout) as error:
-            raise StoreError(f"the database at {self._where} cannot be reached: {error}") from None
+            raise StoreUnavailable(where=self._where, reason=str(error)) from None
         found = row[0] if row else None
         if found != SCHEMA_VERSION:
             raise StoreError(
@@ -473,10 +476,11 @@ class PostgresStore:
         """Wait up to `seconds` for another process's write; True when one came (or the listening
         session was lost, when one may have come unheard). The first call starts listening: what
         was written before it is for a feed to find, not for this to announce."""
-        with self._listener_lock:
+        with self._listener_lock, self._unreachable():
+            listener = self._listening()  # StoreUnavailable when it cannot be made
             try:
                 heard = False
-                for note in self._listening().notifies(timeout=seconds):
+                for note in listener.notifies(timeout=seconds):
                     heard = heard or note.payload != self._id
                     if heard:
                         break
@@ -498,29 +502,32 @@ class PostgresStore:
 
     def lead(self) -> bool:
         """Lead, or go on leading: True while this handle's session holds the lead (a writer only).
-        A lost session loses the lead; another try is made at the next call."""
+        A session lost loses the lead, and the lead is tried for again at once on a new one (another
+        replica may have it by then); `StoreUnavailable` when the database cannot be reached."""
         if self._readonly:
             return False
         with self._leader_lock:
+            if self._leading and self._leader is not None:
+                try:
+                    self._leader.execute("SELECT 1")  # the session, and its lock, still there
+                    return True
+                except psycopg.Error as error:
+                    log.error("lost the database session that held the lead: %s", error)
+                    self._leader.close()
+                    self._leader, self._leading = None, False
             try:
                 if self._leader is None:
                     conninfo = make_conninfo(self._url, options=SERVER_KEEPALIVES, **KEEPALIVES)
                     self._leader = psycopg.connect(
                         conninfo, autocommit=True, connect_timeout=int(CONNECT_SECONDS)
                     )
-                if self._leading:
-                    self._leader.execute("SELECT 1")  # the session, and its lock, still there
-                else:
-                    row = self._leader.execute(
-                        "SELECT pg_try_advisory_lock(hashtext('jointly_leader'))"
-                    ).fetchone()
-                    self._leading = bool(row and row[0])
+                row = self._leader.execute(TRY_LEAD).fetchone()
             except psycopg.Error as error:
-                if self._leading:
-                    log.error("lost the database session that held the lead: %s", error)
                 if self._leader is not None:
                     self._leader.close()
-                self._leader, self._leading = None, False
+                self._leader = None
+                raise StoreUnavailable(where=self._where, reason=str(error)) from None
+            self._leading = bool(row and row[0])
             return self._leading
 
     def claim_effects(self, now: datetime, *, lease: timedelta) -> list[tuple[str, EffectRecord]]:
@@ -586,10 +593,19 @@ class PostgresStore:
     def _connection(self) -> Iterator[psycopg.Connection[Any]]:
         batch = getattr(self._local, "connection", None)
         if batch is not None:
-            yield batch
+            with self._unreachable():
+                yield batch
             return
-        with self._pool.connection() as connection:
+        with self._unreachable(), self._pool.connection() as connection:
             yield connection
+
+    @contextmanager
+    def _unreachable(self) -> Iterator[None]:
+        """A connection lost or not to be had is `StoreUnavailable`: the caller waits it out."""
+        try:
+            yield
+        except (psycopg.OperationalError, PoolTimeout) as error:
+            raise StoreUnavailable(where=self._where, reason=str(error)) from error
 
 
 def _migrate(connection: psycopg.Connection[Any], readonly: bool, where: str) -> None:

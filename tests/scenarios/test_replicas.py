@@ -18,9 +18,10 @@ from bot.config import Config, local_config
 from flows.calendar import add_working_days
 from mail.settings import SmtpOutbox
 from store.ports import open_store
-from tests.bot.support import Clock
+from tests.bot.support import Clock, complaint
 from tests.scenarios.coordination import Day
 from tests.scenarios.test_coordination import START, three_strands
+from tests.servers.postgres import Postgres
 from tests.servers.smtp import SmtpServer
 
 
@@ -77,3 +78,28 @@ async def test_two_replicas_across_a_deadline_send_each_reminder_once(
     assert len(reminders) == len(set(reminders))  # each reminder recorded once
     received = [str(r.message()["Message-ID"]) for r in smtp_server.received]
     assert len(received) == len(set(received)) and len(received) > len(reminders)  # each letter once
+
+
+async def test_a_database_out_of_reach_is_waited_out_and_nothing_is_lost(
+    config: Config, postgres_server: Postgres, postgres_url: str, smtp_server: SmtpServer
+) -> None:
+    clock = Clock(START)
+    with open_store(postgres_url) as store:
+        day = Day.local(config, store, clock)
+        ref = await day.email()
+        postgres_server.stop()
+        try:
+            day.assistant.inbox.deliver(complaint(message_id="<second@mail.example.org>"), clock.now)
+            await day.assistant.cycle()  # no crash: the service waits it out, and says so
+            outage = day.assistant.outage
+            assert outage is not None and "cannot be reached" in str(outage.error)
+            assert len(day.assistant.inbox.pending()) == 1  # the mail stays where it was
+        finally:
+            postgres_server.start()
+        clock.now = outage.retry_at
+        await day.assistant.cycle()
+        assert day.assistant.outage is None and day.assistant.inbox.pending() == []
+        cases = [c.ref for c in store.open_cases()]
+    assert len(cases) == 2 and ref in cases
+    acknowledged = [r for r in smtp_server.received if "complaint" in str(r.message()["Subject"]).lower()]
+    assert len(acknowledged) == 2  # each acknowledged once

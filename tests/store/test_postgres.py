@@ -8,7 +8,7 @@ from datetime import timedelta
 import psycopg
 import pytest
 
-from store.errors import StoreError, VersionConflict
+from store.errors import StoreError, StoreUnavailable, VersionConflict
 from store.ports import open_store
 from store.postgres import MIGRATIONS, SCHEMA_VERSION
 from tests.servers.postgres import Postgres
@@ -95,8 +95,8 @@ def test_a_leader_whose_session_is_cut_stops_leading(postgres_url: str) -> None:
                 "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted"
                 " AND pid <> pg_backend_pid()"
             )
-        assert not leader.lead()  # it knows, and does not act as the leader
-        assert eventually(other.lead)
+        assert eventually(other.lead)  # the lead is free once that session has gone
+        assert not leader.lead()  # and the one cut off knows it no longer leads
 
 
 def test_two_replicas_never_claim_one_effect(postgres_url: str) -> None:
@@ -122,3 +122,23 @@ def test_what_a_leader_claimed_is_free_the_moment_its_session_ends(postgres_url:
         leader.close()  # killed: its sessions end
         assert eventually(survivor.lead)
         assert eventually(lambda: len(survivor.claim_effects(NOW, lease=timedelta(hours=1))) == 1)
+
+
+def test_a_database_out_of_reach_is_unavailable_and_then_back(
+    postgres_server: Postgres, postgres_url: str
+) -> None:
+    with open_store(postgres_url) as store:
+        store.append("JC-1", [event("a")], expected_version=0, now=NOW)
+        assert store.lead()
+        postgres_server.stop()
+        try:
+            with pytest.raises(StoreUnavailable, match="cannot be reached"):
+                store.append("JC-1", [event("b")], expected_version=1, now=NOW)
+            with pytest.raises(StoreUnavailable):
+                store.lead()
+            with pytest.raises(StoreUnavailable):
+                store.check()
+        finally:
+            postgres_server.start()
+        assert store.lead()  # a new session, the lead taken again
+        assert store.append("JC-1", [event("b")], expected_version=1, now=NOW) == 2
