@@ -37,7 +37,7 @@ import ssl
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
@@ -402,10 +402,12 @@ class Assistant:
                         await self.cycle(mail=False)
                     continue
                 if await self.lead():
+                    if self.outage is not None and isinstance(self.outage.error, StoreUnavailable):
+                        self.outage = replace(self.outage, retry_at=self.clock())  # it answers again
                     await self.cycle()
                     continue
-            except StoreUnavailable as error:  # the cycles wait it out, and say so
-                log.warning("%s; trying again in %d s", error, LEAD_SECONDS)
+            except StoreUnavailable as error:  # the cycles wait it out, and say so once
+                (log.debug if self.outage else log.warning)("%s; trying again in %d s", error, LEAD_SECONDS)
             await _until(stop, LEAD_SECONDS)
 
     async def _converse(self) -> None:

@@ -103,3 +103,29 @@ async def test_a_database_out_of_reach_is_waited_out_and_nothing_is_lost(
     assert len(cases) == 2 and ref in cases
     acknowledged = [r for r in smtp_server.received if "complaint" in str(r.message()["Subject"]).lower()]
     assert len(acknowledged) == 2  # each acknowledged once
+
+
+async def test_the_moment_the_database_answers_again_the_mail_waiting_is_taken_in(
+    config: Config, postgres_server: Postgres, postgres_url: str
+) -> None:
+    clock = Clock(START)
+    with open_store(postgres_url) as store:
+        day = Day.local(config, store, clock)
+        await day.email()
+        postgres_server.stop()
+        try:
+            day.assistant.inbox.deliver(complaint(message_id="<second@mail.example.org>"), clock.now)
+            await day.assistant.cycle()
+            assert day.assistant.outage is not None and not day.assistant.leading
+        finally:
+            postgres_server.start()
+        stop = asyncio.Event()
+        following = asyncio.ensure_future(day.assistant._follow(stop))  # as `run_forever` runs it
+        try:
+            async with asyncio.timeout(60):  # the clock has not moved: no backoff has run out
+                while day.assistant.inbox.pending():
+                    await asyncio.sleep(0.01)
+        finally:
+            stop.set()
+            await following
+        assert day.assistant.outage is None and len(store.open_cases()) == 2
