@@ -175,28 +175,14 @@ def postgres_server() -> Iterator[Postgres]:
     try:
         import psycopg  # noqa: F401 (the store's own dependency: a clear skip without it)
 
-        from tests.servers.postgres import Postgres, binaries
+        from tests.servers.postgres import NoPostgres, private_postgres
     except ImportError as error:
         raise Unavailable(f"{error}: .venv/bin/pip install -e '.[dev]'") from None
-    bindir = binaries()
-    if bindir is None:
-        raise Unavailable(NO_POSTGRES)
-    root = Path(tempfile.mkdtemp(prefix="jointly-bench-pg-", dir="/tmp"))
     try:
-        try:
-            server = Postgres(bindir, root)
-        except KeyError:
-            raise Unavailable(f"as root, PostgreSQL runs as the postgres user: {NO_POSTGRES}") from None
-        server.init()
-        with (server.data / "postgresql.conf").open("a") as conf:
-            conf.write(PG_SETTINGS)
-        server.start()
-        try:
+        with private_postgres(PG_SETTINGS, prefix="jointly-bench-pg-") as server:
             yield server
-        finally:
-            server.stop()
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+    except NoPostgres as error:
+        raise Unavailable(str(error)) from None
 
 
 @contextmanager

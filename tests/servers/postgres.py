@@ -219,16 +219,35 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[Postgres]:
+    pytest.importorskip("psycopg", reason=PSYCOPG_HOW)
+    try:
+        with private_postgres() as server:
+            yield server
+    except NoPostgres as error:
+        pytest.skip(str(error))
+
+
+class NoPostgres(Exception):
+    """PostgreSQL cannot be run here; the message says how to get it."""
+
+
+@contextlib.contextmanager
+def private_postgres(settings: str = "", prefix: str = "jointly-pg-") -> Iterator[Postgres]:
+    """A private cluster in a new temporary directory, with `settings` added to its configuration
+    (later lines win); stopped and removed at the end."""
     bindir = binaries()
     if bindir is None:
-        pytest.skip(HOW)
-    pytest.importorskip("psycopg", reason=PSYCOPG_HOW)
-    root = Path(tempfile.mkdtemp(prefix="jointly-pg-"))
+        raise NoPostgres(HOW)
+    root = Path(tempfile.mkdtemp(prefix=prefix))
     try:
         try:
             server = Postgres(bindir, root)
         except KeyError:
-            pytest.skip(f"as root, PostgreSQL runs as the {USER} system user (and runuser): {HOW}")
+            as_root = f"as root, PostgreSQL runs as the {USER} system user (and runuser)"
+            raise NoPostgres(f"{as_root}: {HOW}") from None
+        server.init()
+        with (server.data / "postgresql.conf").open("a") as conf:
+            conf.write(settings)
         server.start()
         try:
             yield server

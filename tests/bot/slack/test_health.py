@@ -3,20 +3,18 @@ events: `/healthz` while the process serves, `/readyz` while its store can serve
 
 from __future__ import annotations
 
-import asyncio
 import io
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
-import aiohttp
-
 from bot.app import Assistant
 from bot.config import Slack
 from bot.slack.front import SlackFront
 from store.ports import CaseStore, open_store
 from store.store import Store
+from tests.bot.health import get, readiness_follows_the_database
 from tests.bot.slack.conftest import slack_config
 from tests.bot.slack.test_run import free_port
 from tests.bot.support import RECEIVED, Clock
@@ -48,11 +46,6 @@ async def started(tmp_path: Path, fake: FakeSlack, store: CaseStore) -> AsyncIte
         await front.stop()
 
 
-async def get(url: str) -> tuple[int, str]:
-    async with aiohttp.ClientSession() as session, session.get(url) as answer:
-        return answer.status, await answer.text()
-
-
 async def test_healthz_and_readyz_answer_beside_the_events(tmp_path: Path, fake_slack: FakeSlack) -> None:
     with Store.open(tmp_path / "store") as store:
         async with started(tmp_path, fake_slack, store) as url:
@@ -79,18 +72,4 @@ async def test_readyz_follows_the_database(
 ) -> None:
     with open_store(postgres_url) as store:
         async with started(tmp_path, fake_slack, store) as url:
-            assert await get(f"{url}/readyz") == (200, "ready")
-            postgres_server.stop()
-            try:
-                status, text = await get(f"{url}/readyz")
-                alive = await get(f"{url}/healthz")
-            finally:
-                postgres_server.start()
-            async with asyncio.timeout(30):  # ready again once the database is (no sleep: each asks it)
-                while (again := await get(f"{url}/readyz"))[0] != 200:
-                    assert again[0] == 503
-
-    where = postgres_url.rsplit("@", 1)[-1]  # host, port and database: never a password
-    assert status == 503 and text.startswith(f"the database at {where} cannot be reached"), text
-    assert alive == (200, "ok")
-    assert again == (200, "ready")
+            await readiness_follows_the_database(url, postgres_server, postgres_url)

@@ -3,18 +3,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
-import aiohttp
-
 from bot.app import Assistant
 from bot.teams.front import TeamsFront
 from store.ports import CaseStore, open_store
+from tests.bot.health import get, readiness_follows_the_database
 from tests.bot.support import RECEIVED, Clock
 from tests.bot.teams.conftest import InTeams, chat_options, teams_config
 from tests.servers.postgres import Postgres
@@ -23,11 +21,6 @@ from tests.servers.teams import APP_ID, TENANT_ID, FakeConnector, KeyServer
 
 def address(teams: InTeams) -> str:
     return f"http://127.0.0.1:{teams.front.port}"
-
-
-async def get(url: str) -> tuple[int, str]:
-    async with aiohttp.ClientSession() as session, session.get(url) as answer:
-        return answer.status, await answer.text()
 
 
 async def test_healthz_and_readyz_answer_beside_the_messages(teams: InTeams) -> None:
@@ -76,18 +69,4 @@ async def test_readyz_follows_the_database(
 ) -> None:
     with open_store(postgres_url) as store:
         async with started(tmp_path, store, teams_keys, fake_teams) as url:
-            assert await get(f"{url}/readyz") == (200, "ready")
-            postgres_server.stop()
-            try:
-                status, text = await get(f"{url}/readyz")
-                alive = await get(f"{url}/healthz")
-            finally:
-                postgres_server.start()
-            async with asyncio.timeout(30):  # ready again once the database is (no sleep: each asks it)
-                while (again := await get(f"{url}/readyz"))[0] != 200:
-                    assert again[0] == 503
-
-    where = postgres_url.rsplit("@", 1)[-1]  # host, port and database: never a password
-    assert status == 503 and text.startswith(f"the database at {where} cannot be reached"), text
-    assert alive == (200, "ok")
-    assert again == (200, "ready")
+            await readiness_follows_the_database(url, postgres_server, postgres_url)
