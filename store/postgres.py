@@ -28,6 +28,7 @@ The same `store.ports.CaseStore` as the file store, and the same contract suite:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import uuid
@@ -557,14 +558,16 @@ class PostgresStore:
     @contextmanager
     def exclusive(self, name: str) -> Iterator[None]:
         """One process at a time in section `name`: waits for the process in it to leave."""
-        with self._pool.connection() as connection:
+        key = f"jointly:{name}"
+        with self._unreachable(), self._pool.connection() as connection:
             connection.autocommit = True
-            connection.execute("SELECT pg_advisory_lock(hashtext(%s))", (f"jointly:{name}",))
+            connection.execute("SELECT pg_advisory_lock(hashtext(%s))", (key,))
             try:
                 yield
             finally:
-                connection.execute("SELECT pg_advisory_unlock(hashtext(%s))", (f"jointly:{name}",))
-                connection.autocommit = False
+                with contextlib.suppress(psycopg.Error):  # a session lost took its lock with it
+                    connection.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
+                    connection.autocommit = False
 
     # --- connections --------------------------------------------------------------------------
 
