@@ -89,15 +89,17 @@ def sender(n: int) -> str:
 
 
 def burst(dovecot: Dovecot, user: str, numbers: range) -> None:
-    """Complaints number `numbers` into the mailbox, each from a person of its own."""
-    for n in numbers:
-        message = complaint(
-            message_id=f"<burst-{n}@mail.example.org>",
-            sender=f"Person {n} <{sender(n)}>",
-            subject=f"Complaint {n}",
-            text=f"Complaint number {n}: the discharge went badly.",
-        )
-        dovecot.append(user, message)
+    """Complaints number `numbers` into the mailbox, each from a person of its own, over one
+    session (as a mail server delivers a burst)."""
+    with dovecot.client(user) as box:
+        for n in numbers:
+            message = complaint(
+                message_id=f"<burst-{n}@mail.example.org>",
+                sender=f"Person {n} <{sender(n)}>",
+                subject=f"Complaint {n}",
+                text=f"Complaint number {n}: the discharge went badly.",
+            )
+            box.append(message, "INBOX")
 
 
 def acknowledged(smtp: SmtpServer) -> set[str]:
