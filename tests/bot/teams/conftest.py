@@ -24,7 +24,7 @@ from bot.chat.refs import ButtonRef
 from bot.config import Chat, Config, Teams, local_config
 from bot.teams.front import TeamsFront
 from mail.maildir import MaildirInbox
-from store.store import Store
+from store.ports import open_store
 from tests.bot.support import RECEIVED, Clock, InChat
 from tests.servers.teams import (
     APP_ID,
@@ -250,11 +250,14 @@ def _prompt(action: dict[str, Any]) -> str | None:
 
 
 @asynccontextmanager
-async def serving(config: Config, keys: KeyServer, fake: FakeConnector) -> AsyncIterator[InTeams]:
-    """The assistant configured by `config`, its Teams front serving on a free port."""
+async def serving(
+    config: Config, keys: KeyServer, fake: FakeConnector, where: str = ""
+) -> AsyncIterator[InTeams]:
+    """The assistant configured by `config`, its Teams front serving on a free port; its store in
+    `config`'s directory, or at `where` (a database several replicas share)."""
     environ = {"CLIENT_ID": APP_ID, "TENANT_ID": TENANT_ID}
     clock = Clock(RECEIVED + timedelta(minutes=5))
-    with Store.open(config.store_dir) as store:
+    with open_store(where or config.store_dir) as store:
         options = chat_options(keys)
         assistant = Assistant(
             config, store, io.StringIO(), clock=clock, environ=environ, chat_options=options
