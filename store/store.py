@@ -93,7 +93,6 @@ from .records import (
     check_id,
     check_key,
     check_summary,
-    is_open,
     require_aware,
     soonest_first,
 )
@@ -245,18 +244,13 @@ class Store:
         """
         with self._mutex:
             self._check_open()
-            found = self._index.summaries()
-        return [s for s in found if is_open(s)] if open_only else found
+            return self._index.open_summaries() if open_only else self._index.summaries()
 
     def open_cases(self) -> list[OpenCase]:
         """The open cases, soonest next date first, from memory."""
-        with self._mutex:
-            self._check_open()
-            found = self._index.summaries()
         return soonest_first(
             OpenCase(s.stream, s.version, (s.summary.get("next_deadline") or {}).get("on"))
-            for s in found
-            if is_open(s)
+            for s in self.summaries(open_only=True)
         )
 
     def summary(self, stream: str) -> Summary | None:

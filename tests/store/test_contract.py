@@ -190,18 +190,22 @@ def test_a_stream_restored_elsewhere_is_the_same_and_never_over_another(store: C
     assert again.record.events == exported.record.events and again.record.effects == exported.record.effects
 
 
-def test_the_open_cases_are_listed_soonest_next_date_first(store: CaseStore) -> None:
+def test_the_open_cases_are_listed_soonest_next_date_first(opened: Open) -> None:
     cases = [("JC-1", True, "2026-03-09"), ("JC-2", False, "2026-03-02"), ("JC-3", True, "2026-03-03"),
-             ("JC-4", True, None), ("JC-5", True, "2026-03-05")]  # fmt: skip
-    for ref, is_open, on in cases:
-        summary = {"open": is_open, "ref": ref, "next_deadline": {"on": on, "what": "x"} if on else None}
-        store.append(ref, [event("a")], expected_version=0, summary=summary, now=NOW)
-    store.append("mail-1", [event("a")], expected_version=0, summary={"status": "quarantined"}, now=NOW)
-    store.append("JC-5", [event("b")], expected_version=1, summary={"open": False, "ref": "JC-5"}, now=NOW)
-    assert [(c.ref, c.version, c.next_on) for c in store.open_cases()] == [
-        ("JC-3", 1, "2026-03-03"), ("JC-1", 1, "2026-03-09"), ("JC-4", 1, None)
-    ]  # fmt: skip
-    assert sorted(s.summary["ref"] for s in store.summaries(open_only=True)) == ["JC-1", "JC-3", "JC-4"]
+             ("JC-4", True, None), ("JC-5", True, "2026-03-05"), ("JC-6", True, "2026-03-01")]  # fmt: skip
+    with opened() as store:
+        for ref, is_open, on in cases:
+            summary = {"open": is_open, "ref": ref, "next_deadline": {"on": on, "what": "x"} if on else None}
+            store.append(ref, [event("a")], expected_version=0, summary=summary, now=NOW)
+        store.append("mail-1", [event("a")], expected_version=0, summary={"status": "quarantined"}, now=NOW)
+        closed = {"open": False, "ref": "JC-5"}
+        store.append("JC-5", [event("b")], expected_version=1, summary=closed, now=NOW)
+        store.erase("JC-6", event("destroyed"), summary={"ref": "JC-6", "destroyed": True}, now=NOW)
+        listed = [(c.ref, c.version, c.next_on) for c in store.open_cases()]
+    assert listed == [("JC-3", 1, "2026-03-03"), ("JC-1", 1, "2026-03-09"), ("JC-4", 1, None)]
+    with opened() as store:  # and so again after reopening
+        assert [(c.ref, c.version, c.next_on) for c in store.open_cases()] == listed
+        assert sorted(s.summary["ref"] for s in store.summaries(open_only=True)) == ["JC-1", "JC-3", "JC-4"]
 
 
 def test_a_feed_gives_the_streams_written_since_it_was_last_asked(store: CaseStore) -> None:
