@@ -31,6 +31,7 @@ from flows.model import Case
 from flows.summary import summarise
 from store.errors import DuplicateKey, VersionConflict
 from store.ports import CaseStore
+from store.records import Summary
 
 log = logging.getLogger("jointly.cases")
 # Cases kept folded: a case of 300 events takes about a millisecond to read and fold. Each kept
@@ -51,16 +52,22 @@ class CaseService:
     def load(self, ref: str) -> Case:
         """The case as its events make it. The writer keeps the cases it folded last (`FOLDED`):
         one whose version the store's index still shows is the case, unread and unfolded."""
-        try:
-            known = ref.startswith("JC-") and self.store.exists(ref)
-        except ValueError:  # not even a possible reference
-            known = False
-        if not known:
+        summary = self._summary(ref)
+        if summary is None:
             raise UnknownCase(f"there is no case {ref}", ref=ref)
-        summary = None if self.store.readonly else self.store.summary(ref)
+        return self._fold(ref, summary)
+
+    def _summary(self, ref: str) -> Summary | None:
+        """The case's entry in the store's index (one read); None when `ref` names no case."""
+        try:
+            return self.store.summary(ref) if ref.startswith("JC-") else None
+        except ValueError:  # not even a possible reference
+            return None
+
+    def _fold(self, ref: str, summary: Summary) -> Case:
         with self._folded_lock:
             kept = self._folded.get(ref)
-            if kept is not None and summary is not None and kept.version == summary.version:
+            if kept is not None and not self.store.readonly and kept.version == summary.version:
                 self._folded.move_to_end(ref)
                 return kept
         record = self.store.load(ref)
@@ -93,7 +100,8 @@ class CaseService:
         return decision
 
     def _decide_new(self, ref: str, command: Command, now: datetime, keys: list[str]) -> Decision:
-        case = self.load(ref) if self.store.exists(ref) else Case(ref=ref)
+        summary = self._summary(ref)
+        case = self._fold(ref, summary) if summary is not None else Case(ref=ref)
         decision = decide(case, command, now)
         self.store.append(
             ref,
