@@ -196,19 +196,22 @@ class PostgresStore:
     def batch(self) -> Iterator[None]:
         """This thread's writes in one transaction, committed when the block ends (nested: the
         outer block commits). An exception within still commits what was written, as the file
-        store keeps a batch's writes; a crash loses them all."""
+        store keeps a batch's writes; a crash loses them all. The other replicas are told once."""
         if getattr(self._local, "connection", None) is not None:
             yield
             return
         raised: BaseException | None = None
         with self._unreachable(), self._pool.connection() as connection, connection.transaction():
             self._local.connection = connection
+            self._local.changed = False
             try:
                 yield
             except BaseException as error:  # committed all the same, then raised
                 raised = error
             finally:
                 self._local.connection = None
+                if self._local.changed:
+                    _notify(connection, self._id)
         if raised is not None:
             raise raised
 
@@ -584,8 +587,10 @@ class PostgresStore:
             connection.cursor(row_factory=dict_row) as cursor,
         ):
             yield cursor
-            if changes:
-                cursor.execute("SELECT pg_notify(%s, %s)", (CHANNEL, self._id))
+            if changes and getattr(self._local, "connection", None) is not None:
+                self._local.changed = True  # the batch tells them when it commits
+            elif changes:
+                _notify(connection, self._id)
 
     @contextmanager
     def _reading(self, rows: RowFactory[Any] = dict_row) -> Iterator[psycopg.Cursor[Any]]:
@@ -609,6 +614,11 @@ class PostgresStore:
             yield
         except (psycopg.OperationalError, PoolTimeout) as error:
             raise StoreUnavailable(where=self._where, reason=str(error)) from error
+
+
+def _notify(connection: psycopg.Connection[Any], writer: str) -> None:
+    """Tell the other replicas, when this transaction commits, that `writer` changed streams."""
+    connection.execute("SELECT pg_notify(%s, %s)", (CHANNEL, writer))
 
 
 def _migrate(connection: psycopg.Connection[Any], readonly: bool, where: str) -> None:

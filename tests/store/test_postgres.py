@@ -72,6 +72,12 @@ def test_replicas_write_at_once_and_each_hears_of_the_others_writes(postgres_url
         assert not one.wait_changes(0.05)  # drained? only its own write, not another's, wakes it
         one.append("JC-2", [event("a")], expected_version=0, now=NOW)
         assert not one.wait_changes(0.2) and two.wait_changes(5)
+        heard()
+        with one.batch():  # a burst of mail: the others are told once it is committed
+            one.append("JC-3", [event("a")], expected_version=0, now=NOW)
+            one.append("JC-4", [event("a")], expected_version=0, now=NOW)
+            assert not two.wait_changes(0.05) and heard() == set()
+        assert two.wait_changes(5) and heard() == {"JC-3", "JC-4"}
 
 
 def test_one_replica_leads_at_a_time_and_another_takes_over_when_it_goes(postgres_url: str) -> None:
